@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# local-cluster.sh starts the project's local test cluster with a Velero
+# installation, for trying velero-debug without a cluster of your own.
+# It builds the cluster's binaries on first use (minutes), then starts in
+# seconds. Flags go to test/localcluster (--namespace, --nodes, --backups,
+# --pvbs-per-backup, --log-bytes). Ctrl-C stops it and removes its files.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$VELERO_DEBUG_ROOT"
+bash hack/build-tools.sh cluster kwok velero >/dev/null
+mkdir -p "$VELERO_DEBUG_CACHE/bin"
+go build -o "$VELERO_DEBUG_CACHE/bin/localcluster" ./test/localcluster
+exec "$VELERO_DEBUG_CACHE/bin/localcluster" "$@"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# test.sh runs every check and test of velero-debug, on a fresh machine too:
+# it builds what is missing (the test cluster's binaries, the linters, the
+# offline vulnerability database) into $VELERO_DEBUG_CACHE, then runs gofmt,
+# go vet, golangci-lint, govulncheck and `go test` over the whole module. The
+# end-to-end tests start their own local clusters (etcd, kube-apiserver,
+# kwok) on 127.0.0.1 and stop them when done.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$VELERO_DEBUG_ROOT"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "building test tools (cached in $VELERO_DEBUG_CACHE)"
+declare -A dir
+while read -r group folder; do dir[$group]=$folder; done < <(bash hack/build-tools.sh cluster kwok velero lint)
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt would change:" >&2; echo "$unformatted" >&2; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "golangci-lint"
+"${dir[lint]}/golangci-lint" run ./...
+
+step "govulncheck (offline database from golang.org/x/vulndb)"
+"${dir[lint]}/govulncheck" -db "file://${dir[lint]}/vulndb" ./...
+
+step "go test"
+go test -race -count=1 -timeout 30m ./... "$@"
