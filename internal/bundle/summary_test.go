@@ -1,0 +1,75 @@
+package bundle
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSummary(t *testing.T) {
+	t.Parallel()
+	started := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	m := Manifest{
+		Tool:     Tool{Name: "velero-debug", Version: "v0.1.0"},
+		Started:  started,
+		Finished: started.Add(75 * time.Second),
+		Cluster:  Cluster{Context: "kind", Server: "https://127.0.0.1:6443", KubernetesVersion: "v1.31.2"},
+		Options:  map[string]any{"since": "1h", "namespace": "velero", "limitBytes": 1024},
+		Items: []ManifestItem{
+			{Path: "a.log", Status: StatusOK, Bytes: 2048, Truncated: true, Redactions: map[string]int{"url": 2, "env": 1}},
+			{Path: "b.log", Status: StatusError, Bytes: 10, Error: "stream reset | by peer\nretry"},
+			{Path: "c.log", Status: StatusCancelled, Error: cutMessage},
+			{Path: "d.log", Status: StatusSkipped, Error: "disabled by --no-logs"},
+			{Path: "e.json", Status: StatusOK, Bytes: 1},
+		},
+	}
+	got := string(renderSummary(m))
+	for _, want := range []string{
+		"# Velero debug bundle\n",
+		"| Tool | velero-debug v0.1.0 |\n",
+		"| Started | 2025-01-02T03:04:05Z |\n",
+		"| Finished | 2025-01-02T03:05:20Z (took 1m15s) |\n",
+		"| Cluster context | kind |\n",
+		"| Kubernetes version | v1.31.2 |\n",
+		"| Complete | no: ",
+		"| ok | 2 |\n| error | 1 |\n| skipped | 1 |\n| cancelled | 1 |\n| total | 5 |\n",
+		"Stored 2059 bytes (2.0 KiB). Items truncated on purpose: 1. Values redacted: 3.\n",
+		"| b.log | error | 10 | stream reset \\| by peer retry |\n",
+		"| c.log | cancelled | 0 | " + cutMessage + " |\n",
+		"## Skipped items\n\n| Path | Reason |\n|---|---|\n| d.log | disabled by --no-logs |\n",
+		"| limitBytes | 1024 |\n| namespace | \"velero\" |\n| since | \"1h\" |\n",
+	} {
+		require.Contains(t, got, want)
+	}
+	require.NotContains(t, got, "| a.log |", "ok items are not listed")
+}
+
+func TestSummaryOfCleanRun(t *testing.T) {
+	t.Parallel()
+	got := string(renderSummary(Manifest{Complete: true, Items: []ManifestItem{{Path: "a", Status: StatusOK}}}))
+	require.Contains(t, got, "| Complete | yes |\n")
+	require.Contains(t, got, "## Failed and cancelled items\n\nNone.\n")
+	require.NotContains(t, got, "Skipped items")
+	require.Contains(t, got, "## Options\n\nNone recorded.\n")
+}
+
+// TestSummaryInBundle checks that summary.md is written from the manifest.
+func TestSummaryInBundle(t *testing.T) {
+	t.Parallel()
+	w, out, _ := create(t, Options{})
+	require.NoError(t, w.AddError(Item{Path: "logs/x.log"}, errInjected))
+	require.NoError(t, w.Close(Meta{Complete: true}))
+	b := readBundle(t, out)
+	require.Equal(t, string(renderSummary(b.manifest)), b.files[summaryName])
+	require.Contains(t, b.files[summaryName], "| logs/x.log | error | 0 | injected |")
+}
+
+func TestFormatBytes(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{
+		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB",
+	} {
+		require.Equal(t, want, formatBytes(n), n)
+	}
+}
