@@ -1,0 +1,116 @@
+// Package collect runs a collection: it lists objects and streams container
+// logs from the cluster into a bundle, concurrently and with bounds, and
+// records every failure as an item of the bundle instead of stopping.
+//
+// The engine gets typed settings and narrow clients; it never sees flags.
+package collect
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+// Config is what one collection does.
+type Config struct {
+	// Namespace is Velero's namespace.
+	Namespace string
+	// Logs bound the container logs.
+	Logs LogOptions
+	// RequestTimeout bounds each API request; for a log stream, the wait for
+	// its first byte and each later pause.
+	RequestTimeout time.Duration
+	// ObjectParallelism bounds concurrent object lists; default 4.
+	ObjectParallelism int
+}
+
+// LogOptions bound each container log, each on its own.
+type LogOptions struct {
+	// Since keeps only lines newer than this; 0 keeps all.
+	Since time.Duration
+	// Tail keeps only the last lines; negative keeps all.
+	Tail int64
+	// LimitBytes cuts each log after this many bytes; 0 means no limit.
+	LimitBytes int64
+	// MaxRequests bounds the log streams open at once.
+	MaxRequests int
+}
+
+// Clients are the API clients the engine uses.
+type Clients struct {
+	Kube      kubernetes.Interface
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+}
+
+// Sink receives what the engine collects: a bundle.Writer.
+type Sink interface {
+	Open(item bundle.Item) (*bundle.Entry, error)
+	AddBytes(item bundle.Item, data []byte) error
+	AddError(item bundle.Item, err error) error
+	AddSkipped(item bundle.Item, reason string) error
+}
+
+// Observer hears of each item as it starts and ends; it must be safe for
+// concurrent use.
+type Observer interface {
+	Started(path string)
+	Finished(path string, status bundle.Status, bytes int64, err string)
+}
+
+// Run collects everything Config asks for into sink. Failures of single
+// items are recorded in the sink and do not stop the run; Run returns an
+// error only when the sink itself fails (the bundle cannot be written), or
+// ctx's error when the run was cut short.
+func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observer) error {
+	if cfg.ObjectParallelism <= 0 {
+		cfg.ObjectParallelism = 4
+	}
+	if cfg.Logs.MaxRequests <= 0 {
+		cfg.Logs.MaxRequests = 8
+	}
+	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs}
+	objects := new(errgroup.Group)
+	objects.SetLimit(cfg.ObjectParallelism)
+	logs := new(errgroup.Group)
+	logs.SetLimit(cfg.Logs.MaxRequests)
+
+	// The pods come first: their logs are the slowest part of the run.
+	objects.Go(func() error { return r.podsAndLogs(ctx, logs) })
+	objects.Go(func() error { return r.version(ctx) })
+	queries := append(r.clusterQueries(), r.namespaceQueries()...)
+	velero, err := r.veleroQueries(ctx)
+	if err != nil {
+		return errors.Join(err, objects.Wait(), logs.Wait())
+	}
+	for _, q := range append(queries, velero...) {
+		objects.Go(func() error { return r.list(ctx, q) })
+	}
+	err = objects.Wait()
+	// podsAndLogs queues the logs from inside the objects group: wait after.
+	err = errors.Join(err, logs.Wait())
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// run is the state of one collection.
+type run struct {
+	cfg     Config
+	clients Clients
+	sink    Sink
+	obs     Observer
+}
+
+// requestContext bounds one API request.
+func (r *run) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.cfg.RequestTimeout)
+}

@@ -1,0 +1,146 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	corev1api "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+// logRequest is one container log to fetch.
+type logRequest struct {
+	namespace, pod, container string
+	previous                  bool
+}
+
+func (l logRequest) path() string {
+	name := l.container + ".log"
+	if l.previous {
+		name = l.container + ".previous.log"
+	}
+	return path.Join("logs", l.namespace, l.pod, name)
+}
+
+func (l logRequest) source() string {
+	s := fmt.Sprintf("log of container %s in pod %s/%s", l.container, l.namespace, l.pod)
+	if l.previous {
+		s = "previous " + s
+	}
+	return s
+}
+
+// podsAndLogs lists the pods of Velero's namespace into the bundle and
+// queues the log of each of their containers (init and ephemeral ones
+// included), plus the previous log of each container that restarted.
+func (r *run) podsAndLogs(ctx context.Context, logs *errgroup.Group) error {
+	ns := r.cfg.Namespace
+	pods := gvr("", "v1", "pods")
+	var reqs []logRequest
+	q := objectQuery{gvr: pods, namespace: ns, path: resourcePath(ns, pods), visit: func(o *unstructured.Unstructured) {
+		reqs = append(reqs, logRequests(o)...)
+	}}
+	if err := r.list(ctx, q); err != nil {
+		return err
+	}
+	for _, req := range reqs {
+		logs.Go(func() error { return r.fetchLog(ctx, req) })
+	}
+	return nil
+}
+
+// logRequests lists the logs of one pod.
+func logRequests(o *unstructured.Unstructured) []logRequest {
+	var pod corev1api.Pod
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &pod); err != nil {
+		return nil
+	}
+	restarts := map[string]int32{}
+	for _, list := range [][]corev1api.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
+		for _, st := range list {
+			restarts[st.Name] = st.RestartCount
+		}
+	}
+	var names []string
+	for _, c := range pod.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	for _, c := range pod.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		names = append(names, c.Name)
+	}
+	var reqs []logRequest
+	for _, c := range names {
+		req := logRequest{namespace: pod.Namespace, pod: pod.Name, container: c}
+		reqs = append(reqs, req)
+		if restarts[c] > 0 {
+			req.previous = true
+			reqs = append(reqs, req)
+		}
+	}
+	return reqs
+}
+
+// fetchLog streams one log into the bundle. The request has
+// RequestTimeout to answer and to send each next chunk; a log cut off
+// keeps what arrived.
+func (r *run) fetchLog(ctx context.Context, req logRequest) error {
+	item := bundle.Item{Path: req.path(), Type: "log", Source: req.source()}
+	r.obs.Started(item.Path)
+	e, err := r.sink.Open(item)
+	if err != nil {
+		return err
+	}
+	opts := &corev1api.PodLogOptions{Container: req.container, Previous: req.previous}
+	if lo := r.cfg.Logs; lo.Since > 0 {
+		secs := int64(lo.Since.Round(time.Second) / time.Second)
+		opts.SinceSeconds = &secs
+	}
+	if r.cfg.Logs.Tail >= 0 {
+		opts.TailLines = &r.cfg.Logs.Tail
+	}
+	if r.cfg.Logs.LimitBytes > 0 {
+		opts.LimitBytes = &r.cfg.Logs.LimitBytes
+	}
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	idle := newIdleTimer(r.cfg.RequestTimeout, cancel)
+	defer idle.stop()
+	out := &countingWriter{w: e}
+	stream, err := r.clients.Kube.CoreV1().Pods(req.namespace).GetLogs(req.pod, opts).Stream(streamCtx)
+	if err == nil {
+		_, err = io.Copy(out, idle.reader(stream))
+		err = errors.Join(err, stream.Close())
+	}
+	if err != nil {
+		if idle.fired() && ctx.Err() == nil {
+			err = fmt.Errorf("no data for %s: %w", r.cfg.RequestTimeout, context.DeadlineExceeded)
+		}
+		err = describeAPIError(err, req.source())
+		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
+		return e.Fail(err)
+	}
+	if lim := r.cfg.Logs.LimitBytes; lim > 0 && out.n >= lim {
+		e.SetTruncated(true)
+	}
+	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")
+	return e.Commit()
+}
+
+// statusOf is the status of an item that failed with err.
+func statusOf(ctx context.Context, err error) bundle.Status {
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		return bundle.StatusCancelled
+	}
+	return bundle.StatusError
+}

@@ -1,0 +1,198 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+// pageSize is the number of objects asked for in one list request.
+const pageSize = 250
+
+// objectQuery lists one resource into one item of the bundle.
+type objectQuery struct {
+	gvr schema.GroupVersionResource
+	// namespace is empty for cluster-scoped resources.
+	namespace string
+	// path is the item's path in the bundle.
+	path string
+	// optional resources may not be served: their absence is a skip.
+	optional bool
+	// keep, when set, selects the objects to write.
+	keep func(*unstructured.Unstructured) bool
+	// clean, when set, removes fields from each object before it is written.
+	clean func(*unstructured.Unstructured)
+	// visit, when set, sees each object written.
+	visit func(*unstructured.Unstructured)
+}
+
+// resourcePath is where a namespaced list goes:
+// resources/<namespace>/<group>_<version>/<resource>.json, with "core" for
+// the core group and "_cluster" for cluster-scoped resources.
+func resourcePath(namespace string, gvr schema.GroupVersionResource) string {
+	group := gvr.Group
+	if group == "" {
+		group = "core"
+	}
+	if namespace == "" {
+		namespace = "_cluster"
+	}
+	return path.Join("resources", namespace, group+"_"+gvr.Version, gvr.Resource+".json")
+}
+
+func (q objectQuery) source() string {
+	s := q.gvr.Resource
+	if q.gvr.Group != "" {
+		s += "." + q.gvr.Group
+	}
+	s += "/" + q.gvr.Version
+	if q.namespace != "" {
+		s += " in namespace " + q.namespace
+	}
+	return "list " + s
+}
+
+// list writes every object of q, page by page, as one JSON List. Objects
+// are streamed: a page at a time is held in memory. A failure after some
+// pages keeps them, closes the JSON, and records the error.
+func (r *run) list(ctx context.Context, q objectQuery) error {
+	item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
+	r.obs.Started(q.path)
+	e, err := r.sink.Open(item)
+	if err != nil {
+		return err
+	}
+	out := &countingWriter{w: e}
+	lw := listWriter{w: out}
+	err = r.pages(ctx, q, &lw)
+	if q.optional && apierrors.IsNotFound(err) && !lw.started {
+		reason := fmt.Sprintf("%s is not served by this cluster", q.gvr.GroupResource())
+		r.obs.Finished(q.path, bundle.StatusSkipped, 0, reason)
+		return e.Skip(reason)
+	}
+	if cerr := lw.close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err == nil:
+		r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
+		return e.Commit()
+	default:
+		err = describeAPIError(err, q.source())
+		r.obs.Finished(q.path, statusOf(ctx, err), out.n, err.Error())
+		return e.Fail(err)
+	}
+}
+
+// pages lists q page by page into lw.
+func (r *run) pages(ctx context.Context, q objectQuery, lw *listWriter) error {
+	ri := r.clients.Dynamic.Resource(q.gvr).Namespace(q.namespace)
+	opts := metav1.ListOptions{Limit: pageSize}
+	for {
+		reqCtx, cancel := r.requestContext(ctx)
+		page, err := ri.List(reqCtx, opts)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if err := lw.header(page.GetAPIVersion(), page.GetKind()); err != nil {
+			return err
+		}
+		for i := range page.Items {
+			o := &page.Items[i]
+			if q.keep != nil && !q.keep(o) {
+				continue
+			}
+			cleanObject(o)
+			if q.clean != nil {
+				q.clean(o)
+			}
+			if err := lw.item(o.Object); err != nil {
+				return err
+			}
+			if q.visit != nil {
+				q.visit(o)
+			}
+		}
+		if opts.Continue = page.GetContinue(); opts.Continue == "" {
+			return nil
+		}
+	}
+}
+
+// cleanObject drops what no reader of a bundle needs: the managed fields
+// take more room than the object and say nothing of its state.
+func cleanObject(o *unstructured.Unstructured) {
+	o.SetManagedFields(nil)
+}
+
+// listWriter writes a JSON List one item at a time, with one item per line
+// so that a bundle's lists diff and grep well.
+type listWriter struct {
+	w       io.Writer
+	started bool
+	items   int
+}
+
+func (l *listWriter) header(apiVersion, kind string) error {
+	if l.started {
+		return nil
+	}
+	l.started = true
+	hdr, err := json.Marshal(map[string]string{"apiVersion": apiVersion, "kind": kind})
+	if err != nil {
+		return err
+	}
+	// {"apiVersion":...,"kind":...} becomes {"apiVersion":...,"kind":...,"items":[
+	_, err = fmt.Fprintf(l.w, "%s,\"items\":[", hdr[:len(hdr)-1])
+	return err
+}
+
+func (l *listWriter) item(obj map[string]any) error {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encoding object: %w", err)
+	}
+	sep := ",\n"
+	if l.items == 0 {
+		sep = "\n"
+	}
+	l.items++
+	if _, err := io.WriteString(l.w, sep); err != nil {
+		return err
+	}
+	_, err = l.w.Write(data)
+	return err
+}
+
+// close ends the List; a list that never got a page is an empty List.
+func (l *listWriter) close() error {
+	if !l.started {
+		if err := l.header("v1", "List"); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(l.w, "\n]}\n")
+	return err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

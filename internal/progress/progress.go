@@ -1,0 +1,148 @@
+// Package progress reports a collection's progress on stderr: a live line
+// on a terminal, plain lines otherwise. Nothing goes to stdout.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+// Reporter hears of each item of a collection; it is safe for concurrent
+// use. Close ends the live line, if any.
+type Reporter interface {
+	Started(path string)
+	Finished(path string, status bundle.Status, bytes int64, err string)
+	Close()
+}
+
+// New returns a live reporter when w is a terminal, a plain one otherwise.
+// A plain reporter prints failed items, and with verbose every item.
+func New(w io.Writer, verbose bool) Reporter {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) { //nolint:gosec // G115: a file descriptor fits in an int
+		return newLive(w, verbose)
+	}
+	return &plain{w: w, verbose: verbose}
+}
+
+// counts is the tally shared by both reporters.
+type counts struct {
+	mu                    sync.Mutex
+	running, done, failed int
+	bytes                 int64
+}
+
+func (c *counts) started() {
+	c.mu.Lock()
+	c.running++
+	c.mu.Unlock()
+}
+
+func (c *counts) finished(status bundle.Status, bytes int64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running--
+	c.done++
+	c.bytes += bytes
+	if status == bundle.StatusError || status == bundle.StatusCancelled {
+		c.failed++
+	}
+	return fmt.Sprintf("collecting: %d done, %d running, %d failed, %s", c.done, c.running, c.failed, HumanBytes(c.bytes))
+}
+
+// plain prints lines.
+type plain struct {
+	counts
+	w       io.Writer
+	verbose bool
+	mu      sync.Mutex
+}
+
+func (p *plain) Started(string) { p.started() }
+
+func (p *plain) Finished(path string, status bundle.Status, bytes int64, err string) {
+	p.finished(status, bytes)
+	line := itemLine(path, status, bytes, err)
+	if line == "" || (!p.verbose && status == bundle.StatusOK) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *plain) Close() {}
+
+// live keeps one updating line, with failures printed above it.
+type live struct {
+	counts
+	bar     *progressbar.ProgressBar
+	w       io.Writer
+	verbose bool
+	mu      sync.Mutex
+}
+
+func newLive(w io.Writer, verbose bool) *live {
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetDescription("collecting"),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetElapsedTime(true),
+	)
+	return &live{bar: bar, w: w, verbose: verbose}
+}
+
+func (l *live) Started(string) { l.started() }
+
+func (l *live) Finished(path string, status bundle.Status, bytes int64, err string) {
+	desc := l.finished(status, bytes)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if line := itemLine(path, status, bytes, err); line != "" && (l.verbose || status != bundle.StatusOK) {
+		_ = l.bar.Clear()
+		fmt.Fprintln(l.w, line)
+	}
+	l.bar.Describe(desc)
+	_ = l.bar.Add(1)
+}
+
+func (l *live) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.bar.Finish()
+}
+
+// itemLine is how one finished item is told.
+func itemLine(path string, status bundle.Status, bytes int64, err string) string {
+	switch status {
+	case bundle.StatusOK:
+		return fmt.Sprintf("  ok       %s (%s)", path, HumanBytes(bytes))
+	case bundle.StatusSkipped:
+		return fmt.Sprintf("  skipped  %s: %s", path, err)
+	default:
+		return fmt.Sprintf("  %-8s %s: %s", status, path, err)
+	}
+}
+
+// HumanBytes formats n as B, KiB, MiB or GiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 2; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMG"[exp])
+}

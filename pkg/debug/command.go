@@ -1,0 +1,108 @@
+// Package debug is the velero-debug command: it collects, in one run, what
+// a Velero maintainer needs to diagnose a failed backup or restore into one
+// tar.gz bundle. NewCommand returns it as a cobra command, so that another
+// CLI (the Velero CLI's `debug`) can mount it.
+package debug
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+const longHelp = `Collect what a Velero maintainer needs to diagnose a failed backup or
+restore into one tar.gz bundle: the logs of the Velero server, node-agents and
+plugins (and the previous logs of restarted containers), every Velero custom
+resource of every served API version, the workloads, configuration and events
+of Velero's namespace, and the cluster's nodes and storage setup. Secrets are
+never read.
+
+The bundle's velero-bundle/manifest.json lists every item with its source,
+size, sha256 and status; velero-bundle/summary.md says the same for people.
+One failed item (a pod gone, a forbidden list) is recorded and the run goes on.
+
+Exit codes:
+  0    complete bundle
+  1    nothing useful collected: bad flags, unreachable cluster, no Velero,
+       or the output cannot be written (no bundle is left behind)
+  3    bundle written, but some items failed (see the summary)
+  130  interrupted (Ctrl-C): the bundle holds what was collected until then`
+
+// NewCommand returns the velero-debug command writing to streams.
+func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewOptions(streams)
+	cmd := &cobra.Command{
+		Use:           "velero-debug",
+		Short:         "Collect a diagnostic bundle of a Velero installation",
+		Long:          longHelp,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Complete()
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.BindFlags(cmd.Flags())
+	return cmd
+}
+
+// ExitError is the error of a run that ends with an exit code other than
+// 1: a bundle was written, but it is partial or was interrupted.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+func exitCodeError(code int) error {
+	if code == bundle.ExitComplete {
+		return nil
+	}
+	return &ExitError{Code: code}
+}
+
+// ExitCode maps the error of the command to the process's exit status.
+func ExitCode(err error) int {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return bundle.ExitComplete
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.Is(err, context.Canceled):
+		return bundle.ExitInterrupted
+	default:
+		return bundle.ExitNothing
+	}
+}
+
+// Main runs the command with the process's arguments and streams and
+// returns its exit status. The first Ctrl-C stops the collection and still
+// writes the bundle; a second one ends the process at once.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // restore the default: the next signal kills
+	}()
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	err := NewCommand(streams).ExecuteContext(ctx)
+	var ee *ExitError
+	if err != nil && !errors.As(err, &ee) {
+		if errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted before anything was collected")
+		}
+		fmt.Fprintln(os.Stderr, "velero-debug:", err)
+	}
+	return ExitCode(err)
+}

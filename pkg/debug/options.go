@@ -1,0 +1,148 @@
+package debug
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// Options are the settings of one run of the debug command, bound straight
+// onto its flags.
+type Options struct {
+	genericiooptions.IOStreams
+
+	// ConfigFlags hold the kubeconfig and context flags; they resolve the
+	// cluster with client-go's loading rules (every file of KUBECONFIG
+	// merged, in-cluster configuration when run in a pod).
+	ConfigFlags *genericclioptions.ConfigFlags
+
+	Output         string
+	Force          bool
+	Namespace      string
+	Backups        []string
+	Restores       []string
+	Verbose        bool
+	MaxLogRequests int
+	Since          time.Duration
+	Tail           int64
+	LimitBytes     int64
+	Timeout        time.Duration
+	RequestTimeout time.Duration
+
+	// Now is the clock, replaceable in tests.
+	Now func() time.Time
+}
+
+// NewOptions returns the defaults.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	ns := os.Getenv("VELERO_NAMESPACE")
+	if ns == "" {
+		ns = "velero"
+	}
+	cf := genericclioptions.NewConfigFlags(false)
+	return &Options{
+		IOStreams:      streams,
+		ConfigFlags:    cf,
+		Namespace:      ns,
+		MaxLogRequests: 8,
+		Tail:           -1,
+		Timeout:        10 * time.Minute,
+		RequestTimeout: 30 * time.Second,
+		Now:            time.Now,
+	}
+}
+
+// BindFlags adds the command's flags to fs.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Output, "output", "o", "", "bundle to write (default ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)")
+	fs.BoolVar(&o.Force, "force", false, "replace the output file if it exists")
+	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Velero's namespace; $VELERO_NAMESPACE sets the default")
+	fs.StringArrayVar(&o.Backups, "backup", nil, "a backup to collect in detail (repeatable)")
+	fs.StringArrayVar(&o.Restores, "restore", nil, "a restore to collect in detail (repeatable)")
+	fs.BoolVar(&o.Verbose, "verbose", false, "print every item collected")
+	fs.StringVar(o.ConfigFlags.KubeConfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, merged, else ~/.kube/config, else in-cluster)")
+	fs.StringVar(o.ConfigFlags.Context, "kubecontext", "", "kubeconfig context to use (default: the current context)")
+	fs.StringVar(o.ConfigFlags.Context, "context", "", "alias of --kubecontext")
+	fs.IntVar(&o.MaxLogRequests, "max-log-requests", o.MaxLogRequests, "container logs fetched at once")
+	fs.DurationVar(&o.Since, "since", 0, "keep only log lines newer than this, e.g. 2h (default: all)")
+	fs.Int64Var(&o.Tail, "tail", o.Tail, "keep only the last N lines of each log; -1 keeps all")
+	fs.Int64Var(&o.LimitBytes, "limit-bytes", 0, "keep at most N bytes of each log (default: no limit)")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "deadline of the whole run; what is collected by then is written")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "deadline of each API request, and of each pause in a log stream")
+}
+
+// Complete fills in what the flags left to defaults.
+func (o *Options) Complete() {
+	if o.Output == "" {
+		o.Output = o.Now().Format("bundle-2006-01-02-15-04-05.tar.gz")
+	}
+}
+
+// Validate checks the options without calling the cluster. The output is
+// checked here too, so a bad path fails before any request.
+func (o *Options) Validate() error {
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
+	}
+	for _, f := range []struct {
+		flag  string
+		names []string
+	}{{"--backup", o.Backups}, {"--restore", o.Restores}} {
+		for _, n := range f.names {
+			if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+				return fmt.Errorf("%s %q is not a valid name: %s", f.flag, n, errs[0])
+			}
+		}
+	}
+	switch {
+	case o.MaxLogRequests < 1:
+		return errors.New("--max-log-requests must be at least 1")
+	case o.Since < 0:
+		return errors.New("--since must not be negative")
+	case o.Tail < -1:
+		return errors.New("--tail must be -1 (all lines) or more")
+	case o.LimitBytes < 0:
+		return errors.New("--limit-bytes must not be negative")
+	case o.Timeout <= 0:
+		return errors.New("--timeout must be greater than 0")
+	case o.RequestTimeout <= 0:
+		return errors.New("--request-timeout must be greater than 0")
+	}
+	return checkOutput(o.Output, o.Force)
+}
+
+// checkOutput fails when the bundle could not be written at path.
+func checkOutput(path string, force bool) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--output %q: folder %q does not exist", path, dir)
+	case !st.IsDir():
+		return fmt.Errorf("--output %q: %q is not a folder", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return fmt.Errorf("--output %q is a folder: name a file", path)
+		}
+		if !force {
+			return fmt.Errorf("--output %q exists: choose another name, or add --force to replace it", path)
+		}
+	}
+	probe, err := os.CreateTemp(dir, ".velero-debug-probe-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("--output %q: cannot write in folder %q: %w", path, dir, err)
+	}
+	return errors.Join(probe.Close(), os.Remove(probe.Name()))
+}

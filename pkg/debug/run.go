@@ -1,0 +1,176 @@
+package debug
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/collect"
+	"github.com/velero-debug/velero-debug/internal/locate"
+	"github.com/velero-debug/velero-debug/internal/progress"
+)
+
+// Version is velero-debug's version, set at build time with
+// -ldflags "-X github.com/velero-debug/velero-debug/pkg/debug.Version=v1.2.3".
+var Version = "dev"
+
+// target is the cluster a run talks to.
+type target struct {
+	clients collect.Clients
+	cluster bundle.Cluster
+}
+
+// Run collects the bundle. Its error carries the exit code (see ExitCode).
+func (o *Options) Run(ctx context.Context) error {
+	started := o.Now()
+	ctx, cancelRun := context.WithTimeout(ctx, o.Timeout)
+	defer cancelRun()
+	t, err := o.connect(ctx)
+	if err != nil {
+		return err
+	}
+	finder := locate.Finder{Discovery: t.clients.Discovery, Dynamic: t.clients.Dynamic, Timeout: o.RequestTimeout}
+	if err := finder.Check(ctx, o.Namespace); err != nil {
+		return err
+	}
+	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force})
+	if err != nil {
+		return fmt.Errorf("creating the bundle: %w", err)
+	}
+	defer func() { _ = w.Discard() }() // a no-op once Close has run
+	fmt.Fprintf(o.ErrOut, "velero-debug: collecting Velero in namespace %q of %s into %s\n", o.Namespace, t.cluster.Server, o.Output)
+
+	rep := progress.New(o.ErrOut, o.Verbose)
+	runErr := collect.Run(ctx, o.collectConfig(), t.clients, w, rep)
+	rep.Close()
+	interrupted := errors.Is(runErr, context.Canceled)
+	var sinkErr error
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
+		sinkErr = runErr // the bundle itself failed
+	}
+	meta := bundle.Meta{
+		Tool: bundle.Tool{Name: "velero-debug", Version: Version}, Cluster: t.cluster,
+		Options: o.manifestOptions(), Started: started, Finished: o.Now(), Complete: runErr == nil,
+	}
+	if err := errors.Join(sinkErr, w.Close(meta)); err != nil {
+		return fmt.Errorf("writing the bundle %s: %w", o.Output, err)
+	}
+	m := w.Manifest()
+	code := bundle.ExitCode(m.Complete, interrupted, m.Items)
+	o.printSummary(m, code, runErr)
+	return exitCodeError(code)
+}
+
+// connect builds the clients from the kubeconfig flags and checks that the
+// API server answers.
+func (o *Options) connect(ctx context.Context) (*target, error) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, kubeconfigError(err)
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100 // bulk reads; the server's priority and fairness still applies
+	cfg.UserAgent = "velero-debug/" + Version
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, kubeconfigError(err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, kubeconfigError(err)
+	}
+	// Discovery calls take no context: bound them with the client's timeout.
+	dcfg := rest.CopyConfig(cfg)
+	dcfg.Timeout = o.RequestTimeout
+	disc, err := discovery.NewDiscoveryClientForConfig(dcfg)
+	if err != nil {
+		return nil, kubeconfigError(err)
+	}
+	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc}}
+	t.cluster.Server = cfg.Host
+	if raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		t.cluster.Context = raw.CurrentContext
+		if *o.ConfigFlags.Context != "" {
+			t.cluster.Context = *o.ConfigFlags.Context
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v, err := disc.ServerVersion()
+	if err != nil {
+		return nil, unreachableError(cfg.Host, err)
+	}
+	t.cluster.KubernetesVersion = v.GitVersion
+	return t, nil
+}
+
+func (o *Options) collectConfig() collect.Config {
+	return collect.Config{
+		Namespace:      o.Namespace,
+		RequestTimeout: o.RequestTimeout,
+		Logs: collect.LogOptions{
+			Since: o.Since, Tail: o.Tail, LimitBytes: o.LimitBytes, MaxRequests: o.MaxLogRequests,
+		},
+	}
+}
+
+// manifestOptions records the run's settings; never credentials.
+func (o *Options) manifestOptions() map[string]any {
+	return map[string]any{
+		"namespace": o.Namespace, "backups": o.Backups, "restores": o.Restores,
+		"kubecontext": *o.ConfigFlags.Context, "maxLogRequests": o.MaxLogRequests,
+		"since": o.Since.String(), "tail": o.Tail, "limitBytes": o.LimitBytes,
+		"timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
+	}
+}
+
+// printSummary ends the run with one line naming the bundle and what failed.
+func (o *Options) printSummary(m bundle.Manifest, code int, runErr error) {
+	var total int64
+	var failed []string
+	for _, it := range m.Items {
+		total += it.Bytes
+		if it.Status == bundle.StatusError || it.Status == bundle.StatusCancelled {
+			failed = append(failed, it.Path)
+		}
+	}
+	took := m.Finished.Sub(m.Started).Round(100 * time.Millisecond)
+	fmt.Fprintf(o.ErrOut, "velero-debug: wrote %s: %d items, %s, in %s\n", o.Output, len(m.Items), progress.HumanBytes(total), took)
+	switch {
+	case code == bundle.ExitInterrupted:
+		fmt.Fprintln(o.ErrOut, "velero-debug: interrupted: the bundle holds what was collected until then")
+	case errors.Is(runErr, context.DeadlineExceeded):
+		fmt.Fprintf(o.ErrOut, "velero-debug: --timeout %s reached: the bundle holds what was collected until then\n", o.Timeout)
+	}
+	if len(failed) > 0 {
+		shown := failed[:min(len(failed), 5)]
+		more := ""
+		if len(failed) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(failed)-len(shown))
+		}
+		fmt.Fprintf(o.ErrOut, "velero-debug: %d items failed (%s%s); see velero-bundle/summary.md in the bundle\n",
+			len(failed), strings.Join(shown, ", "), more)
+	}
+}
+
+func kubeconfigError(err error) error {
+	return fmt.Errorf("cannot load the kubeconfig: %w (check --kubeconfig, $KUBECONFIG and --kubecontext)", err)
+}
+
+func unreachableError(host string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("cannot reach the Kubernetes API server at %s: %w (check --kubeconfig and --kubecontext, and that the cluster is up)", host, err)
+}
