@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/test/cluster"
+	"github.com/velero-debug/velero-debug/test/fixture"
+)
+
+// TestFailedItemIsRecorded adds a pod whose logs cannot be read: its item
+// is an error in the manifest and the summary, the rest is collected, and
+// the exit status is 3.
+func TestFailedItemIsRecorded(t *testing.T) {
+	t.Parallel()
+	v, err := fixture.Install(t.Context(), testCluster, fixture.Options{Namespace: "velero-broken", Nodes: 1})
+	require.NoError(t, err)
+	ghost := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "ghost", "namespace": v.Namespace},
+		"spec": map[string]any{"nodeName": v.Nodes[0], "containers": []any{
+			map[string]any{"name": "ghost", "image": "busybox"},
+		}},
+	}}
+	_, err = testCluster.Apply(t.Context(), ghost)
+	require.NoError(t, err)
+
+	r := runTool(t, nil, "-n", v.Namespace)
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Contains(t, r.stderr, "1 items failed (logs/velero-broken/ghost/ghost.log)")
+	a := readBundle(t, r.output)
+	require.False(t, a.manifest.Complete == false && a.manifest.Items == nil)
+	it := a.item(t, "logs/velero-broken/ghost/ghost.log")
+	require.Equal(t, bundle.StatusError, it.Status)
+	require.Contains(t, it.Error, "no logs found")
+	require.Contains(t, string(a.files["summary.md"]), "logs/velero-broken/ghost/ghost.log")
+	for _, l := range v.Logs {
+		require.Equal(t, bundle.StatusOK, a.item(t, logPath(l)).Status, logPath(l))
+	}
+}
+
+// TestNoCRDs runs against a cluster without Velero.
+func TestNoCRDs(t *testing.T) {
+	t.Parallel()
+	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop() })
+	r := runTool(t, []string{"KUBECONFIG=" + c.Kubeconfig})
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "velero's CRDs (API group velero.io) are not installed in this cluster")
+	requireNoOutput(t, r)
+}
+
+// TestInterrupt sends SIGINT in the middle of a long run: the bundle is
+// still a valid archive, says it is incomplete, and the exit status is 130.
+func TestInterrupt(t *testing.T) {
+	t.Parallel()
+	v, err := fixture.Install(t.Context(), testCluster, fixture.Options{Namespace: "velero-big", Nodes: 8, LogBytes: 8 << 20})
+	require.NoError(t, err)
+	out := t.TempDir() + "/bundle.tar.gz"
+	cmd := exec.CommandContext(t.Context(), binary, "-n", v.Namespace, "--max-log-requests", "1", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	// Interrupt once the first node-agent log is being fetched.
+	sc := bufio.NewScanner(stderr)
+	var tail bytes.Buffer
+	for sc.Scan() {
+		tail.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "collecting Velero") {
+			break
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	for sc.Scan() {
+		tail.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "exit status: %v\n%s", err, tail.String())
+	require.Equal(t, 130, ee.ExitCode(), tail.String())
+	require.Contains(t, tail.String(), "interrupted")
+
+	a := readBundle(t, out)
+	require.False(t, a.manifest.Complete)
+	statuses := map[bundle.Status]int{}
+	for _, it := range a.manifest.Items {
+		statuses[it.Status]++
+	}
+	require.Positive(t, statuses[bundle.StatusCancelled], "items cut by the interrupt are cancelled: %v", statuses)
+	require.Positive(t, statuses[bundle.StatusOK], "what was collected before is kept: %v", statuses)
+	_, err = os.Stat(out + ".partial")
+	require.True(t, os.IsNotExist(err))
+	_ = context.Canceled
+}

@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// deadPort is a loopback port where nothing listens.
+func deadPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+// splitKubeconfig writes two kubeconfig files for one KUBECONFIG: the
+// first holds context "dead" (current) for a port where nothing listens,
+// the second context "good" for the test cluster.
+func splitKubeconfig(t *testing.T) (kubeconfig, deadServer string) {
+	t.Helper()
+	dir := t.TempDir()
+	good, err := clientcmd.LoadFromFile(testCluster.Kubeconfig)
+	require.NoError(t, err)
+	goodCfg := clientcmdapi.NewConfig()
+	goodCfg.Clusters["test"] = good.Clusters["local"]
+	goodCfg.AuthInfos["test-admin"] = good.AuthInfos["admin"]
+	goodCfg.Contexts["good"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test-admin"}
+
+	deadServer = "https://127.0.0.1:" + strconv.Itoa(deadPort(t))
+	deadCfg := clientcmdapi.NewConfig()
+	deadCfg.Clusters["dead"] = &clientcmdapi.Cluster{Server: deadServer, CertificateAuthorityData: good.Clusters["local"].CertificateAuthorityData}
+	deadCfg.AuthInfos["dead-user"] = good.AuthInfos["admin"]
+	deadCfg.Contexts["dead"] = &clientcmdapi.Context{Cluster: "dead", AuthInfo: "dead-user"}
+	deadCfg.CurrentContext = "dead"
+
+	first, second := filepath.Join(dir, "dead.yaml"), filepath.Join(dir, "good.yaml")
+	require.NoError(t, clientcmd.WriteToFile(*deadCfg, first))
+	require.NoError(t, clientcmd.WriteToFile(*goodCfg, second))
+	return first + string(os.PathListSeparator) + second, deadServer
+}
+
+// TestMergedKubeconfigAndContext checks that every file of KUBECONFIG is
+// read and that --kubecontext (and its alias --context) picks the cluster.
+func TestMergedKubeconfigAndContext(t *testing.T) {
+	t.Parallel()
+	kubeconfig, deadServer := splitKubeconfig(t)
+	env := []string{"KUBECONFIG=" + kubeconfig}
+	for _, flag := range []string{"--kubecontext", "--context"} {
+		r := runTool(t, env, flag, "good")
+		require.Equal(t, 0, r.code, r.stderr)
+		a := readBundle(t, r.output)
+		require.Equal(t, "good", a.manifest.Cluster.Context)
+		require.Equal(t, testCluster.Server, a.manifest.Cluster.Server)
+	}
+	// The current context of the first file points at a dead port.
+	r := runTool(t, env)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "cannot reach the Kubernetes API server at "+deadServer)
+	require.Contains(t, r.stderr, "connection refused")
+	requireNoOutput(t, r)
+}
+
+// TestBadInputs checks that each bad input gets its one-line message, exit
+// status 1, and leaves no file behind.
+func TestBadInputs(t *testing.T) {
+	t.Parallel()
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	require.NoError(t, os.WriteFile(garbage, []byte("this: [is not a kubeconfig"), 0o600))
+	existing := filepath.Join(t.TempDir(), "exists.tar.gz")
+	require.NoError(t, os.WriteFile(existing, []byte("precious"), 0o600))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, "cannot load the kubeconfig"},
+		{"invalid kubeconfig", []string{"--kubeconfig", garbage}, "cannot load the kubeconfig"},
+		{"unknown context", []string{"--kubecontext", "nosuch"}, `context "nosuch" does not exist`},
+		{"bad namespace name", []string{"-n", "Bad_Namespace"}, `--namespace "Bad_Namespace" is not a valid namespace name`},
+		{"bad backup name", []string{"--backup", "Nightly Backup"}, `--backup "Nightly Backup" is not a valid name`},
+		{"bad restore name", []string{"--restore", "-x-"}, `--restore "-x-" is not a valid name`},
+		{"missing output folder", []string{"--output", "/nonexistent/dir/b.tar.gz"}, `folder "/nonexistent/dir" does not exist`},
+		{"unwritable output folder", []string{"--output", "/proc/b.tar.gz"}, `cannot write in folder "/proc"`},
+		{"output exists", []string{"--output", existing}, "exists: choose another name, or add --force"},
+		{"no log requests", []string{"--max-log-requests", "0"}, "--max-log-requests must be at least 1"},
+		{"negative since", []string{"--since", "-1h"}, "--since must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runTool(t, nil, tc.args...)
+			require.Equal(t, 1, r.code, r.stderr)
+			require.Contains(t, r.stderr, tc.want)
+			require.Equal(t, 1, countLines(r.stderr), "one line: %s", r.stderr)
+			requireNoOutput(t, r)
+		})
+	}
+	data, err := os.ReadFile(existing)
+	require.NoError(t, err)
+	require.Equal(t, "precious", string(data), "an existing output is left alone")
+}
+
+// TestForceReplacesOutput checks --force.
+func TestForceReplacesOutput(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	require.NoError(t, os.WriteFile(out, []byte("old"), 0o600))
+	r := runTool(t, nil, "--output", out, "--force")
+	require.Equal(t, 0, r.code, r.stderr)
+	readBundle(t, out)
+}
+
+// TestNoVeleroInNamespace checks the message when the namespace holds no
+// Velero: it names the namespace where Velero runs.
+func TestNoVeleroInNamespace(t *testing.T) {
+	t.Parallel()
+	r := runTool(t, nil, "-n", "default")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, `no Velero found in namespace "default"`)
+	require.Contains(t, r.stderr, "Velero runs in namespace")
+	require.Contains(t, r.stderr, "velero")
+	requireNoOutput(t, r)
+}
+
+func requireNoOutput(t *testing.T, r result) {
+	t.Helper()
+	for _, p := range []string{r.output, r.output + ".partial"} {
+		_, err := os.Stat(p)
+		require.True(t, os.IsNotExist(err), "%s must not exist", p)
+	}
+	entries, err := os.ReadDir(filepath.Dir(r.output))
+	require.NoError(t, err)
+	require.Empty(t, entries, "nothing is left in the output folder")
+}
+
+func countLines(s string) int {
+	n := 0
+	for _, c := range s {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
