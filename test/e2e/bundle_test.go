@@ -140,5 +140,9 @@ func valuesOf(m map[string]string) []string {
 
 // lines splits a log into its lines, newline kept.
 func lines(data []byte) []string {
-	return strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	out := strings.SplitAfter(string(data), "\n")
+	if out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
 }
