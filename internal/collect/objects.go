@@ -82,15 +82,13 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 	if cerr := lw.close(); err == nil {
 		err = cerr
 	}
-	switch {
-	case err == nil:
-		r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
-		return e.Commit()
-	default:
+	if err != nil {
 		err = describeAPIError(err, q.source())
 		r.obs.Finished(q.path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
+	r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
+	return e.Commit()
 }
 
 // pages lists q page by page into lw.

@@ -147,11 +147,11 @@ func waitFor(ctx context.Context, proc *process, what string, check func(context
 			return nil
 		}
 		if done, err := proc.exited(); done {
-			return fmt.Errorf("%s exited (%v) before %s; its log ends with:\n%s", proc.name, err, what, proc.logTail())
+			return fmt.Errorf("%s exited (%w) before %s; its log ends with:\n%s", proc.name, err, what, proc.logTail())
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last: %v); %s log ends with:\n%s", what, ctx.Err(), last, proc.name, proc.logTail())
+			return fmt.Errorf("waiting for %s: %w (last: %w); %s log ends with:\n%s", what, ctx.Err(), last, proc.name, proc.logTail())
 		case <-tick.C:
 		}
 	}
@@ -184,8 +184,9 @@ func (c *Cluster) writeKubeconfig(admin keyPair) error {
 // closed before the servers bind, a small window another process could race.
 func freePorts() (ports, error) {
 	var got []int
+	var lc net.ListenConfig
 	for range 4 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 		if err != nil {
 			return ports{}, fmt.Errorf("finding a free port: %w", err)
 		}

@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,7 +42,7 @@ func TestStartStop(t *testing.T) {
 		require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "process %d still runs", pid)
 	}
 	_, err = os.Stat(c.Dir)
-	require.True(t, errors.Is(err, os.ErrNotExist), "cluster folder removed")
+	require.ErrorIs(t, err, os.ErrNotExist, "cluster folder removed")
 }
 
 // TestFailedStartCleansUp gives Start a broken kube-apiserver: the error

@@ -30,7 +30,9 @@ func startProcess(dir, name, bin string, args, env []string) (*process, error) {
 		return nil, fmt.Errorf("creating log of %s: %w", name, err)
 	}
 	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
-	cmd := exec.Command(bin, args...)
+	// Not CommandContext: a server outlives the context that starts it;
+	// stop ends it, gracefully first.
+	cmd := exec.Command(bin, args...) //nolint:noctx // see above
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -91,7 +90,7 @@ func TestInterrupt(t *testing.T) {
 	}
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	require.True(t, errors.As(err, &ee), "exit status: %v\n%s", err, tail.String())
+	require.ErrorAs(t, err, &ee, "exit status: %v\n%s", err, tail.String())
 	require.Equal(t, 130, ee.ExitCode(), tail.String())
 	require.Contains(t, tail.String(), "interrupted")
 
