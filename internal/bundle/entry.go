@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-const spoolBufferLen = 32 << 10
+const spoolBufferLen = 256 << 10
 
 // cutMessage is the error of an item that was still open when the Writer
 // was closed.

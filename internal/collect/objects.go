@@ -15,8 +15,9 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 )
 
-// pageSize is the number of objects asked for in one list request.
-const pageSize = 250
+// pageSize is the number of objects asked for in one list request: a page
+// is held in memory as maps, several times its size in JSON.
+const pageSize = 100
 
 // objectQuery lists one resource into one item of the bundle.
 type objectQuery struct {

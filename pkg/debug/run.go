@@ -78,7 +78,11 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 		return nil, kubeconfigError(err)
 	}
 	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 50, 100 // bulk reads; the server's priority and fairness still applies
+	// Bulk reads: one request per container log, bounded in concurrency by
+	// --max-log-requests. A client-side rate as low as client-go's default
+	// (5/s) would pace a large namespace's logs, not protect the server,
+	// whose priority and fairness still apply.
+	cfg.QPS, cfg.Burst = 100, 500
 	cfg.UserAgent = "velero-debug/" + Version
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

@@ -35,7 +35,7 @@ func BenchmarkCollect(b *testing.B) {
 		b.Fatal(err)
 	}
 	const parallel = 8
-	var baseline, tool time.Duration
+	var baseline, tool, cpu time.Duration
 	var rss int64
 	for b.Loop() {
 		start := time.Now()
@@ -51,7 +51,11 @@ func BenchmarkCollect(b *testing.B) {
 		if err := cmd.Run(); err != nil {
 			b.Fatalf("velero-debug: %v\n%s", err, stderr.String())
 		}
+		if os.Getenv("BENCH_SHOW_STDERR") != "" {
+			b.Log(stderr.String())
+		}
 		tool += time.Since(start)
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		rss = max(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) // KiB on Linux
 		_ = os.Remove(out)
 	}
@@ -59,6 +63,7 @@ func BenchmarkCollect(b *testing.B) {
 	b.ReportMetric(baseline.Seconds()/n, "baseline-s/op")
 	b.ReportMetric(tool.Seconds()/n, "tool-s/op")
 	b.ReportMetric(tool.Seconds()/baseline.Seconds(), "ratio")
+	b.ReportMetric(cpu.Seconds()/n, "tool-cpu-s/op")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
 	b.ReportMetric(float64(nodes*logMiB), "log-MiB")
 }
