@@ -1,0 +1,135 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestResourcePath(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ns, group, version, resource, want string
+	}{
+		{"velero", "velero.io", "v1", "backups", "resources/velero/velero.io_v1/backups.json"},
+		{"velero", "", "v1", "pods", "resources/velero/core_v1/pods.json"},
+		{"", "velero.io", "v2alpha1", "things", "resources/_cluster/velero.io_v2alpha1/things.json"},
+	} {
+		require.Equal(t, tc.want, resourcePath(tc.ns, gvr(tc.group, tc.version, tc.resource)))
+	}
+}
+
+func TestLogRequests(t *testing.T) {
+	t.Parallel()
+	pod := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "velero-1", "namespace": "velero"},
+		"spec": map[string]any{
+			"initContainers":      []any{map[string]any{"name": "plugin"}},
+			"containers":          []any{map[string]any{"name": "velero"}, map[string]any{"name": "sidecar"}},
+			"ephemeralContainers": []any{map[string]any{"name": "debugger"}},
+		},
+		"status": map[string]any{
+			"initContainerStatuses": []any{map[string]any{"name": "plugin", "restartCount": int64(0)}},
+			"containerStatuses": []any{
+				map[string]any{"name": "velero", "restartCount": int64(2)},
+				map[string]any{"name": "sidecar", "restartCount": int64(0)},
+			},
+		},
+	}}
+	var paths []string
+	for _, r := range logRequests(pod) {
+		paths = append(paths, r.path())
+	}
+	require.Equal(t, []string{
+		"logs/velero/velero-1/plugin.log",
+		"logs/velero/velero-1/velero.log",
+		"logs/velero/velero-1/velero.previous.log",
+		"logs/velero/velero-1/sidecar.log",
+		"logs/velero/velero-1/debugger.log",
+	}, paths)
+}
+
+func TestListWriter(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 3} {
+		var buf bytes.Buffer
+		lw := listWriter{w: &buf}
+		if n > 0 {
+			require.NoError(t, lw.header("velero.io/v1", "BackupList"))
+		}
+		for i := range n {
+			require.NoError(t, lw.item(map[string]any{"metadata": map[string]any{"name": i}}))
+		}
+		require.NoError(t, lw.close())
+		var got struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Items      []any  `json:"items"`
+		}
+		require.NoError(t, json.Unmarshal(buf.Bytes(), &got), buf.String())
+		require.Len(t, got.Items, n)
+		require.NotEmpty(t, got.Kind)
+	}
+}
+
+func TestDropDownloadURL(t *testing.T) {
+	t.Parallel()
+	o := &unstructured.Unstructured{Object: map[string]any{
+		"status": map[string]any{"phase": "Processed", "downloadURL": "https://s3/x?X-Amz-Signature=abc"},
+	}}
+	dropDownloadURL(o)
+	url, _, _ := unstructured.NestedString(o.Object, "status", "downloadURL")
+	require.Equal(t, "[removed by velero-debug]", url)
+	empty := &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"phase": "New"}}}
+	dropDownloadURL(empty)
+	_, found, _ := unstructured.NestedString(empty.Object, "status", "downloadURL")
+	require.False(t, found, "no field is added")
+}
+
+func TestIsVeleroCRD(t *testing.T) {
+	t.Parallel()
+	crd := func(group string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"group": group}}}
+	}
+	require.True(t, isVeleroCRD(crd("velero.io")))
+	require.True(t, isVeleroCRD(crd("backupdriver.cnsdp.velero.io")))
+	require.False(t, isVeleroCRD(crd("notvelero.io")))
+	require.False(t, isVeleroCRD(crd("snapshot.storage.k8s.io")))
+}
+
+// silentReader sends one chunk, then nothing until its context ends.
+type silentReader struct {
+	ctx  context.Context
+	sent bool
+}
+
+func (s *silentReader) Read(p []byte) (int, error) {
+	if !s.sent {
+		s.sent = true
+		return copy(p, "first chunk\n"), nil
+	}
+	<-s.ctx.Done()
+	return 0, s.ctx.Err()
+}
+
+func TestIdleTimerCutsSilentStream(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	idle := newIdleTimer(50*time.Millisecond, cancel)
+	defer idle.stop()
+	var out bytes.Buffer
+	start := time.Now()
+	_, err := io.Copy(&out, idle.reader(&silentReader{ctx: ctx}))
+	require.ErrorIs(t, err, context.Canceled)
+	require.True(t, idle.fired())
+	require.Equal(t, "first chunk\n", out.String(), "what arrived is kept")
+	require.Less(t, time.Since(start), 5*time.Second)
+}

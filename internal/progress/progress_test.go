@@ -1,0 +1,39 @@
+package progress
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+func TestHumanBytes(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{
+		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
+		5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB", 2048 << 30: "2048.0 GiB",
+	} {
+		require.Equal(t, want, HumanBytes(n), n)
+	}
+}
+
+func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
+	t.Parallel()
+	var quiet, verbose bytes.Buffer
+	for _, tc := range []struct {
+		w       *bytes.Buffer
+		verbose bool
+	}{{&quiet, false}, {&verbose, true}} {
+		r := New(tc.w, tc.verbose) // a buffer is not a terminal: plain lines
+		r.Started("a.log")
+		r.Finished("a.log", bundle.StatusOK, 2048, "")
+		r.Started("b.log")
+		r.Finished("b.log", bundle.StatusError, 0, "no logs found")
+		r.Finished("c.json", bundle.StatusSkipped, 0, "not served")
+		r.Close()
+	}
+	require.Equal(t, "  error    b.log: no logs found\n  skipped  c.json: not served\n", quiet.String())
+	require.Equal(t, "  ok       a.log (2.0 KiB)\n  error    b.log: no logs found\n  skipped  c.json: not served\n", verbose.String())
+}
