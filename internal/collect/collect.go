@@ -22,6 +22,8 @@ import (
 type Config struct {
 	// Namespace is Velero's namespace.
 	Namespace string
+	// Backups and Restores are collected in detail, each in its own folder.
+	Backups, Restores []string
 	// Logs bound the container logs.
 	Logs LogOptions
 	// RequestTimeout bounds each API request; for a log stream, the wait for
@@ -92,6 +94,9 @@ func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observ
 	}
 	for _, q := range append(queries, velero...) {
 		objects.Go(func() error { return r.list(ctx, q) })
+	}
+	for _, n := range r.namedObjects() {
+		objects.Go(func() error { return r.getNamed(ctx, n) })
 	}
 	err = objects.Wait()
 	// podsAndLogs queues the logs from inside the objects group: wait after.

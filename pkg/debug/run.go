@@ -121,6 +121,8 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 func (o *Options) collectConfig() collect.Config {
 	return collect.Config{
 		Namespace:      o.Namespace,
+		Backups:        o.Backups,
+		Restores:       o.Restores,
 		RequestTimeout: o.RequestTimeout,
 		Logs: collect.LogOptions{
 			Since: o.Since, Tail: o.Tail, LimitBytes: o.LimitBytes, MaxRequests: o.MaxLogRequests,
