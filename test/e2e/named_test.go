@@ -18,7 +18,7 @@ func TestNamedBackupsAndRestores(t *testing.T) {
 	require.Equal(t, 3, r.code, r.stderr)
 	a := readBundle(t, r.output)
 	var b struct {
-		Metadata struct{ Name string } `json:"metadata"`
+		Metadata struct{ Name string }  `json:"metadata"`
 		Status   struct{ Phase string } `json:"status"`
 	}
 	require.NoError(t, json.Unmarshal(a.files["backups/"+failed+"/backup.json"], &b))
