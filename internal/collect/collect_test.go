@@ -2,11 +2,8 @@ package collect
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -102,34 +99,4 @@ func TestIsVeleroCRD(t *testing.T) {
 	require.True(t, isVeleroCRD(crd("backupdriver.cnsdp.velero.io")))
 	require.False(t, isVeleroCRD(crd("notvelero.io")))
 	require.False(t, isVeleroCRD(crd("snapshot.storage.k8s.io")))
-}
-
-// silentReader sends one chunk, then nothing until its context ends.
-type silentReader struct {
-	ctx  context.Context
-	sent bool
-}
-
-func (s *silentReader) Read(p []byte) (int, error) {
-	if !s.sent {
-		s.sent = true
-		return copy(p, "first chunk\n"), nil
-	}
-	<-s.ctx.Done()
-	return 0, s.ctx.Err()
-}
-
-func TestIdleTimerCutsSilentStream(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	idle := newIdleTimer(50*time.Millisecond, cancel)
-	defer idle.stop()
-	var out bytes.Buffer
-	start := time.Now()
-	_, err := io.Copy(&out, idle.reader(&silentReader{ctx: ctx}))
-	require.ErrorIs(t, err, context.Canceled)
-	require.True(t, idle.fired())
-	require.Equal(t, "first chunk\n", out.String(), "what arrived is kept")
-	require.Less(t, time.Since(start), 5*time.Second)
 }

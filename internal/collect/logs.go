@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/idle"
 )
 
 // logRequest is one container log to fetch.
@@ -114,16 +115,16 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 	}
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	idle := newIdleTimer(r.cfg.RequestTimeout, cancel)
-	defer idle.stop()
+	timer := idle.New(r.cfg.RequestTimeout, cancel)
+	defer timer.Stop()
 	out := &countingWriter{w: e}
 	stream, err := r.clients.Kube.CoreV1().Pods(req.namespace).GetLogs(req.pod, opts).Stream(streamCtx)
 	if err == nil {
-		_, err = io.Copy(out, idle.reader(stream))
+		_, err = io.Copy(out, timer.Reader(stream))
 		err = errors.Join(err, stream.Close())
 	}
 	if err != nil {
-		if idle.fired() && ctx.Err() == nil {
+		if timer.Fired() && ctx.Err() == nil {
 			err = fmt.Errorf("no data for %s: %w", r.cfg.RequestTimeout, context.DeadlineExceeded)
 		}
 		err = describeAPIError(err, req.source())
