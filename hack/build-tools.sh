@@ -25,11 +25,20 @@ build_group() {
   [[ -f "$mod/post.sh" ]] && files+=("$mod/post.sh")
   key=$(cat "${files[@]}" <(echo "$GOTOOLCHAIN") | sha256sum | cut -c1-16)
   local dir="$VELERO_DEBUG_CACHE/$group-$key"
-  if [[ -f "$dir/.complete" ]]; then
-    echo "$group $dir"
-    return 0
+  if [[ ! -f "$dir/.complete" ]]; then
+    # One build at a time: parallel test packages may all ask on a cold
+    # cache. The lock is taken only to build, so a warm group never waits.
+    (
+      flock 9
+      [[ -f "$dir/.complete" ]] || build_into "$group" "$mod" "$dir"
+    ) 9>"$VELERO_DEBUG_CACHE/.lock"
   fi
-  local tmp start
+  echo "$group $dir"
+}
+
+# build_into GROUP MOD DIR: builds GROUP's files into DIR.
+build_into() {
+  local group="$1" mod="$2" dir="$3" tmp start
   tmp=$(mktemp -d "$VELERO_DEBUG_CACHE/.$group-XXXXXX")
   start=$SECONDS
   [[ -f "$mod/build.list" ]] && build_binaries "$mod" "$tmp"
@@ -39,7 +48,6 @@ build_group() {
   touch "$tmp/.complete"
   rm -rf "$dir"
   mv "$tmp" "$dir"
-  echo "$group $dir"
 }
 
 build_binaries() {
@@ -69,9 +77,6 @@ copy_files() {
 }
 
 mkdir -p "$VELERO_DEBUG_CACHE"
-# One build at a time: parallel test packages may all ask on a cold cache.
-exec 9>"$VELERO_DEBUG_CACHE/.lock"
-flock 9
 
 groups=("$@")
 [[ ${#groups[@]} -gt 0 ]] || groups=(cluster kwok velero)

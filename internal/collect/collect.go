@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // Config is what one collection does.
@@ -26,6 +27,8 @@ type Config struct {
 	Backups, Restores []string
 	// Logs bound the container logs.
 	Logs LogOptions
+	// Velero says what to ask the Velero server.
+	Velero VeleroOptions
 	// RequestTimeout bounds each API request; for a log stream, the wait for
 	// its first byte and each later pause.
 	RequestTimeout time.Duration
@@ -78,7 +81,9 @@ func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observ
 	if cfg.Logs.MaxRequests <= 0 {
 		cfg.Logs.MaxRequests = 8
 	}
-	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs}
+	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs, velero: veleroapi.Client{
+		Dynamic: clients.Dynamic, Namespace: cfg.Namespace, RequestTimeout: cfg.RequestTimeout, Wait: cfg.Velero.Wait,
+	}}
 	objects := new(errgroup.Group)
 	objects.SetLimit(cfg.ObjectParallelism)
 	logs := new(errgroup.Group)
@@ -95,12 +100,13 @@ func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observ
 	for _, q := range append(queries, velero...) {
 		objects.Go(func() error { return r.list(ctx, q) })
 	}
-	for _, n := range r.namedObjects() {
-		objects.Go(func() error { return r.getNamed(ctx, n) })
-	}
+	details := new(errgroup.Group)
+	details.SetLimit(cfg.ObjectParallelism)
+	objects.Go(func() error { return r.veleroServer(ctx, details) })
 	err = objects.Wait()
-	// podsAndLogs queues the logs from inside the objects group: wait after.
-	err = errors.Join(err, logs.Wait())
+	// podsAndLogs and veleroServer queue work from inside the objects
+	// group into the others: wait for those after.
+	err = errors.Join(err, logs.Wait(), details.Wait())
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -113,6 +119,7 @@ type run struct {
 	clients Clients
 	sink    Sink
 	obs     Observer
+	velero  veleroapi.Client
 }
 
 // requestContext bounds one API request.

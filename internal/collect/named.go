@@ -7,6 +7,7 @@ import (
 	"path"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 )
@@ -21,34 +22,22 @@ func (n namedObject) path() string {
 	return path.Join(n.resource, n.name, n.kind+".json")
 }
 
-// namedObjects lists the backups and restores of Config.
-func (r *run) namedObjects() []namedObject {
-	var out []namedObject
-	for _, b := range r.cfg.Backups {
-		out = append(out, namedObject{resource: "backups", kind: "backup", name: b})
-	}
-	for _, rs := range r.cfg.Restores {
-		out = append(out, namedObject{resource: "restores", kind: "restore", name: rs})
-	}
-	return out
-}
-
-// getNamed writes one named Backup or Restore; a missing one is an error
-// item that says so.
-func (r *run) getNamed(ctx context.Context, n namedObject) error {
+// getNamed writes one named Backup or Restore and returns it; a missing one
+// is an error item that says so, and a nil object.
+func (r *run) getNamed(ctx context.Context, n namedObject) (*unstructured.Unstructured, error) {
 	item := bundle.Item{Path: n.path(), Type: "object", Source: fmt.Sprintf("get %s.%s %s/%s", n.resource, VeleroGroup, r.cfg.Namespace, n.name)}
 	r.obs.Started(item.Path)
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
 	o, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", n.resource)).Namespace(r.cfg.Namespace).Get(reqCtx, n.name, metav1.GetOptions{})
 	if err != nil {
-		return r.fail(item, describeAPIError(err, item.Source))
+		return nil, r.fail(item, describeAPIError(err, item.Source))
 	}
 	cleanObject(o)
 	data, err := json.MarshalIndent(o.Object, "", "  ")
 	if err != nil {
-		return r.fail(item, fmt.Errorf("encoding %s: %w", n.name, err))
+		return nil, r.fail(item, fmt.Errorf("encoding %s: %w", n.name, err))
 	}
 	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return r.sink.AddBytes(item, data)
+	return o, r.sink.AddBytes(item, data)
 }

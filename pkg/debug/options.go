@@ -35,6 +35,10 @@ type Options struct {
 	LimitBytes     int64
 	Timeout        time.Duration
 	RequestTimeout time.Duration
+	ServerTimeout  time.Duration
+	RecentFailed   int
+	CACert         string
+	Insecure       bool
 
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
@@ -55,6 +59,8 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 		Tail:           -1,
 		Timeout:        10 * time.Minute,
 		RequestTimeout: 30 * time.Second,
+		ServerTimeout:  15 * time.Second,
+		RecentFailed:   3,
 		Now:            time.Now,
 	}
 }
@@ -76,6 +82,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.LimitBytes, "limit-bytes", 0, "keep at most N bytes of each log (default: no limit)")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "deadline of the whole run; what is collected by then is written")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "deadline of each API request, and of each pause in a log stream")
+	fs.DurationVar(&o.ServerTimeout, "server-timeout", o.ServerTimeout, "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
+	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed or partially failed backups, and as many restores; 0 only those named")
+	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
+	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
 }
 
 // Complete fills in what the flags left to defaults.
@@ -114,6 +124,15 @@ func (o *Options) Validate() error {
 		return errors.New("--timeout must be greater than 0")
 	case o.RequestTimeout <= 0:
 		return errors.New("--request-timeout must be greater than 0")
+	case o.ServerTimeout < 0:
+		return errors.New("--server-timeout must not be negative")
+	case o.RecentFailed < 0:
+		return errors.New("--recent-failed must not be negative")
+	}
+	if o.CACert != "" {
+		if _, err := os.Stat(o.CACert); err != nil {
+			return fmt.Errorf("--cacert %q cannot be read: %w", o.CACert, err)
+		}
 	}
 	return checkOutput(o.Output, o.Force)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/collect"
 	"github.com/velero-debug/velero-debug/internal/locate"
 	"github.com/velero-debug/velero-debug/internal/progress"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // Version is velero-debug's version, set at build time with
@@ -50,7 +52,11 @@ func (o *Options) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "velero-debug: collecting Velero in namespace %q of %s into %s\n", o.Namespace, t.cluster.Server, o.Output)
 
 	rep := progress.New(o.ErrOut, o.Verbose)
-	runErr := collect.Run(ctx, o.collectConfig(), t.clients, w, rep)
+	cfg, err := o.collectConfig()
+	if err != nil {
+		return err
+	}
+	runErr := collect.Run(ctx, cfg, t.clients, w, rep)
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
 	var sinkErr error
@@ -118,7 +124,14 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 	return t, nil
 }
 
-func (o *Options) collectConfig() collect.Config {
+func (o *Options) collectConfig() (collect.Config, error) {
+	var ca []byte
+	if o.CACert != "" {
+		var err error
+		if ca, err = os.ReadFile(o.CACert); err != nil {
+			return collect.Config{}, fmt.Errorf("reading --cacert: %w", err)
+		}
+	}
 	return collect.Config{
 		Namespace:      o.Namespace,
 		Backups:        o.Backups,
@@ -127,7 +140,11 @@ func (o *Options) collectConfig() collect.Config {
 		Logs: collect.LogOptions{
 			Since: o.Since, Tail: o.Tail, LimitBytes: o.LimitBytes, MaxRequests: o.MaxLogRequests,
 		},
-	}
+		Velero: collect.VeleroOptions{
+			Wait: o.ServerTimeout, RecentFailures: o.RecentFailed, ClientVersion: Version,
+			TLS: veleroapi.TLS{CACert: ca, InsecureSkipVerify: o.Insecure},
+		},
+	}, nil
 }
 
 // manifestOptions records the run's settings; never credentials.
@@ -137,6 +154,8 @@ func (o *Options) manifestOptions() map[string]any {
 		"kubecontext": *o.ConfigFlags.Context, "maxLogRequests": o.MaxLogRequests,
 		"since": o.Since.String(), "tail": o.Tail, "limitBytes": o.LimitBytes,
 		"timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
+		"serverTimeout": o.ServerTimeout.String(), "recentFailed": o.RecentFailed,
+		"cacert": o.CACert != "", "insecureSkipTLSVerify": o.Insecure,
 	}
 }
 

@@ -76,12 +76,16 @@ type result struct {
 
 // runTool runs velero-debug with args against the test cluster's
 // kubeconfig (unless env sets KUBECONFIG) and an output in a fresh folder
-// (unless args set --output).
+// (unless args set --output). No Velero server runs beside the fixture, so
+// the server is not asked unless args set --server-timeout.
 func runTool(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
 	if !hasFlag(args, "--output") {
 		args = append(args, "--output", out)
+	}
+	if !hasFlag(args, "--server-timeout") {
+		args = append(args, "--server-timeout", "0")
 	}
 	cmd := exec.CommandContext(t.Context(), binary, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")

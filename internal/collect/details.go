@@ -1,0 +1,204 @@
+package collect
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
+)
+
+// download is one file of object storage and where it goes in the bundle.
+type download struct {
+	target veleroapi.Target
+	file   string
+	// fallbacks are older targets for the same facts, tried in turn when
+	// the store has no file for target (Velero before 1.13).
+	fallbacks []download
+}
+
+var backupDownloads = []download{
+	{target: veleroapi.BackupLog, file: "log.txt"},
+	{target: veleroapi.BackupResults, file: "results.json"},
+	{target: veleroapi.BackupItemOperations, file: "item-operations.json"},
+	{target: veleroapi.BackupResourceList, file: "resource-list.json"},
+	{target: veleroapi.BackupVolumeInfos, file: "volume-info.json", fallbacks: []download{
+		{target: veleroapi.BackupVolumeSnapshots, file: "volume-snapshots.json"},
+		{target: veleroapi.CSIVolumeSnapshots, file: "csi-volume-snapshots.json"},
+	}},
+}
+
+var restoreDownloads = []download{
+	{target: veleroapi.RestoreLog, file: "log.txt"},
+	{target: veleroapi.RestoreResults, file: "results.json"},
+	{target: veleroapi.RestoreItemOperations, file: "item-operations.json"},
+	{target: veleroapi.RestoreResourceList, file: "resource-list.json"},
+	{target: veleroapi.RestoreVolumeInfo, file: "volume-info.json"},
+}
+
+// detailed is a backup or restore collected in detail.
+type detailed struct {
+	namedObject
+	obj *unstructured.Unstructured
+}
+
+// recentFailures names the most recent failed or partially failed backups
+// or restores (resource), newest first, at most n.
+func (r *run) recentFailures(ctx context.Context, resource string, n int) ([]string, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	reqCtx, cancel := r.requestContext(ctx)
+	defer cancel()
+	list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(r.cfg.Namespace).List(reqCtx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var failed []unstructured.Unstructured
+	for _, o := range list.Items {
+		phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
+		if phase == "Failed" || phase == "PartiallyFailed" {
+			failed = append(failed, o)
+		}
+	}
+	sort.SliceStable(failed, func(i, j int) bool { return startOf(&failed[i]) > startOf(&failed[j]) })
+	var names []string
+	for _, o := range failed[:min(n, len(failed))] {
+		names = append(names, o.GetName())
+	}
+	return names, nil
+}
+
+// startOf orders backups and restores: their start, else their creation.
+func startOf(o *unstructured.Unstructured) string {
+	if s, _, _ := unstructured.NestedString(o.Object, "status", "startTimestamp"); s != "" {
+		return s
+	}
+	return o.GetCreationTimestamp().UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// downloadAll streams the object-storage files of d into the bundle.
+func (r *run) downloadAll(ctx context.Context, d detailed, server error) []func() error {
+	files := backupDownloads
+	if d.resource == "restores" {
+		files = restoreDownloads
+	}
+	phase, _, _ := unstructured.NestedString(d.obj.Object, "status", "phase")
+	var skip string
+	switch {
+	case server != nil:
+		skip = fmt.Sprintf("not downloaded: %v", server)
+		if !errors.Is(server, errNotAsked) {
+			skip += "; its version.json item says why"
+		}
+	case phase == "" || phase == "New" || phase == "InProgress" || phase == "WaitingForPluginOperations" || phase == "Finalizing":
+		skip = fmt.Sprintf("the %s is %s: Velero uploads this file when it ends", d.kind, phaseName(phase))
+	case phase == "FailedValidation":
+		skip = fmt.Sprintf("the %s failed validation: Velero wrote no file for it", d.kind)
+	}
+	var jobs []func() error
+	for _, f := range files {
+		if skip != "" {
+			item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
+			r.obs.Finished(item.Path, bundle.StatusSkipped, 0, skip)
+			jobs = append(jobs, func() error { return r.sink.AddSkipped(item, skip) })
+			continue
+		}
+		jobs = append(jobs, func() error { return r.download(ctx, d, f) })
+	}
+	return jobs
+}
+
+func phaseName(phase string) string {
+	if phase == "" {
+		return "new"
+	}
+	return phase
+}
+
+// download streams one file, trying its fallbacks when the store has none.
+func (r *run) download(ctx context.Context, d detailed, f download) error {
+	item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download",
+		Source: fmt.Sprintf("DownloadRequest %s for %s %s", f.target, d.kind, d.name)}
+	r.obs.Started(item.Path)
+	hc, err := r.objectStoreClient(ctx, d)
+	if err != nil {
+		return r.fail(item, err)
+	}
+	e, err := r.sink.Open(item)
+	if err != nil {
+		return err
+	}
+	out := &countingWriter{w: e}
+	_, err = r.velero.Download(ctx, f.target, d.name, hc, out)
+	switch {
+	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
+		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
+		r.obs.Finished(item.Path, bundle.StatusSkipped, 0, reason)
+		if err := e.Skip(reason); err != nil {
+			return err
+		}
+		for _, fb := range f.fallbacks {
+			if err := r.download(ctx, d, fb); err != nil {
+				return err
+			}
+		}
+		return nil
+	case err != nil:
+		err = fmt.Errorf("%s for %s %s: %w", f.target, d.kind, d.name, err)
+		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
+		return e.Fail(err)
+	}
+	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")
+	return e.Commit()
+}
+
+// objectStoreClient trusts the CA of the storage location that holds d,
+// plus --cacert.
+func (r *run) objectStoreClient(ctx context.Context, d detailed) (*http.Client, error) {
+	tlsCfg := r.cfg.Velero.TLS
+	if ca := r.locationCACert(ctx, d); len(ca) > 0 {
+		tlsCfg.CACert = append(append([]byte{}, tlsCfg.CACert...), append([]byte("\n"), ca...)...)
+	}
+	return tlsCfg.HTTPClient()
+}
+
+// locationCACert is the caCert of the storage location of a backup (or of
+// a restore's backup); nil when there is none or it cannot be read.
+func (r *run) locationCACert(ctx context.Context, d detailed) []byte {
+	backup := d.obj
+	if d.resource == "restores" {
+		name, _, _ := unstructured.NestedString(d.obj.Object, "spec", "backupName")
+		reqCtx, cancel := r.requestContext(ctx)
+		b, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace(r.cfg.Namespace).Get(reqCtx, name, metav1.GetOptions{})
+		cancel()
+		if err != nil {
+			return nil
+		}
+		backup = b
+	}
+	loc, _, _ := unstructured.NestedString(backup.Object, "spec", "storageLocation")
+	if loc == "" {
+		return nil
+	}
+	reqCtx, cancel := r.requestContext(ctx)
+	defer cancel()
+	bsl, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backupstoragelocations")).Namespace(r.cfg.Namespace).Get(reqCtx, loc, metav1.GetOptions{})
+	if err != nil {
+		return nil
+	}
+	enc, _, _ := unstructured.NestedString(bsl.Object, "spec", "objectStorage", "caCert")
+	ca, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil
+	}
+	return ca
+}
