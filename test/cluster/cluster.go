@@ -50,6 +50,7 @@ type Cluster struct {
 	Tools Tools
 
 	pki      *pki
+	procsMu  sync.Mutex
 	procs    []*process
 	logf     func(string, ...any)
 	stopOnce sync.Once
@@ -113,8 +114,11 @@ func (c *Cluster) start(ctx context.Context) error {
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
-		for i := len(c.procs) - 1; i >= 0; i-- {
-			errs = append(errs, c.procs[i].stop(10*time.Second))
+		c.procsMu.Lock()
+		procs := c.procs
+		c.procsMu.Unlock()
+		for i := len(procs) - 1; i >= 0; i-- {
+			errs = append(errs, procs[i].stop(10*time.Second))
 		}
 		if os.Getenv("VELERO_DEBUG_KEEP_CLUSTER") == "" {
 			errs = append(errs, os.RemoveAll(c.Dir))
@@ -133,7 +137,9 @@ func (c *Cluster) run(name, bin string, args, env []string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.procsMu.Lock()
 	c.procs = append(c.procs, p)
+	c.procsMu.Unlock()
 	return p, nil
 }
 

@@ -95,3 +95,29 @@ func (p *process) logTail() string {
 	}
 	return string(data)
 }
+
+// Process is a server a test started beside the cluster with
+// Cluster.StartProcess.
+type Process struct {
+	p *process
+}
+
+// StartProcess runs bin with args (and env added to the test's) as a
+// server of the cluster: its output goes to <Dir>/<name>.log, and Stop of
+// the cluster stops it first, if the test has not.
+func (c *Cluster) StartProcess(name, bin string, args, env []string) (*Process, error) {
+	p, err := c.run(name, bin, args, env)
+	if err != nil {
+		return nil, err
+	}
+	return &Process{p: p}, nil
+}
+
+// Stop ends the process: SIGTERM, then SIGKILL after 10 seconds.
+func (p *Process) Stop() error { return p.p.stop(10 * time.Second) }
+
+// Exited reports whether the process has ended, and its error.
+func (p *Process) Exited() (bool, error) { return p.p.exited() }
+
+// LogTail is the end of the process's output, for error messages.
+func (p *Process) LogTail() string { return p.p.logTail() }
