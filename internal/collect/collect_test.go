@@ -3,6 +3,7 @@ package collect
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -99,4 +100,14 @@ func TestIsVeleroCRD(t *testing.T) {
 	require.True(t, isVeleroCRD(crd("backupdriver.cnsdp.velero.io")))
 	require.False(t, isVeleroCRD(crd("notvelero.io")))
 	require.False(t, isVeleroCRD(crd("snapshot.storage.k8s.io")))
+}
+
+func TestGrepLines(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 200<<10)
+	in := "a backup=velero/b1 one\nno\n" + long + " backup=velero/b1\nbackup=velero/b10 other\nlast backup=velero/b1"
+	var out bytes.Buffer
+	require.NoError(t, grepLines(&out, strings.NewReader(in), []byte("backup=velero/b1")))
+	require.Equal(t, "a backup=velero/b1 one\n"+long+" backup=velero/b1\nlast backup=velero/b1", out.String(),
+		"whole fields only, long lines and a last line without newline included")
 }

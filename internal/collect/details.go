@@ -93,18 +93,22 @@ func (r *run) downloadAll(ctx context.Context, d detailed, server error) []func(
 	}
 	phase, _, _ := unstructured.NestedString(d.obj.Object, "status", "phase")
 	var skip string
+	running := phase == "" || phase == "New" || phase == "InProgress" || phase == "WaitingForPluginOperations" || phase == "Finalizing"
 	switch {
+	case running:
+		skip = fmt.Sprintf("the %s is %s: Velero uploads this file when it ends; server-log.txt holds the server's lines about it", d.kind, phaseName(phase))
 	case server != nil:
 		skip = fmt.Sprintf("not downloaded: %v", server)
 		if !errors.Is(server, errNotAsked) {
 			skip += "; its version.json item says why"
 		}
-	case phase == "" || phase == "New" || phase == "InProgress" || phase == "WaitingForPluginOperations" || phase == "Finalizing":
-		skip = fmt.Sprintf("the %s is %s: Velero uploads this file when it ends", d.kind, phaseName(phase))
 	case phase == "FailedValidation":
 		skip = fmt.Sprintf("the %s failed validation: Velero wrote no file for it", d.kind)
 	}
 	var jobs []func() error
+	if running {
+		jobs = append(jobs, func() error { return r.serverLogLines(ctx, d) })
+	}
 	for _, f := range files {
 		if skip != "" {
 			item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,7 +15,7 @@ import (
 func TestNamedBackupsAndRestores(t *testing.T) {
 	t.Parallel()
 	failed, restore := velero.Backups["Failed"], velero.Restores["PartiallyFailed"]
-	r := runTool(t, nil, "--backup", failed, "--backup", "no-such-backup", "--restore", restore)
+	r := runTool(t, nil, "--backup", failed, "--backup", "no-such-backup", "--backup", velero.Backups["InProgress"], "--restore", restore)
 	require.Equal(t, 3, r.code, r.stderr)
 	a := readBundle(t, r.output)
 	var b struct {
@@ -26,6 +27,15 @@ func TestNamedBackupsAndRestores(t *testing.T) {
 	require.Equal(t, "Failed", b.Status.Phase)
 	require.NoError(t, json.Unmarshal(a.files["restores/"+restore+"/restore.json"], &b))
 	require.Equal(t, "PartiallyFailed", b.Status.Phase)
+	// A backup still in progress: no files yet, the server's lines about it.
+	running := velero.Backups["InProgress"]
+	require.Equal(t, bundle.StatusSkipped, a.item(t, "backups/"+running+"/log.txt").Status)
+	require.Contains(t, a.item(t, "backups/"+running+"/log.txt").Error, "is InProgress")
+	lines := string(a.files["backups/"+running+"/server-log.txt"])
+	require.NotEmpty(t, lines)
+	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+		require.Contains(t, l, "backup="+velero.Namespace+"/"+running)
+	}
 	missing := a.item(t, "backups/no-such-backup/backup.json")
 	require.Equal(t, bundle.StatusError, missing.Status)
 	require.Contains(t, missing.Error, `"no-such-backup" not found`)
