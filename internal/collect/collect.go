@@ -92,6 +92,7 @@ func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observ
 	// The pods come first: their logs are the slowest part of the run.
 	objects.Go(func() error { return r.podsAndLogs(ctx, logs) })
 	objects.Go(func() error { return r.version(ctx) })
+	objects.Go(func() error { return r.volumeFailures(ctx) })
 	queries := append(r.clusterQueries(), r.namespaceQueries()...)
 	velero, err := r.veleroQueries(ctx)
 	if err != nil {

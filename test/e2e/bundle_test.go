@@ -83,6 +83,14 @@ func TestCompleteBundle(t *testing.T) {
 		require.NotContains(t, path, "secret", "no Secret is read")
 	}
 
+	// Each failed volume operation is linked to the node-agent of its node.
+	vf := string(a.files["velero/volume-failures.md"])
+	for _, kind := range []string{"podvolumebackups", "podvolumerestores", "datauploads"} {
+		require.Contains(t, vf, "| "+kind+" | ")
+	}
+	failedNode := velero.Nodes[1]
+	require.Contains(t, vf, "| "+failedNode+" | "+velero.NodeAgentPods[failedNode]+" | logs/velero/"+velero.NodeAgentPods[failedNode]+"/node-agent.log |")
+
 	// The cluster.
 	requireNames(t, a, "cluster/nodes.json", velero.Nodes...)
 	require.NotContains(t, string(a.files["cluster/nodes.json"]), `"images"`)
