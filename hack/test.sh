@@ -12,7 +12,7 @@ cd "$VELERO_DEBUG_ROOT"
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "building test tools (cached in $VELERO_DEBUG_CACHE)"
-built=$(bash hack/build-tools.sh cluster kwok velero lint) # fails the run if a build fails
+built=$(bash hack/build-tools.sh cluster kwok velero veleroserver veleroaws s3 lint) # fails the run if a build fails
 declare -A dir
 while read -r group folder; do dir[$group]=$folder; done <<<"$built"
 

@@ -75,7 +75,7 @@ func (t TLS) HTTPClient() (*http.Client, error) {
 func (c Client) Download(ctx context.Context, target Target, name string, hc *http.Client, w io.Writer) (int64, error) {
 	req := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "velero.io/v1", "kind": "DownloadRequest",
-		"metadata": map[string]any{"generateName": name + "-", "namespace": c.Namespace},
+		"metadata": requestMeta(c.Namespace),
 		"spec":     map[string]any{"target": map[string]any{"kind": string(target), "name": name}},
 	}}
 	done, err := c.process(ctx, downloadRequests, req)

@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,10 +70,7 @@ func TestFetch(t *testing.T) {
 	srv.Close()
 	_, err = fetch("/log")
 	require.Error(t, err)
-	for _, e := range []error{err} {
-		require.False(t, strings.Contains(e.Error(), signature), "the URL is not in the error: %v", e)
-		require.NotContains(t, e.Error(), "AKIA")
-	}
+	require.NotContains(t, err.Error(), signature, "the URL is not in the error")
 }
 
 func TestHTTPClientCACert(t *testing.T) {

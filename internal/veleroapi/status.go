@@ -57,7 +57,7 @@ type ServerStatus struct {
 func (c Client) ServerStatus(ctx context.Context) (*ServerStatus, error) {
 	req := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "velero.io/v1", "kind": "ServerStatusRequest",
-		"metadata": map[string]any{"generateName": "velero-debug-", "namespace": c.Namespace},
+		"metadata": requestMeta(c.Namespace),
 		"spec":     map[string]any{},
 	}}
 	done, err := c.process(ctx, serverStatusRequests, req)
@@ -77,6 +77,18 @@ func (c Client) ServerStatus(ctx context.Context) (*ServerStatus, error) {
 		st.Plugins = append(st.Plugins, Plugin{Name: name, Kind: kind})
 	}
 	return st, nil
+}
+
+// ManagedBy is the value of the app.kubernetes.io/managed-by label on the
+// requests velero-debug creates, so that one left behind (the run killed
+// before it could delete it) is known for what it is.
+const ManagedBy = "velero-debug"
+
+func requestMeta(namespace string) map[string]any {
+	return map[string]any{
+		"generateName": "velero-debug-", "namespace": namespace,
+		"labels": map[string]any{"app.kubernetes.io/managed-by": ManagedBy},
+	}
 }
 
 // process creates obj, waits until the server marks it Processed, deletes

@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -52,12 +49,5 @@ func TestServerDoesNotAnswer(t *testing.T) {
 	// No request of the run is left in the cluster.
 	dyn, err := dynamic.NewForConfig(testCluster.Config)
 	require.NoError(t, err)
-	for _, res := range []string{"serverstatusrequests", "downloadrequests"} {
-		l, err := dyn.Resource(schema.GroupVersionResource{Group: "velero.io", Version: "v1", Resource: res}).
-			Namespace(velero.Namespace).List(t.Context(), metav1.ListOptions{})
-		require.NoError(t, err)
-		for _, o := range l.Items {
-			require.False(t, strings.HasPrefix(o.GetName(), "velero-debug-"), "%s %s left behind", res, o.GetName())
-		}
-	}
+	requireNoRequestsLeft(t, dyn, velero.Namespace)
 }

@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/test/fixture"
+	"github.com/velero-debug/velero-debug/test/veleroserver"
+)
+
+var veleroGVR = func(res string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: "velero.io", Version: "v1", Resource: res}
+}
+
+// TestLiveVelero runs velero-debug beside a real Velero server with a real
+// S3 server: real backups, their logs and results through DownloadRequests
+// compared with what the Velero CLI itself prints; then with the S3 server
+// stopped, and with the Velero server stopped.
+func TestLiveVelero(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	tools, err := veleroserver.Tools(ctx)
+	require.NoError(t, err)
+	s3, err := veleroserver.StartS3(ctx, testCluster, tools, "s3-live")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s3.Stop() })
+	ns := "velero-live"
+	v, err := fixture.Install(ctx, testCluster, fixture.Options{Namespace: ns, Nodes: 2,
+		Storage: &fixture.Storage{URL: s3.URL, Bucket: veleroserver.Bucket, Region: veleroserver.Region}})
+	require.NoError(t, err)
+	srv, err := veleroserver.Start(ctx, testCluster, tools, ns)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	dyn, err := dynamic.NewForConfig(testCluster.Config)
+	require.NoError(t, err)
+	waitPhase(t, dyn, ns, "backupstoragelocations", "default", "Available")
+
+	// One backup of plain objects completes. The other has a pre hook in a
+	// pod that kwok cannot exec into, so it fails partly. (The fixture's app
+	// pods ask for pod volume backups, which need a node-agent that kwok
+	// cannot run: neither backup includes them.)
+	completed, partial := "live-completed", "live-partial"
+	hooked := ns + "-hooks"
+	_, err = testCluster.Apply(ctx,
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": hooked}}},
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{"name": "db-0", "namespace": hooked},
+			"spec":     map[string]any{"nodeName": v.Nodes[0], "containers": []any{map[string]any{"name": "db", "image": "postgres:17"}}},
+		}})
+	require.NoError(t, err)
+	createBackup(t, dyn, ns, completed, map[string]any{
+		"includedNamespaces": []any{v.AppNamespace}, "includedResources": []any{"configmaps", "persistentvolumeclaims"},
+		"storageLocation": "default", "snapshotVolumes": false,
+	})
+	createBackup(t, dyn, ns, partial, map[string]any{
+		"includedNamespaces": []any{hooked}, "storageLocation": "default", "snapshotVolumes": false,
+		"hooks": map[string]any{"resources": []any{map[string]any{
+			"name": "checkpoint", "includedNamespaces": []any{hooked},
+			"pre": []any{map[string]any{"exec": map[string]any{"container": "db", "command": []any{"psql", "-c", "CHECKPOINT"}, "onError": "Fail", "timeout": "5s"}}},
+		}}},
+	})
+	waitPhase(t, dyn, ns, "backups", completed, "Completed")
+	partialPhase := waitPhase(t, dyn, ns, "backups", partial, "PartiallyFailed", "Failed")
+
+	args := []string{"-n", ns, "--backup", completed, "--backup", partial, "--recent-failed", "0", "--server-timeout", "20s"}
+	start := time.Now()
+	r := runTool(t, nil, args...)
+	normal := time.Since(start)
+	a := readBundle(t, r.output)
+	for _, it := range a.manifest.Items {
+		if it.Path == "velero/version.json" || bytesHasPrefix(it.Path, "backups/live-") {
+			require.NotEqual(t, bundle.StatusError, it.Status, "%s: %s", it.Path, it.Error)
+		}
+	}
+
+	var version struct {
+		Server  map[string]string `json:"server"`
+		Plugins []struct{ Name, Kind string }
+	}
+	require.NoError(t, json.Unmarshal(a.files["velero/version.json"], &version))
+	require.Equal(t, "v1.18.3", version.Server["version"])
+	require.Contains(t, fmt.Sprint(version.Plugins), "velero.io/aws")
+
+	for _, name := range []string{completed, partial} {
+		want := veleroCLI(t, srv, "backup", "logs", name, "-n", ns)
+		require.Equal(t, want, string(a.files["backups/"+name+"/log.txt"]), "the log is the one the Velero CLI prints")
+		require.NotEmpty(t, a.files["backups/"+name+"/resource-list.json"])
+		require.Contains(t, a.files, "backups/"+name+"/results.json")
+		require.Contains(t, a.files, "backups/"+name+"/volume-info.json")
+	}
+	var results struct {
+		Errors map[string]any `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(a.files["backups/"+partial+"/results.json"], &results))
+	require.NotEmpty(t, results.Errors, "the %s backup's errors", partialPhase)
+	for path, data := range a.files {
+		require.NotContains(t, string(data), "X-Amz-Signature=", path)
+	}
+	requireNoRequestsLeft(t, dyn, ns)
+
+	// The object store stops: the run still ends in time and says why.
+	require.NoError(t, s3.Stop())
+	start = time.Now()
+	r = runTool(t, nil, args...)
+	require.Less(t, time.Since(start), normal+30*time.Second)
+	require.Equal(t, 3, r.code, r.stderr)
+	a = readBundle(t, r.output)
+	log := a.item(t, "backups/"+completed+"/log.txt")
+	require.Equal(t, bundle.StatusError, log.Status)
+	require.Contains(t, log.Error, "connection refused")
+	require.NotContains(t, log.Error, "X-Amz")
+
+	// The Velero server stops too.
+	require.NoError(t, srv.Stop())
+	start = time.Now()
+	r = runTool(t, nil, args...)
+	require.Less(t, time.Since(start), normal+30*time.Second)
+	require.Equal(t, 3, r.code, r.stderr)
+	a = readBundle(t, r.output)
+	require.Contains(t, a.item(t, "velero/version.json").Error, "did not answer")
+	requireNoRequestsLeft(t, dyn, ns)
+}
+
+func bytesHasPrefix(s, prefix string) bool { return bytes.HasPrefix([]byte(s), []byte(prefix)) }
+
+func createBackup(t *testing.T, dyn dynamic.Interface, ns, name string, spec map[string]any) {
+	t.Helper()
+	b := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "velero.io/v1", "kind": "Backup",
+		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec,
+	}}
+	_, err := dyn.Resource(veleroGVR("backups")).Namespace(ns).Create(t.Context(), b, metav1.CreateOptions{})
+	require.NoError(t, err)
+}
+
+// waitPhase waits until the object's status.phase is one of phases.
+func waitPhase(t *testing.T, dyn dynamic.Interface, ns, res, name string, phases ...string) string {
+	t.Helper()
+	var phase string
+	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		o, err := dyn.Resource(veleroGVR(res)).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil //nolint:nilerr // not there yet
+		}
+		phase, _, _ = unstructured.NestedString(o.Object, "status", "phase")
+		for _, p := range phases {
+			if phase == p {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	require.NoError(t, err, "%s %s is %q, not %v", res, name, phase, phases)
+	return phase
+}
+
+func requireNoRequestsLeft(t *testing.T, dyn dynamic.Interface, ns string) {
+	t.Helper()
+	for _, res := range []string{"serverstatusrequests", "downloadrequests"} {
+		l, err := dyn.Resource(veleroGVR(res)).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=velero-debug"})
+		require.NoError(t, err)
+		require.Empty(t, l.Items, "%s left behind", res)
+	}
+}
+
+// veleroCLI runs the Velero CLI against the test cluster.
+func veleroCLI(t *testing.T, srv *veleroserver.Server, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), srv.Velero, append(args, "--kubeconfig", testCluster.Kubeconfig)...)
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	return string(out)
+}
