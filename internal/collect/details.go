@@ -85,8 +85,9 @@ func startOf(o *unstructured.Unstructured) string {
 	return o.GetCreationTimestamp().UTC().Format("2006-01-02T15:04:05Z")
 }
 
-// downloadAll streams the object-storage files of d into the bundle.
-func (r *run) downloadAll(ctx context.Context, d detailed, server error) []func() error {
+// downloadAll returns the jobs that stream the object-storage files of d
+// into the bundle, keeping in caps the small ones describe.txt reads.
+func (r *run) downloadAll(ctx context.Context, d detailed, server error, caps *captures) []func() error {
 	files := backupDownloads
 	if d.resource == "restores" {
 		files = restoreDownloads
@@ -116,7 +117,7 @@ func (r *run) downloadAll(ctx context.Context, d detailed, server error) []func(
 			jobs = append(jobs, func() error { return r.sink.AddSkipped(item, skip) })
 			continue
 		}
-		jobs = append(jobs, func() error { return r.download(ctx, d, f) })
+		jobs = append(jobs, func() error { return r.download(ctx, d, f, caps) })
 	}
 	return jobs
 }
@@ -129,7 +130,7 @@ func phaseName(phase string) string {
 }
 
 // download streams one file, trying its fallbacks when the store has none.
-func (r *run) download(ctx context.Context, d detailed, f download) error {
+func (r *run) download(ctx context.Context, d detailed, f download, caps *captures) error {
 	item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download",
 		Source: fmt.Sprintf("DownloadRequest %s for %s %s", f.target, d.kind, d.name)}
 	r.obs.Started(item.Path)
@@ -142,7 +143,7 @@ func (r *run) download(ctx context.Context, d detailed, f download) error {
 		return err
 	}
 	out := &countingWriter{w: e}
-	_, err = r.velero.Download(ctx, f.target, d.name, hc, out)
+	_, err = r.velero.Download(ctx, f.target, d.name, hc, caps.writer(f.target, out))
 	switch {
 	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
 		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
@@ -151,7 +152,7 @@ func (r *run) download(ctx context.Context, d detailed, f download) error {
 			return err
 		}
 		for _, fb := range f.fallbacks {
-			if err := r.download(ctx, d, fb); err != nil {
+			if err := r.download(ctx, d, fb, caps); err != nil {
 				return err
 			}
 		}

@@ -54,7 +54,7 @@ type containerImage struct {
 
 // veleroServer asks the server for its version and plugins, writes the
 // named backups and restores and the most recent failed ones, and queues
-// into jobs the download of their files.
+// into jobs the download of their files and their description.
 func (r *run) veleroServer(ctx context.Context, jobs *errgroup.Group) error {
 	serverErr, err := r.serverVersion(ctx)
 	if err != nil {
@@ -83,9 +83,7 @@ func (r *run) veleroServer(ctx context.Context, jobs *errgroup.Group) error {
 			if obj == nil {
 				continue // recorded as a failed item
 			}
-			for _, job := range r.downloadAll(ctx, detailed{namedObject: n, obj: obj}, serverErr) {
-				jobs.Go(job)
-			}
+			jobs.Go(func() error { return r.detail(ctx, detailed{namedObject: n, obj: obj}, serverErr) })
 		}
 	}
 	return nil

@@ -107,6 +107,10 @@ func TestLiveVelero(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(a.files["backups/"+partial+"/results.json"], &results))
 	require.NotEmpty(t, results.Errors, "the %s backup's errors", partialPhase)
+	desc := string(a.files["backups/"+partial+"/describe.txt"])
+	require.Contains(t, desc, "Errors (results.json):")
+	require.Contains(t, desc, "Phase:                         "+partialPhase)
+	require.Contains(t, string(a.files["backups/"+completed+"/describe.txt"]), "v1/PersistentVolumeClaim:", "the resource list")
 	for path, data := range a.files {
 		require.NotContains(t, string(data), "X-Amz-Signature=", path)
 	}

@@ -36,6 +36,19 @@ func TestNamedBackupsAndRestores(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
 		require.Contains(t, l, "backup="+velero.Namespace+"/"+running)
 	}
+	// describe.txt says what the object says, and links each volume
+	// operation to its node-agent.
+	desc := string(a.files["backups/"+failed+"/describe.txt"])
+	require.Contains(t, desc, "Phase:                         Failed")
+	require.Contains(t, desc, "Failure reason:                rpc error")
+	require.Contains(t, desc, "Storage Location:              default")
+	partial := velero.Backups["PartiallyFailed"]
+	r2 := runTool(t, nil, "--backup", partial)
+	desc = string(readBundle(t, r2.output).files["backups/"+partial+"/describe.txt"])
+	node := velero.Nodes[1]
+	require.Regexp(t, "podvolumebackups "+partial+"-[a-z0-9]+: Failed on node "+node+" \\(node-agent pod "+velero.NodeAgentPods[node], desc)
+	require.Contains(t, desc, "message: data path backup failed")
+
 	missing := a.item(t, "backups/no-such-backup/backup.json")
 	require.Equal(t, bundle.StatusError, missing.Status)
 	require.Contains(t, missing.Error, `"no-such-backup" not found`)

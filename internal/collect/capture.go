@@ -1,0 +1,82 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
+)
+
+// captureLimit bounds what is kept in memory of one downloaded file for
+// describe.txt; larger files are described without it.
+const captureLimit = 8 << 20
+
+// described are the downloads describe.txt reads.
+var described = map[veleroapi.Target]bool{
+	veleroapi.BackupResults: true, veleroapi.BackupResourceList: true, veleroapi.BackupVolumeInfos: true,
+	veleroapi.BackupItemOperations: true, veleroapi.RestoreResults: true, veleroapi.RestoreResourceList: true,
+	veleroapi.RestoreItemOperations: true,
+}
+
+// captures keeps the small downloads of one backup or restore.
+type captures struct {
+	mu    sync.Mutex
+	files map[veleroapi.Target]*bytes.Buffer
+}
+
+// writer returns w, also copying into the capture of target when
+// describe.txt reads it.
+func (c *captures) writer(target veleroapi.Target, w io.Writer) io.Writer {
+	if !described[target] {
+		return w
+	}
+	buf := &bytes.Buffer{}
+	c.mu.Lock()
+	if c.files == nil {
+		c.files = map[veleroapi.Target]*bytes.Buffer{}
+	}
+	c.files[target] = buf
+	c.mu.Unlock()
+	return io.MultiWriter(w, &limitedBuffer{buf: buf})
+}
+
+// get returns the captured file of target; nil when missing or too large.
+func (c *captures) get(target veleroapi.Target) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	buf := c.files[target]
+	if buf == nil || buf.Len() > captureLimit {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// limitedBuffer stops keeping bytes past captureLimit (one byte past, so
+// that get knows), but never fails the write.
+type limitedBuffer struct{ buf *bytes.Buffer }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := captureLimit + 1 - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// detail downloads the files of d, a few at a time, then writes its
+// description.
+func (r *run) detail(ctx context.Context, d detailed, server error) error {
+	caps := &captures{}
+	g := new(errgroup.Group)
+	g.SetLimit(3)
+	for _, job := range r.downloadAll(ctx, d, server, caps) {
+		g.Go(job)
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return r.describe(ctx, d, caps)
+}

@@ -1,0 +1,381 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
+)
+
+// describe writes describe.txt of d: what `velero backup describe
+// --details` (or restore) says, rendered in-process from the object, its
+// downloaded results, resource list, item operations and volume infos, and
+// the pod volume and data-mover objects that name it, each with the node
+// and node-agent pod that handled it.
+func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
+	item := bundle.Item{Path: path.Join(d.resource, d.name, "describe.txt"), Type: "describe",
+		Source: fmt.Sprintf("the %s, its files in object storage and its volume operations", d.kind)}
+	r.obs.Started(item.Path)
+	var b textBuilder
+	o := d.obj.Object
+	b.field("Name", d.name)
+	b.field("Namespace", r.cfg.Namespace)
+	b.mapField("Labels", d.obj.GetLabels())
+	b.mapField("Annotations", d.obj.GetAnnotations())
+	b.line("")
+	b.field("Phase", str(o, "status", "phase"))
+	b.optional("Failure reason", str(o, "status", "failureReason"))
+	b.list("Validation errors", strs(o, "status", "validationErrors"))
+	b.field("Errors", num(o, "status", "errors"))
+	b.field("Warnings", num(o, "status", "warnings"))
+	results := caps.get(veleroapi.BackupResults)
+	if d.resource == "restores" {
+		results = caps.get(veleroapi.RestoreResults)
+	}
+	b.results(results)
+	b.line("")
+	if d.resource == "backups" {
+		r.describeBackupSpec(&b, o)
+	} else {
+		describeRestoreSpec(&b, o)
+	}
+	b.line("")
+	b.field("Started", str(o, "status", "startTimestamp"))
+	b.field("Completed", str(o, "status", "completionTimestamp"))
+	b.optional("Expiration", str(o, "status", "expiration"))
+	b.progress(o)
+	b.line("")
+	ops, list := veleroapi.BackupItemOperations, veleroapi.BackupResourceList
+	if d.resource == "restores" {
+		ops, list = veleroapi.RestoreItemOperations, veleroapi.RestoreResourceList
+	}
+	b.itemOperations(caps.get(ops))
+	b.resourceList(caps.get(list))
+	b.volumeInfos(caps.get(veleroapi.BackupVolumeInfos))
+	r.describeVolumes(ctx, &b, d)
+	data := []byte(b.String())
+	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
+	return r.sink.AddBytes(item, data)
+}
+
+func (r *run) describeBackupSpec(b *textBuilder, o map[string]any) {
+	b.section("Namespaces")
+	b.indented("Included", orAll(strs(o, "spec", "includedNamespaces")))
+	b.indented("Excluded", orNone(strs(o, "spec", "excludedNamespaces")))
+	b.section("Resources")
+	b.indented("Included", orAll(strs(o, "spec", "includedResources")))
+	b.indented("Excluded", orNone(strs(o, "spec", "excludedResources")))
+	b.indented("Cluster-scoped", boolOr(o, "auto", "spec", "includeClusterResources"))
+	b.field("Label selector", jsonOr(o, "<none>", "spec", "labelSelector"))
+	b.field("Storage Location", str(o, "spec", "storageLocation"))
+	b.field("Volume Snapshot Locations", orNone(strs(o, "spec", "volumeSnapshotLocations")))
+	b.field("Velero-Native Snapshot PVs", boolOr(o, "auto", "spec", "snapshotVolumes"))
+	b.field("File System Backup (default)", boolOr(o, "false", "spec", "defaultVolumesToFsBackup"))
+	b.field("Snapshot Move Data", boolOr(o, "false", "spec", "snapshotMoveData"))
+	b.field("TTL", str(o, "spec", "ttl"))
+	b.field("CSISnapshotTimeout", str(o, "spec", "csiSnapshotTimeout"))
+	b.field("ItemOperationTimeout", str(o, "spec", "itemOperationTimeout"))
+	b.hooks(o)
+	b.field("Backup Format Version", str(o, "status", "formatVersion"))
+}
+
+func describeRestoreSpec(b *textBuilder, o map[string]any) {
+	b.field("Backup", str(o, "spec", "backupName"))
+	b.optional("Schedule", str(o, "spec", "scheduleName"))
+	b.section("Namespaces")
+	b.indented("Included", orAll(strs(o, "spec", "includedNamespaces")))
+	b.indented("Excluded", orNone(strs(o, "spec", "excludedNamespaces")))
+	b.section("Resources")
+	b.indented("Included", orAll(strs(o, "spec", "includedResources")))
+	b.indented("Excluded", orNone(strs(o, "spec", "excludedResources")))
+	b.field("Namespace mappings", jsonOr(o, "<none>", "spec", "namespaceMapping"))
+	b.field("Label selector", jsonOr(o, "<none>", "spec", "labelSelector"))
+	b.field("Restore PVs", boolOr(o, "auto", "spec", "restorePVs"))
+	b.field("Existing Resource Policy", str(o, "spec", "existingResourcePolicy"))
+}
+
+// describeVolumes lists the pod volume and data-mover objects that name d,
+// with the node and node-agent pod that handled each.
+func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
+	label, kinds := "velero.io/backup-name", []string{"podvolumebackups", "datauploads"}
+	if d.resource == "restores" {
+		label, kinds = "velero.io/restore-name", []string{"podvolumerestores", "datadownloads"}
+	}
+	agents, _ := r.nodeAgents(ctx)
+	b.section("Volume operations (pod volume and data mover)")
+	found := false
+	for _, res := range kinds {
+		for _, k := range volumeKinds {
+			if k.resource != res {
+				continue
+			}
+			reqCtx, cancel := r.requestContext(ctx)
+			list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, res)).Namespace(r.cfg.Namespace).
+				List(reqCtx, metav1.ListOptions{LabelSelector: label + "=" + d.name})
+			cancel()
+			if err != nil {
+				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
+				continue
+			}
+			for _, o := range list.Items {
+				found = true
+				phase := str(o.Object, "status", "phase")
+				node := str(o.Object, "status", "node")
+				if node == "" {
+					node = str(o.Object, "spec", "node")
+				}
+				line := fmt.Sprintf("  %s %s: %s on node %s", res, o.GetName(), orDash(phase), orDash(node))
+				if pod := agents[node]; pod != "" {
+					line += fmt.Sprintf(" (node-agent pod %s, log logs/%s/%s/node-agent.log)", pod, r.cfg.Namespace, pod)
+				}
+				b.line(line)
+				if msg := str(o.Object, "status", "message"); msg != "" {
+					b.line("    message: " + msg)
+				}
+			}
+		}
+	}
+	if !found {
+		b.line("  <none>")
+	}
+}
+
+// textBuilder writes aligned "Key:  value" text.
+type textBuilder struct{ strings.Builder }
+
+func (b *textBuilder) line(s string)    { _, _ = b.WriteString(s + "\n") } // a strings.Builder never fails
+func (b *textBuilder) section(s string) { b.line(s + ":") }
+
+func (b *textBuilder) field(k, v string) {
+	if v == "" {
+		v = "<none>"
+	}
+	fmt.Fprintf(b, "%-30s %s\n", k+":", v)
+}
+
+func (b *textBuilder) indented(k, v string) { fmt.Fprintf(b, "  %-28s %s\n", k+":", v) }
+
+func (b *textBuilder) optional(k, v string) {
+	if v != "" {
+		b.field(k, v)
+	}
+}
+
+func (b *textBuilder) list(k string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	b.section(k)
+	for _, v := range vs {
+		b.line("  - " + v)
+	}
+}
+
+func (b *textBuilder) mapField(k string, m map[string]string) {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		if key == "kubectl.kubernetes.io/last-applied-configuration" {
+			continue // a copy of the object, and may hold what should not be copied
+		}
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		b.field(k, "<none>")
+		return
+	}
+	for i, key := range keys {
+		label := ""
+		if i == 0 {
+			label = k + ":"
+		}
+		fmt.Fprintf(b, "%-30s %s=%s\n", label, key, m[key])
+	}
+}
+
+// results renders results.json: {"errors": {...}, "warnings": {...}}.
+func (b *textBuilder) results(data []byte) {
+	if data == nil {
+		return
+	}
+	var res map[string]struct {
+		Velero     []string            `json:"velero"`
+		Cluster    []string            `json:"cluster"`
+		Namespaces map[string][]string `json:"namespaces"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		b.line("Results: cannot read results.json: " + err.Error())
+		return
+	}
+	for _, kind := range []string{"errors", "warnings"} {
+		r := res[kind]
+		if len(r.Velero)+len(r.Cluster)+len(r.Namespaces) == 0 {
+			continue
+		}
+		b.section(strings.ToUpper(kind[:1]) + kind[1:] + " (results.json)")
+		for _, m := range r.Velero {
+			b.line("  Velero:     " + m)
+		}
+		for _, m := range r.Cluster {
+			b.line("  Cluster:    " + m)
+		}
+		nss := make([]string, 0, len(r.Namespaces))
+		for ns := range r.Namespaces {
+			nss = append(nss, ns)
+		}
+		sort.Strings(nss)
+		for _, ns := range nss {
+			for _, m := range r.Namespaces[ns] {
+				b.line("  Namespace " + ns + ": " + m)
+			}
+		}
+	}
+}
+
+func (b *textBuilder) progress(o map[string]any) {
+	if total := num(o, "status", "progress", "totalItems"); total != "" {
+		b.field("Total items", total)
+	}
+	for _, f := range []string{"itemsBackedUp", "itemsRestored"} {
+		if n := num(o, "status", "progress", f); n != "" {
+			b.field("Items done", n)
+		}
+	}
+	b.optional("Hooks attempted", num(o, "status", "hookStatus", "hooksAttempted"))
+	b.optional("Hooks failed", num(o, "status", "hookStatus", "hooksFailed"))
+}
+
+func (b *textBuilder) hooks(o map[string]any) {
+	hooks, _, _ := unstructured.NestedSlice(o, "spec", "hooks", "resources")
+	if len(hooks) == 0 {
+		b.field("Hooks", "<none>")
+		return
+	}
+	b.section("Hooks")
+	for _, h := range hooks {
+		m, _ := h.(map[string]any)
+		b.line(fmt.Sprintf("  %v: namespaces %v", m["name"], m["includedNamespaces"]))
+		for _, when := range []string{"pre", "post"} {
+			steps, _ := m[when].([]any)
+			for _, s := range steps {
+				exec, _ := s.(map[string]any)["exec"].(map[string]any)
+				b.line(fmt.Sprintf("    %s exec in %v: %v (onError %v, timeout %v)", when, exec["container"], exec["command"], exec["onError"], exec["timeout"]))
+			}
+		}
+	}
+}
+
+func (b *textBuilder) itemOperations(data []byte) {
+	var ops []map[string]any
+	if data == nil || json.Unmarshal(data, &ops) != nil || len(ops) == 0 {
+		b.field("Item operations", "<none>")
+		return
+	}
+	b.section("Item operations")
+	for _, op := range ops {
+		spec, _ := op["spec"].(map[string]any)
+		status, _ := op["status"].(map[string]any)
+		b.line(fmt.Sprintf("  %v %v: %v %v", spec["resourceIdentifier"], spec["operationID"], status["phase"], status["error"]))
+	}
+}
+
+func (b *textBuilder) resourceList(data []byte) {
+	var list map[string][]string
+	if data == nil || json.Unmarshal(data, &list) != nil {
+		b.field("Resource list", "<not available>")
+		return
+	}
+	b.section("Resource list")
+	kinds := make([]string, 0, len(list))
+	for k := range list {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		b.line("  " + k + ":")
+		for _, n := range list[k] {
+			b.line("    - " + n)
+		}
+	}
+}
+
+func (b *textBuilder) volumeInfos(data []byte) {
+	var infos []map[string]any
+	if data == nil || json.Unmarshal(data, &infos) != nil {
+		return
+	}
+	b.section("Volumes (volume-info.json)")
+	if len(infos) == 0 {
+		b.line("  <none>")
+	}
+	for _, v := range infos {
+		b.line(fmt.Sprintf("  %v/%v (PV %v): %v, result %v", v["pvcNamespace"], v["pvcName"], v["pvName"], v["backupMethod"], v["result"]))
+	}
+}
+
+func str(o map[string]any, fields ...string) string {
+	s, _, _ := unstructured.NestedString(o, fields...)
+	return s
+}
+
+func num(o map[string]any, fields ...string) string {
+	v, found, _ := unstructured.NestedFieldNoCopy(o, fields...)
+	if !found {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func strs(o map[string]any, fields ...string) []string {
+	s, _, _ := unstructured.NestedStringSlice(o, fields...)
+	return s
+}
+
+func boolOr(o map[string]any, def string, fields ...string) string {
+	v, found, _ := unstructured.NestedBool(o, fields...)
+	if !found {
+		return def
+	}
+	return fmt.Sprint(v)
+}
+
+func jsonOr(o map[string]any, def string, fields ...string) string {
+	v, found, _ := unstructured.NestedFieldNoCopy(o, fields...)
+	if !found {
+		return def
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return def
+	}
+	return string(data)
+}
+
+func orAll(v []string) string {
+	if len(v) == 0 {
+		return "*"
+	}
+	return strings.Join(v, ", ")
+}
+
+func orNone(v []string) string {
+	if len(v) == 0 {
+		return "<none>"
+	}
+	return strings.Join(v, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
