@@ -76,13 +76,23 @@ func TestLiveVelero(t *testing.T) {
 	waitPhase(t, dyn, ns, "backups", completed, "Completed")
 	partialPhase := waitPhase(t, dyn, ns, "backups", partial, "PartiallyFailed", "Failed")
 
-	args := []string{"-n", ns, "--backup", completed, "--backup", partial, "--recent-failed", "0", "--server-timeout", "20s"}
+	// A restore of the completed backup into another namespace.
+	restore := "live-restore"
+	_, err = dyn.Resource(veleroGVR("restores")).Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "velero.io/v1", "kind": "Restore",
+		"metadata": map[string]any{"name": restore, "namespace": ns},
+		"spec": map[string]any{"backupName": completed, "namespaceMapping": map[string]any{v.AppNamespace: v.AppNamespace + "-restored"}},
+	}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitPhase(t, dyn, ns, "restores", restore, "Completed", "PartiallyFailed")
+
+	args := []string{"-n", ns, "--backup", completed, "--backup", partial, "--restore", restore, "--recent-failed", "0", "--server-timeout", "20s"}
 	start := time.Now()
 	r := runTool(t, nil, args...)
 	normal := time.Since(start)
 	a := readBundle(t, r.output)
 	for _, it := range a.manifest.Items {
-		if it.Path == "velero/version.json" || bytesHasPrefix(it.Path, "backups/live-") {
+		if it.Path == "velero/version.json" || bytesHasPrefix(it.Path, "backups/live-") || bytesHasPrefix(it.Path, "restores/live-") {
 			require.NotEqual(t, bundle.StatusError, it.Status, "%s: %s", it.Path, it.Error)
 		}
 	}
@@ -102,6 +112,9 @@ func TestLiveVelero(t *testing.T) {
 		require.Contains(t, a.files, "backups/"+name+"/results.json")
 		require.Contains(t, a.files, "backups/"+name+"/volume-info.json")
 	}
+	require.Equal(t, veleroCLI(t, srv, "restore", "logs", restore, "-n", ns), string(a.files["restores/"+restore+"/log.txt"]))
+	require.Contains(t, a.files, "restores/"+restore+"/results.json")
+	require.Contains(t, string(a.files["restores/"+restore+"/describe.txt"]), "Backup:                        "+completed)
 	var results struct {
 		Errors map[string]any `json:"errors"`
 	}
