@@ -111,3 +111,14 @@ func TestGrepLines(t *testing.T) {
 	require.Equal(t, "a backup=velero/b1 one\n"+long+" backup=velero/b1\nlast backup=velero/b1", out.String(),
 		"whole fields only, long lines and a last line without newline included")
 }
+
+func TestSkewNotes(t *testing.T) {
+	t.Parallel()
+	info := versionInfo{Server: map[string]string{"version": "v1.18.3"}, Images: []containerImage{
+		{Workload: "deployment/velero", Container: "velero-plugin-for-aws", Image: "velero/velero-plugin-for-aws:v1.14.3", Init: true},
+		{Workload: "deployment/velero", Container: "velero", Image: "velero/velero:v1.17.0"},
+		{Workload: "daemonset/node-agent", Container: "node-agent", Image: "docker.io/velero/velero:v1.18.3"},
+	}}
+	require.Equal(t, []string{"deployment/velero container velero runs image velero/velero:v1.17.0, but the server reports v1.18.3"}, skewNotes(info))
+	require.Empty(t, skewNotes(versionInfo{Server: map[string]string{"error": "down"}, Images: info.Images}))
+}
