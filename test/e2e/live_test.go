@@ -122,6 +122,14 @@ func TestLiveVelero(t *testing.T) {
 	require.NotEmpty(t, results.Errors, "the %s backup's errors", partialPhase)
 	desc := string(a.files["backups/"+partial+"/describe.txt"])
 	require.Contains(t, desc, "Errors (results.json):")
+	// Each error the Velero CLI's describe lists is in ours.
+	cliDesc := veleroCLI(t, srv, "backup", "describe", partial, "--details", "-n", ns)
+	errs := allStrings(results.Errors)
+	require.NotEmpty(t, errs)
+	for _, e := range errs {
+		require.Contains(t, cliDesc, e)
+		require.Contains(t, desc, e)
+	}
 	require.Contains(t, desc, "Phase:                         "+partialPhase)
 	require.Contains(t, string(a.files["backups/"+completed+"/describe.txt"]), "v1/PersistentVolumeClaim:", "the resource list")
 	for path, data := range a.files {
@@ -204,4 +212,25 @@ func veleroCLI(t *testing.T, srv *veleroserver.Server, args ...string) string {
 	out, err := cmd.Output()
 	require.NoError(t, err, stderr.String())
 	return string(out)
+}
+
+// allStrings gathers the strings of a decoded JSON value.
+func allStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, allStrings(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for _, e := range v {
+			out = append(out, allStrings(e)...)
+		}
+		return out
+	}
+	return nil
 }
