@@ -81,7 +81,7 @@ func TestLiveVelero(t *testing.T) {
 	_, err = dyn.Resource(veleroGVR("restores")).Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "velero.io/v1", "kind": "Restore",
 		"metadata": map[string]any{"name": restore, "namespace": ns},
-		"spec": map[string]any{"backupName": completed, "namespaceMapping": map[string]any{v.AppNamespace: v.AppNamespace + "-restored"}},
+		"spec":     map[string]any{"backupName": completed, "namespaceMapping": map[string]any{v.AppNamespace: v.AppNamespace + "-restored"}},
 	}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	waitPhase(t, dyn, ns, "restores", restore, "Completed", "PartiallyFailed")
