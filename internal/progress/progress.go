@@ -32,29 +32,34 @@ func New(w io.Writer, verbose bool) Reporter {
 	return &plain{w: w, verbose: verbose}
 }
 
-// counts is the tally shared by both reporters.
+// counts is the tally shared by both reporters. An item may finish without
+// having been reported as started (one skipped outright).
 type counts struct {
-	mu                    sync.Mutex
-	running, done, failed int
-	bytes                 int64
+	mu           sync.Mutex
+	running      map[string]bool
+	done, failed int
+	bytes        int64
 }
 
-func (c *counts) started() {
+func (c *counts) started(path string) {
 	c.mu.Lock()
-	c.running++
+	if c.running == nil {
+		c.running = map[string]bool{}
+	}
+	c.running[path] = true
 	c.mu.Unlock()
 }
 
-func (c *counts) finished(status bundle.Status, bytes int64) string {
+func (c *counts) finished(path string, status bundle.Status, bytes int64) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.running--
+	delete(c.running, path)
 	c.done++
 	c.bytes += bytes
 	if status == bundle.StatusError || status == bundle.StatusCancelled {
 		c.failed++
 	}
-	return fmt.Sprintf("collecting: %d done, %d running, %d failed, %s", c.done, c.running, c.failed, HumanBytes(c.bytes))
+	return fmt.Sprintf("collecting: %d done, %d running, %d failed, %s", c.done, len(c.running), c.failed, HumanBytes(c.bytes))
 }
 
 // plain prints lines.
@@ -65,10 +70,10 @@ type plain struct {
 	mu      sync.Mutex
 }
 
-func (p *plain) Started(string) { p.started() }
+func (p *plain) Started(path string) { p.started(path) }
 
 func (p *plain) Finished(path string, status bundle.Status, bytes int64, err string) {
-	p.finished(status, bytes)
+	p.finished(path, status, bytes)
 	line := itemLine(path, status, bytes, err)
 	if line == "" || (!p.verbose && status == bundle.StatusOK) {
 		return
@@ -101,10 +106,10 @@ func newLive(w io.Writer, verbose bool) *live {
 	return &live{bar: bar, w: w, verbose: verbose}
 }
 
-func (l *live) Started(string) { l.started() }
+func (l *live) Started(path string) { l.started(path) }
 
 func (l *live) Finished(path string, status bundle.Status, bytes int64, err string) {
-	desc := l.finished(status, bytes)
+	desc := l.finished(path, status, bytes)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if line := itemLine(path, status, bytes, err); line != "" && (l.verbose || status != bundle.StatusOK) {

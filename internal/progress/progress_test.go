@@ -37,3 +37,13 @@ func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
 	require.Equal(t, "  error    b.log: no logs found\n  skipped  c.json: not served\n", quiet.String())
 	require.Equal(t, "  ok       a.log (2.0 KiB)\n  error    b.log: no logs found\n  skipped  c.json: not served\n", verbose.String())
 }
+
+func TestCountsRunningItems(t *testing.T) {
+	t.Parallel()
+	var c counts
+	c.started("a")
+	c.started("b")
+	require.Contains(t, c.finished("a", bundle.StatusOK, 10), "1 running")
+	require.Contains(t, c.finished("skipped-outright", bundle.StatusSkipped, 0), "1 running", "never started")
+	require.Contains(t, c.finished("b", bundle.StatusError, 0), "0 running, 1 failed")
+}
