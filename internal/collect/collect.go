@@ -89,21 +89,22 @@ func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observ
 	logs := new(errgroup.Group)
 	logs.SetLimit(cfg.Logs.MaxRequests)
 
-	// The pods come first: their logs are the slowest part of the run.
+	details := new(errgroup.Group)
+	details.SetLimit(cfg.ObjectParallelism)
+
+	// The slow parts first: the pods' logs, and the Velero server's answers.
 	objects.Go(func() error { return r.podsAndLogs(ctx, logs) })
+	objects.Go(func() error { return r.veleroServer(ctx, details) })
 	objects.Go(func() error { return r.version(ctx) })
 	objects.Go(func() error { return r.volumeFailures(ctx) })
 	queries := append(r.clusterQueries(), r.namespaceQueries()...)
 	velero, err := r.veleroQueries(ctx)
 	if err != nil {
-		return errors.Join(err, objects.Wait(), logs.Wait())
+		return errors.Join(err, objects.Wait(), logs.Wait(), details.Wait())
 	}
 	for _, q := range append(queries, velero...) {
 		objects.Go(func() error { return r.list(ctx, q) })
 	}
-	details := new(errgroup.Group)
-	details.SetLimit(cfg.ObjectParallelism)
-	objects.Go(func() error { return r.veleroServer(ctx, details) })
 	err = objects.Wait()
 	// podsAndLogs and veleroServer queue work from inside the objects
 	// group into the others: wait for those after.
