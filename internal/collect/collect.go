@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/redact"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -29,6 +30,8 @@ type Config struct {
 	Logs LogOptions
 	// Velero says what to ask the Velero server.
 	Velero VeleroOptions
+	// Redact, when set, redacts every byte on its way into the bundle.
+	Redact *redact.Rules
 	// RequestTimeout bounds each API request; for a log stream, the wait for
 	// its first byte and each later pause.
 	RequestTimeout time.Duration

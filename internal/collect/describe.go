@@ -63,7 +63,7 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	r.describeVolumes(ctx, &b, d)
 	data := []byte(b.String())
 	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return r.sink.AddBytes(item, data)
+	return r.addBytes(item, data)
 }
 
 func (r *run) describeBackupSpec(b *textBuilder, o map[string]any) {

@@ -138,7 +138,7 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 	if err != nil {
 		return r.fail(item, err)
 	}
-	e, err := r.sink.Open(item)
+	e, err := r.open(item)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func logRequests(o *unstructured.Unstructured) []logRequest {
 func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 	item := bundle.Item{Path: req.path(), Type: "log", Source: req.source()}
 	r.obs.Started(item.Path)
-	e, err := r.sink.Open(item)
+	e, err := r.open(item)
 	if err != nil {
 		return err
 	}

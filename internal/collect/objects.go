@@ -68,7 +68,7 @@ func (q objectQuery) source() string {
 func (r *run) list(ctx context.Context, q objectQuery) error {
 	item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
 	r.obs.Started(q.path)
-	e, err := r.sink.Open(item)
+	e, err := r.open(item)
 	if err != nil {
 		return err
 	}

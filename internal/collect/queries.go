@@ -75,7 +75,7 @@ func (r *run) veleroQueries(ctx context.Context) ([]objectQuery, error) {
 		return nil, err
 	}
 	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	if err := r.sink.AddBytes(item, data); err != nil {
+	if err := r.addBytes(item, data); err != nil {
 		return nil, err
 	}
 	var qs []objectQuery
@@ -163,7 +163,7 @@ func (r *run) version(ctx context.Context) error {
 		return err
 	}
 	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return r.sink.AddBytes(item, data)
+	return r.addBytes(item, data)
 }
 
 // fail records item as failed with err.

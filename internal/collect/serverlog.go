@@ -26,7 +26,7 @@ func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 	if err != nil {
 		return r.fail(item, err)
 	}
-	e, err := r.sink.Open(item)
+	e, err := r.open(item)
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func (r *run) serverVersion(ctx context.Context) (serverErr, err error) {
 			return nil, err
 		}
 		r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-		return errNotAsked, r.sink.AddBytes(item, data)
+		return errNotAsked, r.addBytes(item, data)
 	}
 	st, serverErr := r.velero.ServerStatus(ctx)
 	if serverErr != nil {
@@ -118,7 +118,7 @@ func (r *run) serverVersion(ctx context.Context) (serverErr, err error) {
 	if jerr != nil {
 		return serverErr, jerr
 	}
-	e, err := r.sink.Open(item)
+	e, err := r.open(item)
 	if err != nil {
 		return serverErr, err
 	}

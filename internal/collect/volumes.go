@@ -59,7 +59,7 @@ func (r *run) volumeFailures(ctx context.Context) error {
 	}
 	data := []byte(renderVolumeFailures(failures))
 	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return r.sink.AddBytes(item, data)
+	return r.addBytes(item, data)
 }
 
 func failureOf(o *unstructured.Unstructured, resource, ownerLabel string) (volumeFailure, bool) {

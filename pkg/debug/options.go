@@ -40,6 +40,9 @@ type Options struct {
 	CACert         string
 	Insecure       bool
 
+	RedactRules        string
+	NoDefaultRedaction bool
+
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
 }
@@ -86,6 +89,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed or partially failed backups, and as many restores; 0 only those named")
 	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
 	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
+	fs.StringVar(&o.RedactRules, "redact-rules", "", "YAML file of more redaction rules: named regular expressions and literal strings")
+	fs.BoolVar(&o.NoDefaultRedaction, "no-default-redaction", false, "turn the default redaction rules off (a warning is printed): the bundle may then hold secrets")
 }
 
 // Complete fills in what the flags left to defaults.
@@ -128,6 +133,11 @@ func (o *Options) Validate() error {
 		return errors.New("--server-timeout must not be negative")
 	case o.RecentFailed < 0:
 		return errors.New("--recent-failed must not be negative")
+	}
+	if o.RedactRules != "" {
+		if _, err := o.redactionRules(); err != nil {
+			return err
+		}
 	}
 	if o.CACert != "" {
 		if _, err := os.Stat(o.CACert); err != nil {

@@ -132,8 +132,16 @@ func (o *Options) collectConfig() (collect.Config, error) {
 			return collect.Config{}, fmt.Errorf("reading --cacert: %w", err)
 		}
 	}
+	rules, err := o.redactionRules()
+	if err != nil {
+		return collect.Config{}, err
+	}
+	if o.NoDefaultRedaction {
+		fmt.Fprintln(o.ErrOut, "velero-debug: WARNING: --no-default-redaction: the bundle may hold passwords, keys and tokens; read it before you share it")
+	}
 	return collect.Config{
 		Namespace:      o.Namespace,
+		Redact:         rules,
 		Backups:        o.Backups,
 		Restores:       o.Restores,
 		RequestTimeout: o.RequestTimeout,
@@ -156,6 +164,7 @@ func (o *Options) manifestOptions() map[string]any {
 		"timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
 		"serverTimeout": o.ServerTimeout.String(), "recentFailed": o.RecentFailed,
 		"cacert": o.CACert != "", "insecureSkipTLSVerify": o.Insecure,
+		"redactRules": o.RedactRules, "defaultRedaction": !o.NoDefaultRedaction,
 	}
 }
 

@@ -1,0 +1,69 @@
+package collect
+
+import (
+	"errors"
+	"io"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/redact"
+)
+
+// entry is an item being written: what a producer writes passes the
+// redactor, as a stream, on its way into the bundle.
+type entry struct {
+	e  *bundle.Entry
+	w  io.Writer      // what producers write to
+	rw *redact.Writer // nil when redaction is off
+}
+
+// open starts an item whose content is redacted by Config.Redact.
+func (r *run) open(item bundle.Item) (*entry, error) {
+	e, err := r.sink.Open(item)
+	if err != nil {
+		return nil, err
+	}
+	if r.cfg.Redact == nil {
+		return &entry{e: e, w: e}, nil
+	}
+	rw := r.cfg.Redact.Writer(e)
+	return &entry{e: e, w: rw, rw: rw}, nil
+}
+
+func (en *entry) Write(p []byte) (int, error) { return en.w.Write(p) }
+
+// flush ends the redactor's stream and records its counts on the item.
+func (en *entry) flush() error {
+	if en.rw == nil {
+		return nil
+	}
+	err := en.rw.Close()
+	en.e.SetRedactions(en.rw.Counts())
+	return err
+}
+
+// Commit flushes and commits the item.
+func (en *entry) Commit() error {
+	if err := en.flush(); err != nil {
+		return en.e.Fail(err)
+	}
+	return en.e.Commit()
+}
+
+// Fail flushes what arrived and records the item as failed with err.
+func (en *entry) Fail(err error) error {
+	return en.e.Fail(errors.Join(err, en.flush()))
+}
+
+// Skip records the item as skipped; it has no content.
+func (en *entry) Skip(reason string) error { return en.e.Skip(reason) }
+
+// SetTruncated marks the item as cut short on purpose.
+func (en *entry) SetTruncated(t bool) { en.e.SetTruncated(t) }
+
+// addBytes adds a small item whose content is already in memory, redacted.
+func (r *run) addBytes(item bundle.Item, data []byte) error {
+	if r.cfg.Redact != nil {
+		data, item.Redactions = r.cfg.Redact.Redact(data)
+	}
+	return r.sink.AddBytes(item, data)
+}

@@ -1,0 +1,229 @@
+package redact
+
+import "bytes"
+
+// maxName bounds a field name: a longer run of name bytes is not one.
+const maxName = 256
+
+var (
+	escQuote = []byte(`\"`)
+	nameKey  = []byte(`"name"`)
+	valueKey = []byte(`"value"`)
+)
+
+// field handles a keyword at b[p:p+k]. The word around it may name a secret
+// field whose value follows, or be the name of an env var whose value
+// follows.
+func (w *Writer) field(in input, p, k int) {
+	if p < w.seen {
+		return // a word already handled
+	}
+	b := in.b
+	ns, ne, ok := word(b, p, p+k)
+	w.seen = ne
+	if !ok || in.open(ne) || ne < w.covered {
+		// Not a name; one that goes on in the next window; or one inside a
+		// value already redacted, with what follows it: token=password=x.
+		return
+	}
+	w.ctx = max(0, ns-len(escQuote))
+	query := ns > 0 && (b[ns-1] == '?' || b[ns-1] == '&' || b[ns-1] == ';')
+	if ns > 0 && b[ns-1] == '\\' && hasFold(b[ns:ne], "u0026") {
+		ns, query = ns+5, true // &sig= in a JSON string, escaped as \u0026sig=
+	}
+	d := dashes(b[ns:ne])
+	n := w.normalize(b[ns+d : ne])
+	rule, ok := classify(n, query)
+	if !ok {
+		return
+	}
+	w.keyed(in, ns, ne, d, rule, hasSuffix(n, "authorization"))
+	w.envName(in, ns, ne, d, rule)
+}
+
+// word returns the run of name bytes around b[s:e], and whether it is short
+// enough to be a name.
+func word(b []byte, s, e int) (int, int, bool) {
+	lo, hi := max(0, s-maxName), min(len(b), e+maxName)
+	for s > lo && nameByte[b[s-1]] {
+		s--
+	}
+	for e < hi && nameByte[b[e]] {
+		e++
+	}
+	long := s == lo && s > 0 && nameByte[b[s-1]] || e == hi && e < len(b) && nameByte[b[e]]
+	return s, e, !long
+}
+
+// keyed redacts the value of the field named b[ns:ne], a secret's name
+// with d leading dashes, if a value follows it.
+func (w *Writer) keyed(in input, ns, ne, d int, rule string, auth bool) {
+	b := in.b
+	switch {
+	case w.quotedKey(in, ns, ne, d, rule):
+	case ne < len(b) && b[ne] == ':':
+		w.colonKey(in, ns, ne, rule, auth)
+	default:
+		w.assignment(in, ne, d, rule)
+	}
+}
+
+// quotedKey handles "name": value, \"name\": value inside a JSON string,
+// and "--name", "value" in a JSON list of arguments. It reports whether the
+// name is between quotes.
+func (w *Writer) quotedKey(in input, ns, ne, d int, rule string) bool {
+	b := in.b
+	if ns == 0 || b[ns-1] != '"' {
+		return false
+	}
+	esc := ns > 1 && b[ns-2] == '\\'
+	q := 1
+	if esc {
+		q = 2
+		if !bytes.HasPrefix(b[ne:], escQuote) {
+			return false
+		}
+	} else if ne >= len(b) || b[ne] != '"' {
+		return false
+	}
+	v := skipBlank(b, ne+q)
+	switch {
+	case v < len(b) && b[v] == ':':
+		w.jsonValue(in, skipBlank(b, v+1), rule, esc)
+	case d >= 2 && v < len(b) && b[v] == ',':
+		if v = skipBlank(b, v+1); v+q < len(b) && b[v+q] != '-' {
+			w.jsonValue(in, v, rule, esc)
+		}
+	}
+	return true
+}
+
+// colonKey handles name: value at the start of a line (YAML, kubectl
+// describe, HTTP headers), and an Authorization header anywhere.
+func (w *Writer) colonKey(in input, ns, ne int, rule string, auth bool) {
+	b := in.b
+	v := ne + 1
+	spaced := v == len(b) || b[v] == ' ' || b[v] == '\t'
+	switch {
+	case spaced && in.atStart && listIndent(b[:ns]):
+		w.yamlValue(in, skipBlank(b, v), rule, ns)
+	case auth:
+		w.headerValue(in, skipBlank(b, v), rule)
+	}
+}
+
+// assignment handles name=value, name = value (INI) and --name value.
+func (w *Writer) assignment(in input, ne, d int, rule string) {
+	b := in.b
+	i := skipBlank(b, ne)
+	if i < len(b) && b[i] == '=' {
+		if i+1 < len(b) && b[i+1] == '=' {
+			return // a comparison
+		}
+		v := i + 1
+		if i > ne {
+			v = skipBlank(b, v)
+		}
+		w.eqValue(in, v, rule)
+		return
+	}
+	if d >= 2 && i > ne && i < len(b) && b[i] != '-' {
+		w.eqValue(in, i, rule)
+	}
+}
+
+// envName handles a secret name as the value of an env var's name:
+// {"name": "DB_PASSWORD", "value": "…"} on one line, and the name line of
+// an env var (or of a flag in a YAML list) whose value is on the next line.
+func (w *Writer) envName(in input, ns, ne, d int, rule string) {
+	b := in.b
+	if ns > 0 && b[ns-1] == '"' && ne < len(b) && b[ne] == '"' {
+		if k := nameKeyBefore(b, ns-1); k >= 0 {
+			w.ctx = k
+			w.jsonEnv(in, ne, k, rule)
+		}
+		return
+	}
+	if !in.atStart || !in.final || !onlySpace(b[ne:]) {
+		return
+	}
+	switch {
+	case d >= 2 && listItem(b[:ns]):
+		w.expectValue(rule, true)
+	case d == 0 && yamlNameKey(b[:ns]):
+		w.expectValue(rule, false)
+	}
+}
+
+// jsonEnv handles "name": "WORD", a secret's name ending at ne, whose key
+// starts at k.
+func (w *Writer) jsonEnv(in input, ne, k int, rule string) {
+	b := in.b
+	i := skipBlank(b, ne+1)
+	if i < len(b) && b[i] == ',' {
+		i = skipBlank(b, i+1)
+		if bytes.HasPrefix(b[i:], valueKey) {
+			if v := skipBlank(b, i+len(valueKey)); v < len(b) && b[v] == ':' {
+				w.jsonValue(in, skipBlank(b, v+1), rule, false)
+			}
+			return
+		}
+	}
+	if onlySpace(b[i:]) && in.final && in.atStart && onlySpace(b[:k]) {
+		w.expectValue(rule, false)
+	}
+}
+
+// nameKeyBefore returns where "name" starts when b[:q] ends with "name":,
+// or -1.
+func nameKeyBefore(b []byte, q int) int {
+	i := q
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t') {
+		i--
+	}
+	if i == 0 || b[i-1] != ':' {
+		return -1
+	}
+	for i--; i > 0 && (b[i-1] == ' ' || b[i-1] == '\t'); i-- {
+	}
+	if !bytes.HasSuffix(b[:i], nameKey) {
+		return -1
+	}
+	return i - len(nameKey)
+}
+
+// listIndent reports whether b is an indent, maybe with a YAML list dash.
+func listIndent(b []byte) bool {
+	i := skipBlank(b, 0)
+	if i+1 < len(b) && b[i] == '-' && b[i+1] == ' ' {
+		i = skipBlank(b, i+2)
+	}
+	return i == len(b)
+}
+
+// listItem reports whether b is an indent and a YAML list dash.
+func listItem(b []byte) bool {
+	i := skipBlank(b, 0)
+	return i+1 < len(b) && b[i] == '-' && b[i+1] == ' ' && skipBlank(b, i+2) == len(b)
+}
+
+// yamlNameKey reports whether b is the start of a line "- name: " or "name: ".
+func yamlNameKey(b []byte) bool {
+	i := skipBlank(b, 0)
+	if i+1 < len(b) && b[i] == '-' && b[i+1] == ' ' {
+		i = skipBlank(b, i+2)
+	}
+	if !bytes.HasPrefix(b[i:], []byte("name:")) {
+		return false
+	}
+	i += len("name:")
+	return i < len(b) && skipBlank(b, i) == len(b)
+}
+
+func dashes(b []byte) int {
+	n := 0
+	for n < len(b) && b[n] == '-' {
+		n++
+	}
+	return n
+}

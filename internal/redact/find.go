@@ -1,0 +1,89 @@
+package redact
+
+// input is a window handed to the detectors.
+type input struct {
+	b       []byte
+	atStart bool // b starts a line
+	final   bool // the line ends with b
+}
+
+// open reports whether a value that reaches index e of the window may go on
+// past it.
+func (in input) open(e int) bool { return e >= len(in.b) && !in.final }
+
+// find returns the spans to redact in the window, starting with pre.
+func (w *Writer) find(in input, pre []span) []span {
+	w.spans = append(w.spans[:0], pre...)
+	w.seen, w.covered = 0, 0
+	for _, s := range pre {
+		w.covered = max(w.covered, s.end)
+	}
+	if in.atStart && w.state.kind == statePending {
+		w.ctx = 0
+		w.pendingValue(in)
+	}
+	rs := w.rs
+	if len(rs.scan.words) == 0 && len(rs.always) == 0 {
+		return w.spans
+	}
+	w.hits = rs.scan.scan(in.b, w.hits[:0])
+	if len(w.hits) == 0 && len(rs.always) == 0 {
+		return w.spans
+	}
+	clear(w.runUser)
+	for _, id := range rs.always {
+		w.runUser[id] = true
+	}
+	for _, h := range w.hits {
+		w.detect(in, h)
+	}
+	for id, run := range w.runUser {
+		if run {
+			w.userRule(in, id)
+		}
+	}
+	return w.spans
+}
+
+// detect runs the detector of the keyword hit h.
+func (w *Writer) detect(in input, h hit) {
+	e := &w.rs.scan.words[h.kw]
+	kw := &e.kw
+	w.ctx = h.pos
+	switch kw.kind {
+	case kwUser:
+		w.runUser[kw.arg] = true
+	case kwField:
+		w.field(in, h.pos, e.nameLen)
+	case kwPrivate:
+		w.field(in, h.pos, len(kw.text))
+		w.pem(in, h.pos)
+	case kwBearer:
+		w.bearer(in, h.pos)
+	case kwAWSKeyID:
+		w.awsKeyID(in, h.pos)
+	case kwJWT:
+		w.jwt(in, h.pos)
+	case kwURL:
+		w.urlPassword(in, h.pos)
+	case kwLastApplied:
+		w.lastApplied(in, h.pos)
+	case kwLiteral:
+		w.add(span{start: h.pos, end: h.pos + len(kw.text), rule: ruleLiteral})
+	}
+}
+
+// userRule adds the matches of a user rule.
+func (w *Writer) userRule(in input, id int) {
+	u := &w.rs.users[id]
+	for _, m := range u.re.FindAllSubmatchIndex(in.b, -1) {
+		s, e := m[0], m[1]
+		if u.group {
+			s, e = m[2], m[3]
+		}
+		if s >= 0 && e > s {
+			w.ctx = m[0]
+			w.add(span{start: s, end: e, rule: u.name})
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package redact
+
+import "bytes"
+
+// jsonValue redacts the JSON value at v. esc tells that the JSON is itself
+// inside a JSON string, so that its strings are quoted with \".
+func (w *Writer) jsonValue(in input, v int, rule string, esc bool) {
+	b := in.b
+	switch {
+	case v >= len(b):
+	case esc && bytes.HasPrefix(b[v:], escQuote):
+		e := escString(b, v+2)
+		w.addValue(in, v+2, e, rule, false, contEscQuoted)
+	case !esc && b[v] == '"':
+		e := jsonString(b, v+1)
+		w.addValue(in, v+1, e, rule, false, contQuoted)
+	case b[v] == '{' || b[v] == '[' || b[v] == '"' || b[v] == '\\':
+		// An object, a list, or not JSON.
+	default:
+		e := v + plainByte.span(b[v:])
+		w.addValue(in, v, e, rule, true, contPlain)
+	}
+}
+
+// eqValue redacts the value after name= or --name.
+func (w *Writer) eqValue(in input, v int, rule string) {
+	b := in.b
+	switch {
+	case v >= len(b):
+	case b[v] == '"':
+		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
+	case b[v] == '\'':
+		w.addValue(in, v+1, singleString(b, v+1, in.final), rule, false, contSingle)
+	case bytes.HasPrefix(b[v:], escQuote):
+		w.addValue(in, v+2, escString(b, v+2), rule, false, contEscQuoted)
+	default:
+		w.addValue(in, v, v+valueByte.span(b[v:]), rule, false, contValue)
+	}
+}
+
+// yamlValue redacts the YAML value at v, on a line whose key starts at col.
+// A block scalar (| or >) drops the lines under the key.
+func (w *Writer) yamlValue(in input, v int, rule string, col int) {
+	b := in.b
+	e := trimRight(b)
+	switch {
+	case v >= e:
+		// Nothing, or a mapping on the next lines.
+	case b[v] == '"':
+		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
+	case b[v] == '\'':
+		w.addValue(in, v+1, singleString(b, v+1, in.final), rule, false, contSingle)
+	case isBlockHeader(b[v:e]):
+		if in.final && in.atStart {
+			w.enterBlock(col, rule)
+		}
+	case b[v] == '#', b[v] == '{' && b[e-1] == '}', b[v] == '[' && b[e-1] == ']':
+		// A comment, or a flow mapping or list.
+	default:
+		if in.open(len(b)) {
+			e = len(b)
+		}
+		w.addValue(in, v, e, rule, true, contLine)
+	}
+}
+
+// headerValue redacts the value of an Authorization header in the middle of
+// a line: Authorization: Basic …, and Go's map[Authorization:[Bearer …]].
+func (w *Writer) headerValue(in input, v int, rule string) {
+	b := in.b
+	if v < len(b) && b[v] == '[' {
+		v++
+	}
+	if v < len(b) && b[v] == '"' {
+		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
+		return
+	}
+	t := v
+	if n := schemeLen(b[v:]); n > 0 {
+		t += n
+	}
+	w.addValue(in, v, t+valueByte.span(b[t:]), rule, false, contValue)
+}
+
+// addValue adds the value b[vs:ve] as a span, unless it is obviously not a
+// secret. The token of a value "Bearer …" or "Basic …" is redacted by the
+// bearer-token or basic-auth rule.
+func (w *Writer) addValue(in input, vs, ve int, rule string, quote bool, c contKind) {
+	open := in.open(ve)
+	if n := schemeLen(in.b[vs:ve]); n > 0 {
+		rule, quote = ruleBasic, false
+		if hasFold(in.b[vs:], "bearer") {
+			rule = ruleBearer
+		}
+		vs += n
+	}
+	if !open && notSecret(in.b[vs:ve]) {
+		return
+	}
+	w.add(span{start: vs, end: ve, rule: rule, quote: quote, open: open, cont: c})
+}
+
+// schemeLen returns the length of "Bearer " or "Basic " and the blanks after
+// it at the start of b, when a token follows, or 0.
+func schemeLen(b []byte) int {
+	n := 0
+	switch {
+	case hasFold(b, "bearer"):
+		n = len("bearer")
+	case hasFold(b, "basic"):
+		n = len("basic")
+	default:
+		return 0
+	}
+	t := skipBlank(b, n)
+	if t == n || t == len(b) {
+		return 0
+	}
+	return t
+}
+
+var (
+	plainWords = []string{"true", "false", "null", "nil", "none", "~"}
+	references = []string{"[REDACTED", "$(", "${", "<"}
+)
+
+// notSecret reports whether a value is obviously not a secret: empty, a
+// boolean or null, a reference to another value (describe's <set to the key
+// …> too), or already masked.
+func notSecret(v []byte) bool {
+	for _, s := range plainWords {
+		if len(v) == len(s) && hasFold(v, s) {
+			return true
+		}
+	}
+	for _, r := range references {
+		if len(v) >= len(r) && string(v[:len(r)]) == r {
+			return true
+		}
+	}
+	return len(bytes.Trim(v, "*")) == 0
+}
+
+// isBlockHeader reports whether b is the header of a YAML block scalar:
+// | or >, an optional chomping and indentation indicator, and a comment.
+func isBlockHeader(b []byte) bool {
+	if len(b) == 0 || b[0] != '|' && b[0] != '>' {
+		return false
+	}
+	i := 1
+	for i < len(b) && (b[i] == '-' || b[i] == '+' || '1' <= b[i] && b[i] <= '9') {
+		i++
+	}
+	i = skipBlank(b, i)
+	return i == len(b) || b[i] == '#'
+}
+
+// jsonString returns where the JSON string whose content starts at i ends:
+// the index of its closing quote, or len(b).
+func jsonString(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case '\\':
+			i += 2
+		case '"':
+			return i
+		default:
+			i++
+		}
+	}
+	return len(b)
+}
+
+// escString returns where a string inside a JSON string, whose content
+// starts at i, ends: at the backslash of its closing \", at the quote that
+// ends the outer string, or at len(b). Inside, \\\" is an escaped quote.
+func escString(b []byte, i int) int {
+	for i < len(b) {
+		if b[i] != '\\' {
+			if b[i] == '"' {
+				return i
+			}
+			i++
+			continue
+		}
+		r := 0
+		for i+r < len(b) && b[i+r] == '\\' {
+			r++
+		}
+		switch {
+		case i+r == len(b):
+			return len(b)
+		case b[i+r] == '"' && r%4 == 1:
+			return i + r - 1
+		case b[i+r] == '"' && r%2 == 0:
+			return i
+		}
+		i += r + 1
+	}
+	return len(b)
+}
+
+// singleString returns the index of the quote that ends a single-quoted
+// string whose content starts at i (a doubled quote is an escaped one), or
+// len(b). A quote at the end of b ends the string only if the line ends
+// there too: otherwise it may be doubled in the next window.
+func singleString(b []byte, i int, final bool) int {
+	for i < len(b) {
+		switch {
+		case b[i] != '\'':
+			i++
+		case i+1 < len(b) && b[i+1] == '\'':
+			i += 2
+		case i+1 == len(b) && !final:
+			return len(b)
+		default:
+			return i
+		}
+	}
+	return len(b)
+}

@@ -1,0 +1,171 @@
+package redact
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"maps"
+)
+
+// flushSize is how much output a Writer gathers before writing it through.
+const flushSize = 64 << 10
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("redact: write after close")
+
+// Writer redacts the text written to it and writes the result to the
+// underlying writer. Every complete line is written through before Write
+// returns; Close processes a last line without a newline. A Writer is not
+// safe for concurrent use.
+type Writer struct {
+	rs      *Rules
+	dst     io.Writer
+	limit   int // bytes of one line processed at once
+	overlap int // bytes at the end of a window processed again with the next
+
+	line     []byte // bytes of the current line not processed yet
+	out      []byte // output not written through yet
+	atStart  bool   // the next window starts a line
+	dropping bool   // the current line is dropped (PEM body, block scalar)
+	cont     cont
+	state    lineState
+	counts   map[string]int
+	err      error
+	closed   bool
+
+	// Scratch space, reused for every line.
+	hits    []hit
+	spans   []span
+	norm    []byte
+	runUser []bool
+	seen    int // end of the last word handled as a field name
+	covered int // end of the last span
+	ctx     int // where the context of the spans being added starts
+}
+
+// Write redacts p. It returns len(p) unless writing through fails.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	n := len(p)
+	for len(p) > 0 && w.err == nil {
+		p = w.next(p)
+		if len(w.out) >= flushSize {
+			w.flush()
+		}
+	}
+	w.flush()
+	if w.err != nil {
+		return n - len(p), w.err
+	}
+	return n, nil
+}
+
+// Close redacts and writes through the last line, if it has no newline. It
+// does not close the underlying writer.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err == nil && len(w.line) > 0 {
+		w.window(w.line, true, false)
+		w.line = nil
+	}
+	w.flush()
+	return w.err
+}
+
+// Counts returns how many values each rule replaced so far, by rule name.
+func (w *Writer) Counts() map[string]int { return maps.Clone(w.counts) }
+
+// next processes the start of p: the end of a line, or as much of a long
+// line as a window holds. It returns the rest of p.
+func (w *Writer) next(p []byte) []byte {
+	room := w.limit - len(w.line)
+	if i := bytes.IndexByte(p[:min(len(p), room+1)], '\n'); i >= 0 {
+		line := p[:i]
+		if len(w.line) > 0 {
+			w.appendLine(line)
+			line = w.line
+		}
+		w.window(line, true, true)
+		w.line = w.line[:0]
+		return p[i+1:]
+	}
+	if len(p) <= room {
+		w.appendLine(p)
+		return nil
+	}
+	// The line is longer than a window: process a window, keep the rest.
+	w.appendLine(p[:room])
+	n := w.window(w.line, false, false)
+	w.line = w.line[:copy(w.line, w.line[n:])]
+	return p[room:]
+}
+
+// appendLine appends p to the pending line, never growing it past the limit.
+func (w *Writer) appendLine(p []byte) {
+	if n := len(w.line) + len(p); n > cap(w.line) {
+		line := make([]byte, len(w.line), min(w.limit, max(n, 2*cap(w.line), 512)))
+		copy(line, w.line)
+		w.line = line
+	}
+	w.line = append(w.line, p...)
+}
+
+func (w *Writer) flush() {
+	if len(w.out) == 0 || w.err != nil {
+		return
+	}
+	if _, err := w.dst.Write(w.out); err != nil {
+		w.err = err
+	}
+	w.out = w.out[:0]
+}
+
+// window redacts win, the next bytes of the current line, into w.out; final
+// tells that the line ends with win, nl that a newline followed it. It
+// returns how many bytes of win it consumed; the caller keeps the rest for
+// the next window.
+func (w *Writer) window(win []byte, final, nl bool) int {
+	start := w.atStart
+	w.atStart = final
+	pos := 0
+	var pre []span
+	switch {
+	case w.cont.kind != contNone:
+		n, done := w.skip(win, final)
+		if !done {
+			return n
+		}
+		w.cont = cont{}
+		pos = n
+		if w.dropping {
+			w.dropping = false
+			if pos == len(win) {
+				return pos
+			}
+		}
+	case start && w.state.kind != stateNone:
+		var drop bool
+		if drop, pre = w.lineState(win, final); drop {
+			return len(win)
+		}
+	}
+	rest := win[pos:]
+	spans := merge(w.find(input{b: rest, atStart: start && pos == 0, final: final}, pre))
+	cut := len(rest)
+	if !final {
+		cut, w.cont = w.cutAt(rest, spans)
+	}
+	w.emit(rest[:cut], spans)
+	if final && nl {
+		w.out = append(w.out, '\n')
+	}
+	return pos + cut
+}
