@@ -33,3 +33,6 @@ step "govulncheck (offline database from golang.org/x/vulndb)"
 
 step "go test"
 go test -race -count=1 -timeout 30m ./... "$@"
+
+step "fuzz the redactor briefly"
+go test -run '^$' -fuzz FuzzRedactor -fuzztime "${VELERO_DEBUG_FUZZTIME:-20s}" ./internal/redact
