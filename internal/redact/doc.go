@@ -68,4 +68,12 @@
 // the last-applied annotation is dropped the same way, as long as its lines are
 // indented deeper than the name. An env var name line marks the next line's
 // value.
+//
+// # Limits
+//
+// Detection is by shape and by field name. A secret under a name that says
+// nothing (the base64 values of a Secret's data, a password in prose) is not
+// found: the collector must not read Secrets, and Compile takes literals for
+// known values. A user pattern is matched within a window, so a match longer
+// than 4 KiB may be cut; so may a JWT or a URL password longer than that.
 package redact
