@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bufio"
 	"errors"
 	"io"
 
@@ -14,6 +15,7 @@ type entry struct {
 	e  *bundle.Entry
 	w  io.Writer      // what producers write to
 	rw *redact.Writer // nil when redaction is off
+	bw *bufio.Writer  // gathers the redactor's many small writes
 }
 
 // open starts an item whose content is redacted by Config.Redact.
@@ -25,8 +27,9 @@ func (r *run) open(item bundle.Item) (*entry, error) {
 	if r.cfg.Redact == nil {
 		return &entry{e: e, w: e}, nil
 	}
-	rw := r.cfg.Redact.Writer(e)
-	return &entry{e: e, w: rw, rw: rw}, nil
+	bw := bufio.NewWriterSize(e, 64<<10)
+	rw := r.cfg.Redact.Writer(bw)
+	return &entry{e: e, w: rw, rw: rw, bw: bw}, nil
 }
 
 func (en *entry) Write(p []byte) (int, error) { return en.w.Write(p) }
@@ -36,7 +39,7 @@ func (en *entry) flush() error {
 	if en.rw == nil {
 		return nil
 	}
-	err := en.rw.Close()
+	err := errors.Join(en.rw.Close(), en.bw.Flush())
 	en.e.SetRedactions(en.rw.Counts())
 	return err
 }
