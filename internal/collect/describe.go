@@ -43,7 +43,7 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	b.results(results)
 	b.line("")
 	if d.resource == "backups" {
-		r.describeBackupSpec(&b, o)
+		describeBackupSpec(&b, o)
 	} else {
 		describeRestoreSpec(&b, o)
 	}
@@ -66,13 +66,18 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	return r.addBytes(item, data)
 }
 
-func (r *run) describeBackupSpec(b *textBuilder, o map[string]any) {
+// scope writes the namespaces and resources a backup or restore includes.
+func (b *textBuilder) scope(o map[string]any) {
 	b.section("Namespaces")
 	b.indented("Included", orAll(strs(o, "spec", "includedNamespaces")))
 	b.indented("Excluded", orNone(strs(o, "spec", "excludedNamespaces")))
 	b.section("Resources")
 	b.indented("Included", orAll(strs(o, "spec", "includedResources")))
 	b.indented("Excluded", orNone(strs(o, "spec", "excludedResources")))
+}
+
+func describeBackupSpec(b *textBuilder, o map[string]any) {
+	b.scope(o)
 	b.indented("Cluster-scoped", boolOr(o, "auto", "spec", "includeClusterResources"))
 	b.field("Label selector", jsonOr(o, "<none>", "spec", "labelSelector"))
 	b.field("Storage Location", str(o, "spec", "storageLocation"))
@@ -90,12 +95,7 @@ func (r *run) describeBackupSpec(b *textBuilder, o map[string]any) {
 func describeRestoreSpec(b *textBuilder, o map[string]any) {
 	b.field("Backup", str(o, "spec", "backupName"))
 	b.optional("Schedule", str(o, "spec", "scheduleName"))
-	b.section("Namespaces")
-	b.indented("Included", orAll(strs(o, "spec", "includedNamespaces")))
-	b.indented("Excluded", orNone(strs(o, "spec", "excludedNamespaces")))
-	b.section("Resources")
-	b.indented("Included", orAll(strs(o, "spec", "includedResources")))
-	b.indented("Excluded", orNone(strs(o, "spec", "excludedResources")))
+	b.scope(o)
 	b.field("Namespace mappings", jsonOr(o, "<none>", "spec", "namespaceMapping"))
 	b.field("Label selector", jsonOr(o, "<none>", "spec", "labelSelector"))
 	b.field("Restore PVs", boolOr(o, "auto", "spec", "restorePVs"))
