@@ -33,6 +33,7 @@ var veleroGVR = func(res string) schema.GroupVersionResource {
 func TestLiveVelero(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
+	begin := time.Now()
 	tools, err := veleroserver.Tools(ctx)
 	require.NoError(t, err)
 	s3, err := veleroserver.StartS3(ctx, testCluster, tools, "s3-live")
@@ -48,6 +49,7 @@ func TestLiveVelero(t *testing.T) {
 	dyn, err := dynamic.NewForConfig(testCluster.Config)
 	require.NoError(t, err)
 	waitPhase(t, dyn, ns, "backupstoragelocations", "default", "Available")
+	t.Logf("server and storage ready after %s", time.Since(begin))
 
 	// One backup of plain objects completes. The other has a pre hook in a
 	// pod that kwok cannot exec into, so it fails partly. (The fixture's app
@@ -75,6 +77,7 @@ func TestLiveVelero(t *testing.T) {
 	})
 	waitPhase(t, dyn, ns, "backups", completed, "Completed")
 	partialPhase := waitPhase(t, dyn, ns, "backups", partial, "PartiallyFailed", "Failed")
+	t.Logf("backups done after %s", time.Since(begin))
 
 	// A restore of the completed backup into another namespace.
 	restore := "live-restore"
@@ -90,6 +93,7 @@ func TestLiveVelero(t *testing.T) {
 	start := time.Now()
 	r := runTool(t, nil, args...)
 	normal := time.Since(start)
+	t.Logf("a run beside a live server took %s", normal)
 	a := readBundle(t, r.output)
 	for _, it := range a.manifest.Items {
 		if it.Path == "velero/version.json" || bytesHasPrefix(it.Path, "backups/live-") || bytesHasPrefix(it.Path, "restores/live-") {
