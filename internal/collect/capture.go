@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -70,6 +71,7 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 // description.
 func (r *run) detail(ctx context.Context, d detailed, server error) error {
 	caps := &captures{}
+	d.client = sync.OnceValues(func() (*http.Client, error) { return r.objectStoreClient(ctx, d) })
 	g := new(errgroup.Group)
 	g.SetLimit(3)
 	for _, job := range r.downloadAll(ctx, d, server, caps) {

@@ -48,6 +48,8 @@ var restoreDownloads = []download{
 type detailed struct {
 	namedObject
 	obj *unstructured.Unstructured
+	// client downloads its files: made once, on first use, for all of them.
+	client func() (*http.Client, error)
 }
 
 // recentFailures names the most recent failed or partially failed backups
@@ -134,7 +136,7 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 	item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download",
 		Source: fmt.Sprintf("DownloadRequest %s for %s %s", f.target, d.kind, d.name)}
 	r.obs.Started(item.Path)
-	hc, err := r.objectStoreClient(ctx, d)
+	hc, err := d.client()
 	if err != nil {
 		return r.fail(item, err)
 	}
