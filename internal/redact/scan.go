@@ -1,6 +1,10 @@
 package redact
 
-import "strings"
+import (
+	"encoding/binary"
+	"math/bits"
+	"strings"
+)
 
 // kwKind tells which detector a keyword wakes up.
 type kwKind uint8
@@ -57,6 +61,8 @@ var builtinKeywords = []keyword{
 	{text: "last-applied-configuration", anchor: "d-", exact: true, kind: kwLastApplied},
 }
 
+var le = binary.LittleEndian
+
 // fold maps ASCII upper-case letters to lower case, other bytes to themselves.
 var fold = func() (t [256]byte) {
 	for i := range t {
@@ -82,8 +88,12 @@ type entry struct {
 }
 
 type scanner struct {
-	bits  [1024]uint64 // one bit per anchor pair
-	slots []slot       // open addressing by anchor pair
+	// raw has an entry per pair of bytes as they appear in the text, the
+	// first byte in the low half, that is 1 for the pairs that fold to the
+	// anchor of a keyword that ignores case, and for the exact anchors of
+	// the others. The scan looks pairs up in one step, without folding.
+	raw   *[1 << 16]uint8
+	slots []slot // open addressing by folded anchor pair
 	words []entry
 }
 
@@ -101,8 +111,6 @@ func (s *scanner) add(kw keyword) {
 	if kw.anchor != "" {
 		offset = strings.Index(strings.ToLower(kw.text), kw.anchor)
 	}
-	k := pair(kw.text[offset], kw.text[offset+1])
-	s.bits[k>>6] |= 1 << (k & 63)
 	s.words = append(s.words, entry{kw: kw, offset: offset, nameLen: nameByte.span([]byte(kw.text))})
 }
 
@@ -130,21 +138,75 @@ func (s *scanner) build() {
 		sl := &s.slots[s.slotOf(k)]
 		sl.pair, sl.ids = k, append(sl.ids, id)
 	}
+	// A raw pair is set when a keyword's verification could succeed at it:
+	// its folded form is the anchor of a keyword that ignores case, or it
+	// is the anchor of an exact keyword byte for byte.
+	s.raw = new([1 << 16]uint8)
+	var folded [1024]uint64
+	for _, e := range s.words {
+		a, b := e.kw.text[e.offset], e.kw.text[e.offset+1]
+		if e.kw.exact {
+			s.setRaw(a, b)
+			continue
+		}
+		k := pair(a, b)
+		folded[k>>6] |= 1 << (k & 63)
+	}
+	for x := range 256 {
+		for y := range 256 {
+			if k := pair(byte(x), byte(y)); folded[k>>6]&(1<<(k&63)) != 0 {
+				s.setRaw(byte(x), byte(y))
+			}
+		}
+	}
+}
+
+func (s *scanner) setRaw(a, b byte) {
+	s.raw[uint16(a)|uint16(b)<<8] = 1
 }
 
 // scan appends to hits the keywords found in b, in the order of their anchors.
+// It looks up the eight pairs that start in eight bytes without a branch,
+// and branches on the lot, which ordinary text seldom takes.
 func (s *scanner) scan(b []byte, hits []hit) []hit {
 	if len(b) < 2 || len(s.words) == 0 {
 		return hits
 	}
-	prev := uint(fold[b[0]])
-	for i := 1; i < len(b); i++ {
-		c := uint(fold[b[i]])
-		k := prev<<8 | c
-		if s.bits[(k>>6)&1023]&(1<<(k&63)) != 0 {
-			hits = s.verify(b, i-1, uint16(k), hits) //nolint:gosec // G115: k is two bytes
+	t := s.raw
+	i := 0
+	for ; i+17 <= len(b); i += 16 {
+		p := (*[17]byte)(b[i : i+17])
+		m := t[le.Uint16(p[0:])] | t[le.Uint16(p[1:])] | t[le.Uint16(p[2:])] | t[le.Uint16(p[3:])] |
+			t[le.Uint16(p[4:])] | t[le.Uint16(p[5:])] | t[le.Uint16(p[6:])] | t[le.Uint16(p[7:])] |
+			t[le.Uint16(p[8:])] | t[le.Uint16(p[9:])] | t[le.Uint16(p[10:])] | t[le.Uint16(p[11:])] |
+			t[le.Uint16(p[12:])] | t[le.Uint16(p[13:])] | t[le.Uint16(p[14:])] | t[le.Uint16(p[15:])]
+		if m != 0 {
+			hits = s.block(b, i, hits)
 		}
-		prev = c
+	}
+	for ; i+1 < len(b); i++ {
+		if t[le.Uint16(b[i:])] != 0 {
+			hits = s.verify(b, i, pair(b[i], b[i+1]), hits)
+		}
+	}
+	return hits
+}
+
+// block appends the keywords whose anchors start in b[i:i+16]. It gathers
+// the pairs found in a mask first, without a branch per pair.
+func (s *scanner) block(b []byte, i int, hits []hit) []hit {
+	t, p := s.raw, (*[17]byte)(b[i:i+17])
+	m := uint32(t[le.Uint16(p[0:])]) | uint32(t[le.Uint16(p[1:])])<<1 |
+		uint32(t[le.Uint16(p[2:])])<<2 | uint32(t[le.Uint16(p[3:])])<<3 |
+		uint32(t[le.Uint16(p[4:])])<<4 | uint32(t[le.Uint16(p[5:])])<<5 |
+		uint32(t[le.Uint16(p[6:])])<<6 | uint32(t[le.Uint16(p[7:])])<<7 |
+		uint32(t[le.Uint16(p[8:])])<<8 | uint32(t[le.Uint16(p[9:])])<<9 |
+		uint32(t[le.Uint16(p[10:])])<<10 | uint32(t[le.Uint16(p[11:])])<<11 |
+		uint32(t[le.Uint16(p[12:])])<<12 | uint32(t[le.Uint16(p[13:])])<<13 |
+		uint32(t[le.Uint16(p[14:])])<<14 | uint32(t[le.Uint16(p[15:])])<<15
+	for ; m != 0; m &= m - 1 {
+		j := i + bits.TrailingZeros32(m)
+		hits = s.verify(b, j, pair(b[j], b[j+1]), hits)
 	}
 	return hits
 }
