@@ -1,5 +1,7 @@
 package redact
 
+import "math/bits"
+
 // excludedSuffixes end names that point at a secret, or describe one,
 // rather than hold one: secretName, secretKeyRef, credentialsFile, tokenTTL,
 // and Velero's storageAccountKeyEnvVar.
@@ -42,41 +44,93 @@ func (w *Writer) normalize(name []byte) []byte {
 // normalized name is n, if the name is a secret's. query tells that the name
 // is a query parameter (after ?, & or ;).
 func classify(n []byte, query bool) (string, bool) {
-	switch {
-	case len(n) == 0 || hasPrefix(n, "existing") || anyEqual(n, notSecretNames) || anySuffix(n, excludedByLast[n[len(n)-1]]):
+	if len(n) == 0 || hasPrefix(n, "existing") || anyEqual(n, notSecretNames) || anySuffix(n, excludedByLast[n[len(n)-1]]) {
 		return "", false
+	}
+	has := partsOf(n)
+	switch {
 	case anyEqual(n, presignedNames), query && string(n) == "signature":
 		return rulePresigned, true
-	case query && string(n) == "sig", contains(n, "sharedaccesssignature"):
+	case query && string(n) == "sig", has&pSharedAccessSignature != 0:
 		return ruleAzureSAS, true
-	case contains(n, "accountkey") || contains(n, "accountaccesskey") || string(n) == "azurestoragekey" || string(n) == "storagekey":
+	case has&(pAccountKey|pAccountAccessKey) != 0 || string(n) == "azurestoragekey" || string(n) == "storagekey":
 		return ruleAzureKey, true
-	case contains(n, "secretaccesskey") || string(n) == "awssecretkey":
+	case has&pSecretAccessKey != 0 || string(n) == "awssecretkey":
 		return ruleAWSSecret, true
-	case contains(n, "accesskeyid"):
+	case has&pAccessKeyID != 0:
 		return ruleAWSKeyID, true
 	case string(n) == "privatekeyid":
 		return ruleGCPKeyID, true
 	case string(n) == "privatekey":
 		return ruleGCPKey, true
 	}
-	return classifyGeneric(n)
+	return classifyGeneric(n, has)
 }
 
-func classifyGeneric(n []byte) (string, bool) {
-	password := contains(n, "password") || contains(n, "passwd") || contains(n, "passphrase")
+func classifyGeneric(n []byte, has part) (string, bool) {
+	password := has&(pPassword|pPasswd|pPassphrase) != 0
 	switch {
-	case password && (contains(n, "restic") || contains(n, "kopia") || contains(n, "repo")):
+	case password && has&(pRestic|pKopia|pRepo) != 0:
 		return ruleRepository, true
 	case password:
 		return rulePassword, true
-	case contains(n, "token"):
+	case has&pToken != 0:
 		return ruleToken, true
-	case contains(n, "secret") || contains(n, "apikey") || contains(n, "accesskey") ||
-		contains(n, "privatekey") || contains(n, "credential") || hasAuth(n):
+	case has&(pSecret|pAPIKey|pAccessKey|pPrivateKey|pCredential) != 0 || hasAuth(n):
 		return ruleSecret, true
 	}
 	return "", false
+}
+
+// part is a set of the words that classify looks for inside a name.
+type part uint32
+
+const (
+	pSharedAccessSignature part = 1 << iota
+	pAccountKey
+	pAccountAccessKey
+	pSecretAccessKey
+	pAccessKeyID
+	pPassword
+	pPasswd
+	pPassphrase
+	pRestic
+	pKopia
+	pRepo
+	pToken
+	pSecret
+	pAPIKey
+	pAccessKey
+	pPrivateKey
+	pCredential
+)
+
+// parts are the words of part, in the order of its bits.
+var parts = [...]string{
+	"sharedaccesssignature", "accountkey", "accountaccesskey", "secretaccesskey", "accesskeyid",
+	"password", "passwd", "passphrase", "restic", "kopia", "repo", "token", "secret",
+	"apikey", "accesskey", "privatekey", "credential",
+}
+
+// partsByFirst holds the bits of parts by their first byte.
+var partsByFirst = func() (t [256][]part) {
+	for i, s := range parts {
+		t[s[0]] = append(t[s[0]], 1<<i)
+	}
+	return t
+}()
+
+// partsOf returns the set of parts that n contains, in one pass over n.
+func partsOf(n []byte) part {
+	var has part
+	for i, c := range n {
+		for _, p := range partsByFirst[c] {
+			if hasPrefix(n[i:], parts[bits.TrailingZeros32(uint32(p))]) {
+				has |= p
+			}
+		}
+	}
+	return has
 }
 
 // hasAuth reports whether n contains "auth", but not as in "author" or
@@ -97,15 +151,6 @@ func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:l
 
 func hasSuffix(b []byte, s string) bool {
 	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
-}
-
-func contains(b []byte, s string) bool {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if b[i] == s[0] && string(b[i:i+len(s)]) == s {
-			return true
-		}
-	}
-	return false
 }
 
 func anyEqual(b []byte, list []string) bool {
