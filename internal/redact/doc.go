@@ -51,9 +51,11 @@
 // # How it works
 //
 // A Writer processes its input line by line. A prefilter scans each line once
-// for the two-byte anchors of a few dozen keywords (a bitset lookup per byte); a
-// line without one, the vast majority of a Velero log, is copied as is, without
-// allocating. Only at a keyword do the detectors look at the bytes around it.
+// for a two-byte pair of each of a few dozen keywords (a lookup per pair of
+// bytes in a 64 KiB table that holds every case variant, sixteen pairs at a
+// time with one branch); a line without one, the vast majority of a Velero
+// log, is copied as is, without allocating. Only at a keyword do the
+// detectors look at the bytes around it.
 //
 // A line longer than 1 MiB is processed in windows of 1 MiB. The last 4 KiB of a
 // window are not written but processed again at the start of the next, so any

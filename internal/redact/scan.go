@@ -22,15 +22,19 @@ const (
 )
 
 // keyword is a string the prefilter looks for. The scanner checks every pair
-// of adjacent bytes against a bitset of anchors, one pair per keyword,
+// of adjacent bytes against a table of anchors, one pair per keyword,
 // ignoring case; a keyword whose anchor is an uncommon pair ("sw" in passw)
 // keeps the check cheap in ordinary text.
 type keyword struct {
 	text   string // lower case unless exact
-	anchor string // the pair of bytes looked for; empty means the first two
-	exact  bool   // match case-sensitively
-	kind   kwKind
-	arg    int // the user rule of a kwUser keyword
+	anchor string // the pair of bytes that orders hits; empty means the first two
+	// look, when set, is the pair looked for instead of the anchor: a rarer
+	// one in logs ("g=" of sig= is in every logrus msg=). Hits are still
+	// ordered by their anchors.
+	look  string
+	exact bool // match case-sensitively
+	kind  kwKind
+	arg   int // the user rule of a kwUser keyword
 }
 
 var builtinKeywords = []keyword{
@@ -50,7 +54,7 @@ var builtinKeywords = []keyword{
 	{text: "storage_key", anchor: "_k"},
 	{text: "credential", anchor: "cr"},
 	{text: "auth", anchor: "ut"},
-	{text: "sig=", anchor: "g="},
+	{text: "sig=", anchor: "g=", look: "si"},
 	{text: "signature", anchor: "gn"},
 	{text: "private", anchor: "iv", kind: kwPrivate},
 	{text: "bearer", anchor: "be", kind: kwBearer},
@@ -58,7 +62,7 @@ var builtinKeywords = []keyword{
 	{text: "ASIA", anchor: "ia", exact: true, kind: kwAWSKeyID},
 	{text: "eyJ", anchor: "yj", exact: true, kind: kwJWT},
 	{text: "://", exact: true, kind: kwURL},
-	{text: "last-applied-configuration", anchor: "d-", exact: true, kind: kwLastApplied},
+	{text: "last-applied-configuration", anchor: "d-", look: "gu", exact: true, kind: kwLastApplied},
 }
 
 var le = binary.LittleEndian
@@ -84,10 +88,12 @@ type hit struct {
 type entry struct {
 	kw      keyword
 	offset  int // of the anchor in text
+	look    int // of the pair looked for in text
 	nameLen int // of the part of text that can be in a field name: "sig" of "sig="
 }
 
 type scanner struct {
+	reorder bool // some keyword looks for another pair than its anchor
 	// raw has an entry per pair of bytes as they appear in the text, the
 	// first byte in the low half, that is 1 for the pairs that fold to the
 	// anchor of a keyword that ignores case, and for the exact anchors of
@@ -111,7 +117,12 @@ func (s *scanner) add(kw keyword) {
 	if kw.anchor != "" {
 		offset = strings.Index(strings.ToLower(kw.text), kw.anchor)
 	}
-	s.words = append(s.words, entry{kw: kw, offset: offset, nameLen: nameByte.span([]byte(kw.text))})
+	look := offset
+	if kw.look != "" {
+		look = strings.Index(strings.ToLower(kw.text), kw.look)
+	}
+	s.reorder = s.reorder || look != offset
+	s.words = append(s.words, entry{kw: kw, offset: offset, look: look, nameLen: nameByte.span([]byte(kw.text))})
 }
 
 // slotOf returns the index of the slot of the anchor pair k: its own, or
@@ -134,7 +145,7 @@ func (s *scanner) build() {
 	}
 	s.slots = make([]slot, n)
 	for id, e := range s.words {
-		k := pair(e.kw.text[e.offset], e.kw.text[e.offset+1])
+		k := pair(e.kw.text[e.look], e.kw.text[e.look+1])
 		sl := &s.slots[s.slotOf(k)]
 		sl.pair, sl.ids = k, append(sl.ids, id)
 	}
@@ -144,7 +155,7 @@ func (s *scanner) build() {
 	s.raw = new([1 << 16]uint8)
 	var folded [1024]uint64
 	for _, e := range s.words {
-		a, b := e.kw.text[e.offset], e.kw.text[e.offset+1]
+		a, b := e.kw.text[e.look], e.kw.text[e.look+1]
 		if e.kw.exact {
 			s.setRaw(a, b)
 			continue
@@ -165,10 +176,37 @@ func (s *scanner) setRaw(a, b byte) {
 	s.raw[uint16(a)|uint16(b)<<8] = 1
 }
 
-// scan appends to hits the keywords found in b, in the order of their anchors.
+// scan appends to hits the keywords found in b, in the order of their
+// anchors (and of the keywords, for one anchor).
+func (s *scanner) scan(b []byte, hits []hit) []hit {
+	n := len(hits)
+	hits = s.lookFor(b, hits)
+	if s.reorder {
+		s.order(hits[n:])
+	}
+	return hits
+}
+
+// order sorts hits, found in the order of the pairs looked for, by their
+// anchors. They are nearly in order already.
+func (s *scanner) order(hits []hit) {
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && s.before(hits[j], hits[j-1]); j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+}
+
+func (s *scanner) before(a, b hit) bool {
+	pa, pb := a.pos+s.words[a.kw].offset, b.pos+s.words[b.kw].offset
+	return pa < pb || pa == pb && a.kw < b.kw
+}
+
+// lookFor appends to hits the keywords found in b, in the order of the
+// pairs looked for.
 // It looks up the eight pairs that start in eight bytes without a branch,
 // and branches on the lot, which ordinary text seldom takes.
-func (s *scanner) scan(b []byte, hits []hit) []hit {
+func (s *scanner) lookFor(b []byte, hits []hit) []hit {
 	if len(b) < 2 || len(s.words) == 0 {
 		return hits
 	}
@@ -211,11 +249,11 @@ func (s *scanner) block(b []byte, i int, hits []hit) []hit {
 	return hits
 }
 
-// verify appends the keywords whose anchor k is at b[i:].
+// verify appends the keywords whose folded pair looked for, k, is at b[i:].
 func (s *scanner) verify(b []byte, i int, k uint16, hits []hit) []hit {
 	for _, id := range s.slots[s.slotOf(k)].ids {
 		e := &s.words[id]
-		p := i - e.offset
+		p := i - e.look
 		if p < 0 || p+len(e.kw.text) > len(b) {
 			continue
 		}
