@@ -1,7 +1,6 @@
 package collect
 
 import (
-	"bufio"
 	"errors"
 	"io"
 
@@ -14,8 +13,7 @@ import (
 type entry struct {
 	e  *bundle.Entry
 	w  io.Writer      // what producers write to
-	rw *redact.Writer // nil when redaction is off
-	bw *bufio.Writer  // gathers the redactor's many small writes
+	rw *redact.Writer // nil when redaction is off; it writes to e in chunks of 64 KiB
 }
 
 // open starts an item whose content is redacted by Config.Redact.
@@ -27,9 +25,8 @@ func (r *run) open(item bundle.Item) (*entry, error) {
 	if r.cfg.Redact == nil {
 		return &entry{e: e, w: e}, nil
 	}
-	bw := bufio.NewWriterSize(e, 64<<10)
-	rw := r.cfg.Redact.Writer(bw)
-	return &entry{e: e, w: rw, rw: rw, bw: bw}, nil
+	rw := r.cfg.Redact.BufferedWriter(e)
+	return &entry{e: e, w: rw, rw: rw}, nil
 }
 
 func (en *entry) Write(p []byte) (int, error) { return en.w.Write(p) }
@@ -39,7 +36,7 @@ func (en *entry) flush() error {
 	if en.rw == nil {
 		return nil
 	}
-	err := errors.Join(en.rw.Close(), en.bw.Flush())
+	err := en.rw.Close()
 	en.e.SetRedactions(en.rw.Counts())
 	return err
 }

@@ -160,6 +160,16 @@ func (rs *Rules) Writer(w io.Writer) *Writer {
 	}
 }
 
+// BufferedWriter returns a Writer like Writer does, except that it writes
+// through in chunks of at least 64 KiB, not at the end of every Write: a
+// line may stay in it until more lines follow, or until Close. It spares a
+// bufio.Writer, and a copy of every byte, between it and w.
+func (rs *Rules) BufferedWriter(w io.Writer) *Writer {
+	rw := rs.Writer(w)
+	rw.gather = true
+	return rw
+}
+
 // Redact returns b redacted, and how many values each rule replaced. It
 // suits small content already in memory.
 func (rs *Rules) Redact(b []byte) ([]byte, map[string]int) {

@@ -15,7 +15,8 @@ var ErrClosed = errors.New("redact: write after close")
 
 // Writer redacts the text written to it and writes the result to the
 // underlying writer. Every complete line is written through before Write
-// returns; Close processes a last line without a newline. A Writer is not
+// returns, unless the Writer comes from Rules.BufferedWriter; Close processes
+// a last line without a newline, and writes through what is left. A Writer is not
 // safe for concurrent use.
 type Writer struct {
 	rs      *Rules
@@ -32,6 +33,7 @@ type Writer struct {
 	counts   map[string]int
 	err      error
 	closed   bool
+	gather   bool // write through only in chunks of flushSize, and at Close
 
 	// Scratch space, reused for every line.
 	hits    []hit
@@ -58,7 +60,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 			w.flush()
 		}
 	}
-	w.flush()
+	if !w.gather {
+		w.flush()
+	}
 	if w.err != nil {
 		return n - len(p), w.err
 	}
