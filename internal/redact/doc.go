@@ -39,7 +39,11 @@
 // "--name", "value" (flags), name: value at the start of a line (YAML, kubectl
 // describe, HTTP headers; a YAML block scalar name: | drops the lines under it),
 // and the Kubernetes env var {"name": "DB_PASSWORD", "value": "…"}, also when name
-// and value are on consecutive lines (indented JSON, YAML). Values that are not
+// and value are on consecutive lines (indented JSON, YAML). A file inside a JSON
+// string (a ConfigMap's data) has its lines after \n escapes: name: value there
+// is a YAML line whose value ends at the next escape, and its marker is bare, as
+// quotes would end the string. A name may have a prefix, as annotation keys do:
+// "example.com/api-token": "…". Values that are not
 // secrets survive: empty values, true, false, null, objects and lists
 // ("secretKeyRef": {…}), references ($(VAR), ${VAR}, describe's <set to the key …>),
 // and fields whose name ends in name, ref, path, file, namespace, type, url and the

@@ -31,6 +31,9 @@ func (w *Writer) field(in input, p, k int) {
 	if ns > 0 && b[ns-1] == '\\' && hasFold(b[ns:ne], "u0026") {
 		ns, query = ns+5, true // &sig= in a JSON string, escaped as \u0026sig=
 	}
+	if ns > 0 && b[ns-1] == '\\' && ne-ns > 1 && b[ns] == 'n' && embeddedLineStart(b[:ns+1]) {
+		ns++ // a name after a \n escape: a line of a file in a JSON string
+	}
 	d := dashes(b[ns:ne])
 	n := w.normalize(b[ns+d : ne])
 	rule, ok := classify(n, query)
@@ -73,6 +76,7 @@ func (w *Writer) keyed(in input, ns, ne, d int, rule string, auth bool) {
 // name is between quotes.
 func (w *Writer) quotedKey(in input, ns, ne, d int, rule string) bool {
 	b := in.b
+	ns = prefixStart(b, ns)
 	if ns == 0 || b[ns-1] != '"' {
 		return false
 	}
@@ -104,9 +108,12 @@ func (w *Writer) colonKey(in input, ns, ne int, rule string, auth bool) {
 	b := in.b
 	v := ne + 1
 	spaced := v == len(b) || b[v] == ' ' || b[v] == '\t'
+	ns = prefixStart(b, ns)
 	switch {
 	case spaced && in.atStart && listIndent(b[:ns]):
 		w.yamlValue(in, skipBlank(b, v), rule, ns)
+	case spaced && embeddedLineStart(b[:ns]):
+		w.embeddedValue(in, skipBlank(b, v), rule)
 	case auth:
 		w.headerValue(in, skipBlank(b, v), rule)
 	}
@@ -190,6 +197,44 @@ func nameKeyBefore(b []byte, q int) int {
 		return -1
 	}
 	return i - len(nameKey)
+}
+
+// prefixStart returns where the name at b[ns:] starts with its prefix, when
+// it has one: example.com/token, the key of an annotation or a label.
+func prefixStart(b []byte, ns int) int {
+	if ns < 2 || b[ns-1] != '/' {
+		return ns
+	}
+	i := ns - 1
+	for i > 0 && ns-i < maxName && nameByte[b[i-1]] {
+		i--
+	}
+	if i == ns-1 {
+		return ns
+	}
+	return i
+}
+
+// embeddedLineStart reports whether b ends where a line of a file inside a
+// JSON string starts: after a \n escape, an indent and maybe a YAML list
+// dash ("config.yaml": "user: velero\npassword: …").
+func embeddedLineStart(b []byte) bool {
+	i := len(b)
+	for i > 0 && b[i-1] == ' ' {
+		i--
+	}
+	if i < len(b) && i > 0 && b[i-1] == '-' {
+		for i--; i > 0 && b[i-1] == ' '; i-- {
+		}
+	}
+	if i < 2 || b[i-1] != 'n' {
+		return false
+	}
+	r := 0
+	for i-1-r > 0 && b[i-2-r] == '\\' {
+		r++
+	}
+	return r%2 == 1
 }
 
 // listIndent reports whether b is an indent, maybe with a YAML list dash.

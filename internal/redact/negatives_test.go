@@ -47,6 +47,9 @@ func TestNearMisses(t *testing.T) {
 		"urls without passwords":   `s3Url=http://minio.velero.svc:9000 publicUrl=https://[::1]:9000/x`,
 		"yaml flow mapping":        "  password: {}\n  token: []\n",
 		"masked":                   `password=****** "token": "***"`,
+		"prefixed names":           `{"annotations":{"app.kubernetes.io/name":"velero","velero.io/secret-name":"cloud-credentials","example.com/token-file":"/var/run/token"}}`,
+		"embedded yaml":            `{"data":{"config.yaml":"endpoint: minio:9000\nusername: velero\npasswordFile: /credentials/password\ntoken: \n"}}`,
+		"embedded prose":           `{"data":{"README":"Rotate the password: see the runbook\n"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -46,9 +46,41 @@ func (w *Writer) pem(in input, p int) {
 	if in.final && stop == pemEOF {
 		w.enterPEM(filled)
 	}
-	if filled || open {
-		w.add(span{start: le, end: e, rule: rulePEM, open: open, cont: contPEM})
+	// The \n escapes around a body on one line survive.
+	s := le + escapedNewline(b[le:e], false)
+	if !open && stop == pemAtEnd {
+		e -= escapedNewline(b[s:e], true)
 	}
+	if filled && (s < e || open) || open {
+		w.add(span{start: s, end: e, rule: rulePEM, open: open, cont: contPEM})
+	}
+}
+
+// escapedNewline returns the length of the \n escape (\\n inside a JSON
+// string in a JSON string) at the start of b, or at its end, or 0.
+func escapedNewline(b []byte, atEnd bool) int {
+	if atEnd {
+		n := len(b)
+		if n < 2 || b[n-1] != 'n' {
+			return 0
+		}
+		r := 0
+		for n-2-r >= 0 && b[n-2-r] == '\\' {
+			r++
+		}
+		if r == 0 {
+			return 0
+		}
+		return r + 1
+	}
+	r := 0
+	for r < len(b) && b[r] == '\\' {
+		r++
+	}
+	if r == 0 || r == len(b) || b[r] != 'n' {
+		return 0
+	}
+	return r + 1
 }
 
 // pemLabel returns the start and end of the label -----BEGIN … PRIVATE
@@ -85,6 +117,17 @@ func pemBodyEnd(b []byte) (int, pemStop) {
 		c := b[i]
 		if !pemByte[c] {
 			return i, pemOther
+		}
+		if c == '\\' {
+			r := 1
+			for i+r < len(b) && b[i+r] == '\\' {
+				r++
+			}
+			if i+r < len(b) && b[i+r] == '"' {
+				return i, pemOther // the \" that ends a string inside a JSON string
+			}
+			i += r - 1
+			continue
 		}
 		if c != '-' {
 			continue

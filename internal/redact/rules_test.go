@@ -62,7 +62,7 @@ func TestGCPAndPEM(t *testing.T) {
 			`{"type":"service_account","private_key_id":"[REDACTED:gcp-private-key-id]","private_key":"[REDACTED:gcp-private-key]","client_email":"v@p.iam.gserviceaccount.com"}`,
 			map[string]int{ruleGCPKeyID: 1, ruleGCPKey: 1}},
 		{"pem in a json string", `{"tls.key":"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\nIDx+/==\n-----END EC PRIVATE KEY-----\n"}`,
-			`{"tls.key":"-----BEGIN EC PRIVATE KEY-----[REDACTED:pem-private-key]-----END EC PRIVATE KEY-----\n"}`, one(rulePEM)},
+			`{"tls.key":"-----BEGIN EC PRIVATE KEY-----\n[REDACTED:pem-private-key]\n-----END EC PRIVATE KEY-----\n"}`, one(rulePEM)},
 		{"pem on lines", "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nZXhhbXBsZQ==\n-----END RSA PRIVATE KEY-----\nafter\n",
 			"key:\n-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:pem-private-key]\n-----END RSA PRIVATE KEY-----\nafter\n", one(rulePEM)},
 		{"pem in a yaml block", "data:\n  tls.key: |\n    -----BEGIN PRIVATE KEY-----\n    MIIEowIBAAKCAQEA7\n    ZXhhbXBsZQ==\n    -----END PRIVATE KEY-----\n  tls.crt: x\n",
@@ -75,7 +75,7 @@ func TestGCPAndPEM(t *testing.T) {
 			"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]-----END PRIVATE KEY-----\n", one(rulePEM)},
 		{"pem with spaces for newlines", "key=-----BEGIN PRIVATE KEY----- MIIEowIBAAKCAQEA7 ZXhhbXBsZQ== -----END PRIVATE KEY----- next=1",
 			"key=-----BEGIN PRIVATE KEY-----[REDACTED:pem-private-key]-----END PRIVATE KEY----- next=1", one(rulePEM)},
-		{"pem cut short in a json string", `{"k":"-----BEGIN PRIVATE KEY-----\nMIIEowIBAAKC","n":1}`, `{"k":"-----BEGIN PRIVATE KEY-----[REDACTED:pem-private-key]","n":1}`, one(rulePEM)},
+		{"pem cut short in a json string", `{"k":"-----BEGIN PRIVATE KEY-----\nMIIEowIBAAKC","n":1}`, `{"k":"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]","n":1}`, one(rulePEM)},
 		{"pem block ends at a line that is not base64", "-----BEGIN PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\ntime=\"x\" level=info msg=\"next\"\n",
 			"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]\ntime=\"x\" level=info msg=\"next\"\n", one(rulePEM)},
 		{"public key survives", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----\n",
@@ -136,5 +136,28 @@ func TestPresignedAndURLs(t *testing.T) {
 		{"url password with a slash", "s3Url=https://velero:pa/ss@minio:9000/b", "s3Url=https://velero:[REDACTED:url-password]@minio:9000/b", one(ruleURL)},
 		{"url path with @ survives", "docker://registry.local:5000/velero/velero@sha256:" + hex64, "docker://registry.local:5000/velero/velero@sha256:" + hex64, nil},
 		{"url user only survives", "ssh://git@github.com/velero.git https://github.com/vmware-tanzu/velero@v1.18", "ssh://git@github.com/velero.git https://github.com/vmware-tanzu/velero@v1.18", nil},
+	})
+}
+
+// TestFilesInJSONStrings covers what a ConfigMap's data holds: files inside
+// JSON strings, where a line starts after a \n escape and a string inside
+// is quoted with \", and annotations whose keys have a prefix.
+func TestFilesInJSONStrings(t *testing.T) {
+	t.Parallel()
+	runCases(t, Default(), []redactCase{
+		{"yaml password", `{"data":{"config.yaml":"endpoint: minio:9000\nusername: velero\npassword: hunter2hunter2\nbucket: velero\n"}}`,
+			`{"data":{"config.yaml":"endpoint: minio:9000\nusername: velero\npassword: [REDACTED:password-field]\nbucket: velero\n"}}`, one(rulePassword)},
+		{"yaml token at the end of the string", `{"data":{"c":"user: a\n  - token: abcdef123456"}}`,
+			`{"data":{"c":"user: a\n  - token: [REDACTED:token-field]"}}`, one(ruleToken)},
+		{"yaml quoted value", `{"data":{"c":"a: 1\nsecret: \"s3cr3t value\"\n"}}`,
+			`{"data":{"c":"a: 1\nsecret: \"[REDACTED:secret-field]\"\n"}}`, one(ruleSecret)},
+		{"gcp key in a json string", `{"data":{"sa.json":"{\n  \"private_key_id\": \"` + hex64[:40] + `\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"v@p.iam.gserviceaccount.com\"\n}\n"}}`,
+			`{"data":{"sa.json":"{\n  \"private_key_id\": \"[REDACTED:gcp-private-key-id]\",\n  \"private_key\": \"[REDACTED:gcp-private-key]\",\n  \"client_email\": \"v@p.iam.gserviceaccount.com\"\n}\n"}}`,
+			map[string]int{ruleGCPKeyID: 1, ruleGCPKey: 1}},
+		{"annotation with a prefix", `{"annotations":{"example.com/webhook-token":"abcdef123456","example.com/api-key":"k-123456"}}`,
+			`{"annotations":{"example.com/webhook-token":"[REDACTED:token-field]","example.com/api-key":"[REDACTED:secret-field]"}}`,
+			map[string]int{ruleToken: 1, ruleSecret: 1}},
+		{"yaml annotation with a prefix", "  annotations:\n    example.com/token: abcdef123456\n",
+			"  annotations:\n    example.com/token: \"[REDACTED:token-field]\"\n", one(ruleToken)},
 	})
 }

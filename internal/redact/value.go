@@ -64,6 +64,35 @@ func (w *Writer) yamlValue(in input, v int, rule string, col int) {
 	}
 }
 
+// embeddedValue redacts the value at v of a YAML line in a file inside a
+// JSON string: up to the \n escape that ends the line, or the quote that
+// ends the string. The marker has no quotes: they would end the string.
+func (w *Writer) embeddedValue(in input, v int, rule string) {
+	b := in.b
+	if bytes.HasPrefix(b[v:], escQuote) {
+		w.addValue(in, v+2, escString(b, v+2), rule, false, contEscQuoted)
+		return
+	}
+	e := v
+	for e < len(b) && b[e] != '"' && !(b[e] == '\\' && e+1 < len(b) && (b[e+1] == 'n' || b[e+1] == 'r')) {
+		if b[e] == '\\' {
+			e++
+		}
+		e++
+	}
+	e = min(e, len(b))
+	if in.open(e) {
+		w.addValue(in, v, len(b), rule, false, contQuoted)
+		return
+	}
+	for e > v && (b[e-1] == ' ' || b[e-1] == '\t') {
+		e--
+	}
+	if e > v && b[v] != '|' && b[v] != '>' && b[v] != '{' && b[v] != '[' && b[v] != '#' {
+		w.addValue(in, v, e, rule, false, contQuoted)
+	}
+}
+
 // headerValue redacts the value of an Authorization header in the middle of
 // a line: Authorization: Basic …, and Go's map[Authorization:[Bearer …]].
 func (w *Writer) headerValue(in input, v int, rule string) {

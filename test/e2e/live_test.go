@@ -3,10 +3,12 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,10 +54,12 @@ func TestLiveVelero(t *testing.T) {
 	t.Logf("server and storage ready after %s", time.Since(begin))
 
 	// One backup of plain objects completes. The other has a pre hook in a
-	// pod that kwok cannot exec into, so it fails partly. (The fixture's app
+	// pod that kwok cannot exec into, so it fails partly; its command holds
+	// a password, which Velero writes into the backup's log. (The fixture's app
 	// pods ask for pod volume backups, which need a node-agent that kwok
 	// cannot run: neither backup includes them.)
 	completed, partial := "live-completed", "live-partial"
+	hookPassword := "vdbgHook" + rand.Text()
 	hooked := ns + "-hooks"
 	_, err = testCluster.Apply(ctx,
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": hooked}}},
@@ -72,7 +76,8 @@ func TestLiveVelero(t *testing.T) {
 		"includedNamespaces": []any{hooked}, "storageLocation": "default", "snapshotVolumes": false,
 		"hooks": map[string]any{"resources": []any{map[string]any{
 			"name": "checkpoint", "includedNamespaces": []any{hooked},
-			"pre": []any{map[string]any{"exec": map[string]any{"container": "db", "command": []any{"psql", "-c", "CHECKPOINT"}, "onError": "Fail", "timeout": "5s"}}},
+			"pre": []any{map[string]any{"exec": map[string]any{"container": "db", "onError": "Fail", "timeout": "5s",
+				"command": []any{"psql", "postgresql://admin:" + hookPassword + "@localhost:5432/app", "-c", "CHECKPOINT"}}}},
 		}}},
 	})
 	waitPhase(t, dyn, ns, "backups", completed, "Completed")
@@ -110,7 +115,9 @@ func TestLiveVelero(t *testing.T) {
 	require.Contains(t, fmt.Sprint(version.Plugins), "velero.io/aws")
 
 	for _, name := range []string{completed, partial} {
+		// The log is the one the Velero CLI prints, but for the password.
 		want := veleroCLI(t, srv, "backup", "logs", name, "-n", ns)
+		want = strings.ReplaceAll(want, hookPassword, "[REDACTED:url-password]")
 		require.Equal(t, want, string(a.files["backups/"+name+"/log.txt"]), "the log is the one the Velero CLI prints")
 		require.NotEmpty(t, a.files["backups/"+name+"/resource-list.json"])
 		require.Contains(t, a.files, "backups/"+name+"/results.json")
@@ -136,8 +143,11 @@ func TestLiveVelero(t *testing.T) {
 	}
 	require.Contains(t, desc, "Phase:                         "+partialPhase)
 	require.Contains(t, string(a.files["backups/"+completed+"/describe.txt"]), "v1/PersistentVolumeClaim:", "the resource list")
+	require.Contains(t, string(a.files["backups/"+partial+"/log.txt"]), "postgresql://admin:[REDACTED:url-password]@localhost:5432/app",
+		"the downloaded log had the hook's command")
 	for path, data := range a.files {
 		require.NotContains(t, string(data), "X-Amz-Signature=", path)
+		require.NotContains(t, string(data), hookPassword, path)
 	}
 	requireNoRequestsLeft(t, dyn, ns)
 

@@ -173,3 +173,24 @@ func logPath(l fixture.Log) string {
 	}
 	return filepath.Join("logs", l.Namespace, l.Pod, name)
 }
+
+// contains reports whether some file of the archive holds s.
+func (a archive) contains(s string) bool {
+	for _, data := range a.files {
+		if bytes.Contains(data, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstDiff describes the first line where got differs from want.
+func firstDiff(want, got []byte) string {
+	w, g := bytes.Split(want, []byte("\n")), bytes.Split(got, []byte("\n"))
+	for i := range min(len(w), len(g)) {
+		if !bytes.Equal(w[i], g[i]) {
+			return fmt.Sprintf("line %d:\nwant %s\ngot  %s", i+1, w[i], g[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestRedactionByDefault checks that the credentials the fixture planted
-// outside Secrets (a literal env value on the Velero server's container,
-// and the access key and signature of a pre-signed URL) appear nowhere,
-// while the field that held them does, and that the manifest counts them.
+// TestRedactionByDefault checks that the secrets the fixture planted
+// outside Secrets, one or more of each shape the default rules know, in pod
+// env, a container log, annotations, a ConfigMap and Velero objects, appear
+// nowhere, while the text around each does, with the marker in the
+// secret's place; and that the manifest counts them, rule by rule.
 func TestRedactionByDefault(t *testing.T) {
 	t.Parallel()
 	r := runTool(t, nil)
@@ -20,8 +22,18 @@ func TestRedactionByDefault(t *testing.T) {
 	a := readBundle(t, r.output)
 	for path, data := range a.files {
 		for _, s := range append(append([]string{}, velero.SecretValues...), velero.PlantedCredentials...) {
-			require.False(t, bytes.Contains(data, []byte(s)), "%s holds a planted credential", path)
+			assert.False(t, bytes.Contains(data, []byte(s)), "%s holds the planted credential %q", path, s)
 		}
+	}
+	counts := map[string]int{}
+	for _, it := range a.manifest.Items {
+		for rule, n := range it.Redactions {
+			counts[rule] += n
+		}
+	}
+	for _, p := range velero.Planted {
+		assert.True(t, a.contains(p.Redacted), "the %s in %s must read\n%s", p.Rule, p.Where, p.Redacted)
+		assert.Positive(t, counts[p.Rule], "the manifest counts rule %s", p.Rule)
 	}
 	deploy := string(a.files["resources/velero/apps_v1/deployments.json"])
 	require.Regexp(t, `"name":"AWS_SECRET_ACCESS_KEY","value":"\[REDACTED:[a-z-]+\]"`, deploy)
@@ -59,6 +71,10 @@ literals:
 	a = readBundle(t, r.output)
 	require.Contains(t, string(a.files["resources/velero/apps_v1/deployments.json"]), velero.PlantedCredentials[0],
 		"without the defaults, the literal env value is kept: the user was warned")
+	for _, p := range velero.Planted {
+		// What TestRedactionByDefault checks is what a bundle holds.
+		require.True(t, a.contains(p.Raw), "without redaction, the %s in %s reads\n%s", p.Rule, p.Where, p.Raw)
+	}
 
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("rules:\n  - name: broken\n    pattern: '(['\n"), 0o600))
