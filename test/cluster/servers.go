@@ -88,6 +88,11 @@ func (c *Cluster) startAPIServer(ctx context.Context, p ports) error {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
+	audit, err := c.auditArgs()
+	if err != nil {
+		return err
+	}
+	args = append(args, audit...)
 	proc, err := c.run("kube-apiserver", c.Tools.Path("cluster", "kube-apiserver"), args, nil)
 	if err != nil {
 		return err
