@@ -1,0 +1,296 @@
+package script
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+
+	"go.starlark.net/lib/json"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
+
+	"github.com/velero-debug/velero-debug/internal/plan"
+)
+
+// Source is one script: a name for messages and backtraces, and its text.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+//go:embed default.star
+var defaultPlan []byte
+
+// defaultName is the name of the default plan in messages and steps.
+const defaultName = "default.star"
+
+// Default returns the embedded default plan (default.star, via go:embed).
+func Default() Source {
+	return Source{Name: defaultName, Data: append([]byte(nil), defaultPlan...)}
+}
+
+// Settings are what the command line tells scripts, as velero.namespace,
+// velero.backups, velero.restores, velero.recent_failed.
+type Settings struct {
+	// Namespace is Velero's namespace.
+	Namespace string
+	// Backups and Restores are named by --backup and --restore.
+	Backups, Restores []string
+	// RecentFailed is how many of the most recent failed backups, and as
+	// many restores, to collect in detail.
+	RecentFailed int
+}
+
+// Lookups answer the read-only questions a script may ask of the cluster.
+// The evaluator caches each answer.
+type Lookups interface {
+	// RecentFailures names the most recent Failed or PartiallyFailed
+	// backups or restores (resource is "backups" or "restores"), newest
+	// first, at most n.
+	RecentFailures(ctx context.Context, resource string, n int) ([]string, error)
+}
+
+// Options tell Eval what scripts see and how far they may run.
+type Options struct {
+	// Settings are the command line's, as the velero.* values.
+	Settings Settings
+	// Args are the --args key=value pairs, as the fields of args.
+	Args map[string]string
+	// Lookups answer velero.recent_failures; may be nil: then a lookup is
+	// an error in the script.
+	Lookups Lookups
+	// MaxSteps bounds the Starlark execution steps of each script; 0 means
+	// a default of 10,000,000.
+	MaxSteps uint64
+}
+
+// defaultMaxSteps is the bound on the execution steps of each script when
+// Options.MaxSteps is 0: far more than any sensible plan needs, yet a
+// runaway loop stops within a few seconds.
+const defaultMaxSteps = 10_000_000
+
+// fileOptions is the Starlark dialect of our scripts.
+var fileOptions = &syntax.FileOptions{
+	Set:             true,
+	While:           true,
+	TopLevelControl: true,
+	GlobalReassign:  true,
+	Recursion:       true,
+}
+
+// Eval runs scripts in order, each in its own global scope, into one plan.
+// A script error is returned as an error whose message has the Starlark
+// backtrace. ctx cancels a running script (thread.Cancel).
+func Eval(ctx context.Context, scripts []Source, opts Options) (*plan.Plan, error) {
+	e := newEvaluator(ctx, opts)
+	predeclared := e.predeclared()
+	for _, src := range scripts {
+		if err := e.run(src, predeclared, nil); err != nil {
+			return nil, err
+		}
+	}
+	return e.plan, nil
+}
+
+// evaluator holds the state of one Eval: the plan being recorded and the
+// answers of the lookups so far.
+type evaluator struct {
+	ctx  context.Context
+	opts Options
+	plan *plan.Plan
+	// details are the details recorded so far, to keep each once.
+	details map[plan.Detail]bool
+	// paths are the bundle paths named by scripts so far, with where.
+	paths map[string]string
+	// lookups caches the answers of Lookups; failed records the failures
+	// already in the plan.
+	lookups map[lookupKey]lookupAnswer
+	failed  map[string]bool
+}
+
+type lookupKey struct {
+	resource string
+	n        int
+}
+
+type lookupAnswer struct {
+	names []string
+	err   error
+}
+
+func newEvaluator(ctx context.Context, opts Options) *evaluator {
+	if opts.MaxSteps == 0 {
+		opts.MaxSteps = defaultMaxSteps
+	}
+	return &evaluator{
+		ctx:     ctx,
+		opts:    opts,
+		plan:    &plan.Plan{Steps: []plan.Step{}, Scripts: []string{}},
+		details: map[plan.Detail]bool{},
+		paths:   map[string]string{},
+		lookups: map[lookupKey]lookupAnswer{},
+		failed:  map[string]bool{},
+	}
+}
+
+// predeclared is what every script sees besides the Starlark builtins:
+// velero, args, json and struct. Everything in it is frozen, so that no
+// script changes what the next one sees.
+func (e *evaluator) predeclared() starlark.StringDict {
+	args := make(starlark.StringDict, len(e.opts.Args))
+	for k, v := range e.opts.Args {
+		args[k] = starlark.String(v)
+	}
+	d := starlark.StringDict{
+		"velero": e.module(),
+		"args":   starlarkstruct.FromStringDict(starlark.String("args"), args),
+		"json":   json.Module,
+		"struct": starlark.NewBuiltin("struct", starlarkstruct.Make),
+	}
+	d.Freeze()
+	return d
+}
+
+// module is the velero module: the settings as values and the builtins.
+func (e *evaluator) module() *starlarkstruct.Module {
+	s := e.opts.Settings
+	m := starlark.StringDict{
+		"namespace":     starlark.String(s.Namespace),
+		"backups":       stringList(s.Backups),
+		"restores":      stringList(s.Restores),
+		"recent_failed": starlark.MakeInt(s.RecentFailed),
+	}
+	for _, mb := range members {
+		if mb.fn == nil {
+			continue
+		}
+		fn := mb.fn
+		m[mb.name] = starlark.NewBuiltin("velero."+mb.name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			return fn(e, thread, b, args, kwargs)
+		})
+	}
+	return &starlarkstruct.Module{Name: "velero", Members: m}
+}
+
+func stringList(ss []string) *starlark.List {
+	vs := make([]starlark.Value, len(ss))
+	for i, s := range ss {
+		vs[i] = starlark.String(s)
+	}
+	return starlark.NewList(vs)
+}
+
+// run executes one script in its own thread and global scope; setup, when
+// not nil, prepares the thread (tests give it a reporter).
+func (e *evaluator) run(src Source, predeclared starlark.StringDict, setup func(*starlark.Thread)) error {
+	if err := e.ctx.Err(); err != nil {
+		return fmt.Errorf("script %s not run: %w", src.Name, err)
+	}
+	e.plan.Scripts = append(e.plan.Scripts, src.Name)
+	thread := &starlark.Thread{
+		Name: src.Name,
+		Load: func(*starlark.Thread, string) (starlark.StringDict, error) {
+			return nil, errors.New("load() is not supported: each script stands alone; give several scripts, one after the other, instead")
+		},
+	}
+	thread.SetMaxExecutionSteps(e.opts.MaxSteps)
+	if setup != nil {
+		setup(thread)
+	}
+	stop := context.AfterFunc(e.ctx, func() {
+		thread.Cancel(context.Cause(e.ctx).Error())
+	})
+	defer stop()
+	_, err := starlark.ExecFileOptions(fileOptions, thread, src.Name, src.Data, predeclared)
+	if err == nil {
+		return nil
+	}
+	serr := &scriptError{script: src.Name, err: err}
+	var evalErr *starlark.EvalError
+	if errors.As(err, &evalErr) {
+		serr.msg = evalErr.Backtrace()
+	} else {
+		// A syntax or resolve error: its message has the file and line.
+		serr.msg = err.Error()
+	}
+	if ctxErr := e.ctx.Err(); ctxErr != nil {
+		serr.ctxErr = ctxErr
+	}
+	return serr
+}
+
+// scriptError is a script that failed, with its Starlark backtrace.
+type scriptError struct {
+	script string
+	msg    string
+	err    error
+	// ctxErr is the context's error when the context stopped the script.
+	ctxErr error
+}
+
+func (e *scriptError) Error() string {
+	return fmt.Sprintf("script %s failed:\n%s", e.script, e.msg)
+}
+
+func (e *scriptError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{e.err, e.ctxErr}
+	}
+	return []error{e.err}
+}
+
+// record appends a step, marked with the script line that called the
+// builtin.
+func (e *evaluator) record(thread *starlark.Thread, step plan.Step) {
+	pos := thread.CallFrame(1).Pos
+	step.Script = pos.Filename()
+	step.Line = int(pos.Line)
+	e.plan.Steps = append(e.plan.Steps, step)
+}
+
+// where names the script line that called the builtin, for messages.
+func where(thread *starlark.Thread) string {
+	pos := thread.CallFrame(1).Pos
+	return fmt.Sprintf("%s:%d", pos.Filename(), pos.Line)
+}
+
+// claimPath records that a script named a bundle path, and fails when an
+// earlier call named it already.
+func (e *evaluator) claimPath(thread *starlark.Thread, b *starlark.Builtin, param, p string) error {
+	if p == "" {
+		return nil
+	}
+	if at, ok := e.paths[p]; ok {
+		return paramError(b, param, "bundle path %q is already used by the call at %s", p, at)
+	}
+	e.paths[p] = where(thread)
+	return nil
+}
+
+// recentFailures asks Lookups once per resource and n. A failed lookup is
+// recorded in the plan once and answers no names.
+func (e *evaluator) recentFailures(resource string, n int) ([]string, error) {
+	key := lookupKey{resource, n}
+	a, ok := e.lookups[key]
+	if !ok {
+		if e.opts.Lookups == nil {
+			return nil, errors.New("this run has no cluster to ask (no lookups)")
+		}
+		a.names, a.err = e.opts.Lookups.RecentFailures(e.ctx, resource, n)
+		if len(a.names) > n {
+			a.names = a.names[:n]
+		}
+		e.lookups[key] = a
+	}
+	if a.err != nil {
+		p := resource + "/recent-failures.json"
+		if !e.failed[p] {
+			e.failed[p] = true
+			e.plan.Failures = append(e.plan.Failures, plan.Failure{Path: p, Source: "list " + resource, Error: a.err.Error()})
+		}
+		return nil, nil
+	}
+	return a.names, nil
+}
