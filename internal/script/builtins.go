@@ -76,7 +76,7 @@ var members = []member{
 			"`labels` selects the pods; `pods` and `containers`, when given, keep only these names. " +
 			"`previous` also fetches the previous log of each container that restarted, into `<container>.previous.log`. " +
 			"`since` (a duration: `\"20m\"`), `tail` (a number of lines; `-1` keeps them all) and `limit_bytes` bound each log; " +
-			"left out (`\"\"`, `None`, `0`) they take the run's `--since`, `--tail` and `--limit-bytes`. " +
+			"left out (`since = \"\"`, `tail = None`, `limit_bytes = 0`) they take the run's `--since`, `--tail` and `--limit-bytes`. " +
 			"`pods_path` is where the pod list goes; empty for its default path.",
 		fn: (*evaluator).logs,
 	},
@@ -116,7 +116,7 @@ var members = []member{
 	{
 		name:      "file",
 		signature: "velero.file(path, content)",
-		doc:       "Writes the string `content` into the bundle as the text file `path`. Like everything in the bundle, it is redacted.",
+		doc:       "Writes the string `content` into the bundle as the text file `path`: notes, or what a script computed (`json.encode` makes JSON).",
 		fn:        (*evaluator).file,
 	},
 	{

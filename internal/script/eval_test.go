@@ -76,7 +76,7 @@ func TestCancelStopsScript(t *testing.T) {
 	elapsed := time.Since(start)
 	require.Error(t, err)
 	assert.Less(t, elapsed, time.Second)
-	assert.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "cancelled")
 	assert.Contains(t, err.Error(), "forever.star:")
 }
@@ -258,4 +258,12 @@ func TestErrorMessageStartsWithScript(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "script x.star failed:\nTraceback (most recent call last):\n  x.star:1:15: in <toplevel>\n"), err.Error())
 	assert.Contains(t, err.Error(), "namespace and all_namespaces are exclusive")
+}
+
+func TestOtherScriptNamedDefault(t *testing.T) {
+	// The compiled default plan is reused only for its own text.
+	p, err := Eval(context.Background(), []Source{src("default.star", "velero.cluster_version()\n")}, testOptions(nil))
+	require.NoError(t, err)
+	require.Len(t, p.Steps, 1)
+	assert.NotNil(t, p.Steps[0].ClusterVersion)
 }

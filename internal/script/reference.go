@@ -46,7 +46,7 @@ const referenceArgs = "## `args`\n\n" +
 	"- Durations are Go durations: `\"90s\"`, `\"20m\"`, `\"2h\"`.\n" +
 	"- Bundle paths (`path`, `pods_path`) are relative to the bundle's folder, slash separated and clean: not absolute, " +
 	"no `..`, `.` or empty segment, no trailing slash, no backslash, and neither `manifest.json` nor `summary.md`, the bundle's own files. " +
-	"Two calls may not name the same path.\n\n"
+	"Two calls may not give the same path.\n\n"
 
 // referenceDialect documents the Starlark dialect.
 const referenceDialect = "## The dialect\n\n" +

@@ -1,10 +1,12 @@
 package script
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
@@ -203,7 +205,10 @@ func (e *evaluator) run(src Source, predeclared starlark.StringDict, setup func(
 		thread.Cancel(context.Cause(e.ctx).Error())
 	})
 	defer stop()
-	_, err := starlark.ExecFileOptions(fileOptions, thread, src.Name, src.Data, predeclared)
+	prog, err := compile(src, predeclared)
+	if err == nil {
+		_, err = prog.Init(thread, predeclared)
+	}
 	if err == nil {
 		return nil
 	}
@@ -220,6 +225,23 @@ func (e *evaluator) run(src Source, predeclared starlark.StringDict, setup func(
 	}
 	return serr
 }
+
+// compile parses, resolves and compiles a script. The default plan is
+// compiled once per process: its text never changes.
+func compile(src Source, predeclared starlark.StringDict) (*starlark.Program, error) {
+	if src.Name == defaultName && bytes.Equal(src.Data, defaultPlan) {
+		return defaultProgram()
+	}
+	_, prog, err := starlark.SourceProgramOptions(fileOptions, src.Name, src.Data, predeclared.Has)
+	return prog, err
+}
+
+// defaultProgram is the default plan, compiled.
+var defaultProgram = sync.OnceValues(func() (*starlark.Program, error) {
+	predeclared := newEvaluator(context.Background(), Options{}).predeclared()
+	_, prog, err := starlark.SourceProgramOptions(fileOptions, defaultName, defaultPlan, predeclared.Has)
+	return prog, err
+})
 
 // scriptError is a script that failed, with its Starlark backtrace.
 type scriptError struct {
