@@ -267,3 +267,13 @@ func TestOtherScriptNamedDefault(t *testing.T) {
 	require.Len(t, p.Steps, 1)
 	assert.NotNil(t, p.Steps[0].ClusterVersion)
 }
+
+func TestStepLineThroughABuiltin(t *testing.T) {
+	// max calls velero.backup as its key function: the step's line is
+	// the script's, not the builtin max's.
+	p, err := Eval(context.Background(), []Source{src("key.star", "x = 1\nmax([\"a\"], key = velero.backup)\n")}, testOptions(nil))
+	require.NoError(t, err)
+	require.Len(t, p.Steps, 1)
+	assert.Equal(t, "key.star", p.Steps[0].Script)
+	assert.Equal(t, 2, p.Steps[0].Line)
+}

@@ -266,15 +266,27 @@ func (e *scriptError) Unwrap() []error {
 // record appends a step, marked with the script line that called the
 // builtin.
 func (e *evaluator) record(thread *starlark.Thread, step plan.Step) {
-	pos := thread.CallFrame(1).Pos
+	pos := caller(thread)
 	step.Script = pos.Filename()
 	step.Line = int(pos.Line)
 	e.plan.Steps = append(e.plan.Steps, step)
 }
 
+// caller is the position in a script of the call to the running builtin:
+// thread.CallFrame(1), or further up when a builtin called it (a script
+// may pass velero.backup to another builtin as a function).
+func caller(thread *starlark.Thread) syntax.Position {
+	for depth := 1; depth < thread.CallStackDepth(); depth++ {
+		if pos := thread.CallFrame(depth).Pos; pos.Filename() != "<builtin>" {
+			return pos
+		}
+	}
+	return thread.CallFrame(1).Pos
+}
+
 // where names the script line that called the builtin, for messages.
 func where(thread *starlark.Thread) string {
-	pos := thread.CallFrame(1).Pos
+	pos := caller(thread)
 	return fmt.Sprintf("%s:%d", pos.Filename(), pos.Line)
 }
 
