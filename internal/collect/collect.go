@@ -1,6 +1,7 @@
-// Package collect runs a collection: it lists objects and streams container
-// logs from the cluster into a bundle, concurrently and with bounds, and
-// records every failure as an item of the bundle instead of stopping.
+// Package collect executes a collection plan (see package plan): it lists
+// objects, streams container logs and asks the Velero server, into a
+// bundle, concurrently and with bounds, and records every failure as an
+// item of the bundle instead of stopping.
 //
 // The engine gets typed settings and narrow clients; it never sees flags.
 package collect
@@ -16,19 +17,18 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/discover"
+	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/redact"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
-// Config is what one collection does.
+// Config is how the engine collects: the plan says what.
 type Config struct {
-	// Namespace is Velero's namespace.
-	Namespace string
-	// Backups and Restores are collected in detail, each in its own folder.
-	Backups, Restores []string
-	// Logs bound the container logs.
+	// Logs are the default bounds of container logs; a plan's step may set
+	// its own.
 	Logs LogOptions
-	// Velero says what to ask the Velero server.
+	// Velero says how to ask the Velero server.
 	Velero VeleroOptions
 	// Redact, when set, redacts every byte on its way into the bundle.
 	Redact *redact.Rules
@@ -73,45 +73,30 @@ type Observer interface {
 	Finished(path string, status bundle.Status, bytes int64, err string)
 }
 
-// Run collects everything Config asks for into sink. Failures of single
-// items are recorded in the sink and do not stop the run; Run returns an
-// error only when the sink itself fails (the bundle cannot be written), or
-// ctx's error when the run was cut short.
-func Run(ctx context.Context, cfg Config, clients Clients, sink Sink, obs Observer) error {
+// Run executes the plan p into sink. Failures of single items are
+// recorded in the sink and do not stop the run; Run returns an error only
+// when the sink itself fails (the bundle cannot be written), or ctx's error
+// when the run was cut short.
+func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Sink, obs Observer) error {
 	if cfg.ObjectParallelism <= 0 {
 		cfg.ObjectParallelism = 4
 	}
 	if cfg.Logs.MaxRequests <= 0 {
 		cfg.Logs.MaxRequests = 8
 	}
-	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs, velero: veleroapi.Client{
-		Dynamic: clients.Dynamic, Namespace: cfg.Namespace, RequestTimeout: cfg.RequestTimeout, Wait: cfg.Velero.Wait,
-	}}
+	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs}
+	r.resolver = discover.New(clients.Discovery)
 	objects := new(errgroup.Group)
 	objects.SetLimit(cfg.ObjectParallelism)
 	logs := new(errgroup.Group)
 	logs.SetLimit(cfg.Logs.MaxRequests)
-
 	details := new(errgroup.Group)
 	details.SetLimit(cfg.ObjectParallelism)
 
-	// The slow parts first: the pods' logs, and the Velero server's answers.
-	objects.Go(func() error { return r.podsAndLogs(ctx, logs) })
-	objects.Go(func() error { return r.veleroServer(ctx, details) })
-	objects.Go(func() error { return r.version(ctx) })
-	objects.Go(func() error { return r.volumeFailures(ctx) })
-	queries := append(r.clusterQueries(), r.namespaceQueries()...)
-	velero, err := r.veleroQueries(ctx)
-	if err != nil {
-		return errors.Join(err, objects.Wait(), logs.Wait(), details.Wait())
-	}
-	for _, q := range append(queries, velero...) {
-		objects.Go(func() error { return r.list(ctx, q) })
-	}
-	err = objects.Wait()
-	// podsAndLogs and veleroServer queue work from inside the objects
-	// group into the others: wait for those after.
-	err = errors.Join(err, logs.Wait(), details.Wait())
+	err := r.execute(ctx, p, objects, logs, details)
+	// Steps queue work from inside the objects group into the others: wait
+	// for those after.
+	err = errors.Join(err, objects.Wait(), logs.Wait(), details.Wait())
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -124,7 +109,13 @@ type run struct {
 	clients Clients
 	sink    Sink
 	obs     Observer
-	velero  veleroapi.Client
+	// resolver resolves kinds, preferred versions and API groups.
+	resolver *discover.Resolver
+}
+
+// veleroClient asks the Velero server of namespace.
+func (r *run) veleroClient(namespace string) veleroapi.Client {
+	return veleroapi.Client{Dynamic: r.clients.Dynamic, Namespace: namespace, RequestTimeout: r.cfg.RequestTimeout, Wait: r.cfg.Velero.Wait}
 }
 
 // requestContext bounds one API request.

@@ -91,15 +91,29 @@ func TestDropDownloadURL(t *testing.T) {
 	require.False(t, found, "no field is added")
 }
 
-func TestIsVeleroCRD(t *testing.T) {
+func TestKeepAndDrop(t *testing.T) {
 	t.Parallel()
-	crd := func(group string) *unstructured.Unstructured {
-		return &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"group": group}}}
+	crd := func(name, group string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": name}, "spec": map[string]any{"group": group},
+			"status": map[string]any{"images": []any{"a"}, "phase": "x"},
+		}}
 	}
-	require.True(t, isVeleroCRD(crd("velero.io")))
-	require.True(t, isVeleroCRD(crd("backupdriver.cnsdp.velero.io")))
-	require.False(t, isVeleroCRD(crd("notvelero.io")))
-	require.False(t, isVeleroCRD(crd("snapshot.storage.k8s.io")))
+	velero := keepObjects(nil, map[string][]string{"spec.group": {"velero.io", "*.velero.io"}})
+	require.True(t, velero(crd("a", "velero.io")))
+	require.True(t, velero(crd("a", "backupdriver.cnsdp.velero.io")))
+	require.False(t, velero(crd("a", "notvelero.io")))
+	require.False(t, velero(crd("a", "snapshot.storage.k8s.io")))
+	require.False(t, velero(&unstructured.Unstructured{Object: map[string]any{}}), "a missing field is no match")
+	named := keepObjects([]string{"a", "b"}, nil)
+	require.True(t, named(crd("b", "")))
+	require.False(t, named(crd("c", "")))
+	require.Nil(t, keepObjects(nil, nil))
+
+	o := crd("a", "velero.io")
+	dropFields([]string{"status.images", "spec.missing.deep"})(o)
+	require.Equal(t, map[string]any{"phase": "x"}, o.Object["status"])
+	require.Nil(t, dropFields(nil))
 }
 
 func TestGrepLines(t *testing.T) {

@@ -27,7 +27,7 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	var b textBuilder
 	o := d.obj.Object
 	b.field("Name", d.name)
-	b.field("Namespace", r.cfg.Namespace)
+	b.field("Namespace", d.namespace)
 	b.mapField("Labels", d.obj.GetLabels())
 	b.mapField("Annotations", d.obj.GetAnnotations())
 	b.line("")
@@ -109,7 +109,7 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 	if d.resource == "restores" {
 		label, kinds = "velero.io/restore-name", []string{"podvolumerestores", "datadownloads"}
 	}
-	agents, _ := r.nodeAgents(ctx)
+	agents, _ := r.nodeAgents(ctx, d.namespace)
 	b.section("Volume operations (pod volume and data mover)")
 	found := false
 	for _, res := range kinds {
@@ -118,7 +118,7 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 				continue
 			}
 			reqCtx, cancel := r.requestContext(ctx)
-			list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, res)).Namespace(r.cfg.Namespace).
+			list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, res)).Namespace(d.namespace).
 				List(reqCtx, metav1.ListOptions{LabelSelector: label + "=" + d.name})
 			cancel()
 			if err != nil {
@@ -134,7 +134,7 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 				}
 				line := fmt.Sprintf("  %s %s: %s on node %s", res, o.GetName(), orDash(phase), orDash(node))
 				if pod := agents[node]; pod != "" {
-					line += fmt.Sprintf(" (node-agent pod %s, log logs/%s/%s/node-agent.log)", pod, r.cfg.Namespace, pod)
+					line += fmt.Sprintf(" (node-agent pod %s, log logs/%s/%s/node-agent.log)", pod, d.namespace, pod)
 				}
 				b.line(line)
 				if msg := str(o.Object, "status", "message"); msg != "" {

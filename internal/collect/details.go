@@ -54,13 +54,13 @@ type detailed struct {
 
 // recentFailures names the most recent failed or partially failed backups
 // or restores (resource), newest first, at most n.
-func (r *run) recentFailures(ctx context.Context, resource string, n int) ([]string, error) {
+func (r *run) recentFailures(ctx context.Context, namespace, resource string, n int) ([]string, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
-	list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(r.cfg.Namespace).List(reqCtx, metav1.ListOptions{})
+	list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(namespace).List(reqCtx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 		return err
 	}
 	out := &countingWriter{w: e}
-	_, err = r.velero.Download(ctx, f.target, d.name, hc, caps.writer(f.target, out))
+	_, err = r.veleroClient(d.namespace).Download(ctx, f.target, d.name, hc, caps.writer(f.target, out))
 	switch {
 	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
 		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
@@ -185,7 +185,7 @@ func (r *run) locationCACert(ctx context.Context, d detailed) []byte {
 	if d.resource == "restores" {
 		name, _, _ := unstructured.NestedString(d.obj.Object, "spec", "backupName")
 		reqCtx, cancel := r.requestContext(ctx)
-		b, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace(r.cfg.Namespace).Get(reqCtx, name, metav1.GetOptions{})
+		b, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace(d.namespace).Get(reqCtx, name, metav1.GetOptions{})
 		cancel()
 		if err != nil {
 			return nil
@@ -198,7 +198,7 @@ func (r *run) locationCACert(ctx context.Context, d detailed) []byte {
 	}
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
-	bsl, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backupstoragelocations")).Namespace(r.cfg.Namespace).Get(reqCtx, loc, metav1.GetOptions{})
+	bsl, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backupstoragelocations")).Namespace(d.namespace).Get(reqCtx, loc, metav1.GetOptions{})
 	if err != nil {
 		return nil
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -15,20 +15,19 @@ import (
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/idle"
+	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
 // logRequest is one container log to fetch.
 type logRequest struct {
 	namespace, pod, container string
 	previous                  bool
+	// limits bound the log; MaxRequests is not used.
+	limits LogOptions
 }
 
 func (l logRequest) path() string {
-	name := l.container + ".log"
-	if l.previous {
-		name = l.container + ".previous.log"
-	}
-	return path.Join("logs", l.namespace, l.pod, name)
+	return plan.LogPath(l.namespace, l.pod, l.container, l.previous)
 }
 
 func (l logRequest) source() string {
@@ -39,23 +38,49 @@ func (l logRequest) source() string {
 	return s
 }
 
-// podsAndLogs lists the pods of Velero's namespace into the bundle and
-// queues the log of each of their containers (init and ephemeral ones
-// included), plus the previous log of each container that restarted.
-func (r *run) podsAndLogs(ctx context.Context, logs *errgroup.Group) error {
-	ns := r.cfg.Namespace
+// podsAndLogs lists the pods of a Logs step into the bundle and queues the
+// log of each of their containers (init and ephemeral ones included),
+// plus, when the step asks, the previous log of each container that
+// restarted.
+func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, logs *errgroup.Group) error {
 	pods := gvr("", "v1", "pods")
+	q := objectQuery{gvr: pods, namespace: l.Namespace, path: l.PodsPath, labelSelector: l.LabelSelector, keep: keepObjects(l.Pods, nil)}
+	if q.path == "" {
+		q.path = resourcePath(l.Namespace, pods)
+	}
+	limits := r.logLimits(l)
 	var reqs []logRequest
-	q := objectQuery{gvr: pods, namespace: ns, path: resourcePath(ns, pods), visit: func(o *unstructured.Unstructured) {
-		reqs = append(reqs, logRequests(o)...)
-	}}
+	q.visit = func(o *unstructured.Unstructured) {
+		for _, req := range logRequests(o) {
+			if (req.previous && !l.Previous) || len(l.Containers) > 0 && !slices.Contains(l.Containers, req.container) {
+				continue
+			}
+			req.limits = limits
+			reqs = append(reqs, req)
+		}
+	}
 	if err := r.list(ctx, q); err != nil {
 		return err
 	}
 	for _, req := range reqs {
-		logs.Go(func() error { return r.fetchLog(ctx, req) })
+		logs.Go(r.task(func() error { return r.fetchLog(ctx, req) }))
 	}
 	return nil
+}
+
+// logLimits are the bounds of the logs of a step: its own, else the run's.
+func (r *run) logLimits(l *plan.Logs) LogOptions {
+	limits := r.cfg.Logs
+	if l.Since > 0 {
+		limits.Since = l.Since
+	}
+	if l.Tail != nil {
+		limits.Tail = *l.Tail
+	}
+	if l.LimitBytes > 0 {
+		limits.LimitBytes = l.LimitBytes
+	}
+	return limits
 }
 
 // logRequests lists the logs of one pod.
@@ -103,15 +128,16 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 		return err
 	}
 	opts := &corev1api.PodLogOptions{Container: req.container, Previous: req.previous}
-	if lo := r.cfg.Logs; lo.Since > 0 {
+	lo := req.limits
+	if lo.Since > 0 {
 		secs := int64(lo.Since.Round(time.Second) / time.Second)
 		opts.SinceSeconds = &secs
 	}
-	if r.cfg.Logs.Tail >= 0 {
-		opts.TailLines = &r.cfg.Logs.Tail
+	if lo.Tail >= 0 {
+		opts.TailLines = &lo.Tail
 	}
-	if r.cfg.Logs.LimitBytes > 0 {
-		opts.LimitBytes = &r.cfg.Logs.LimitBytes
+	if lo.LimitBytes > 0 {
+		opts.LimitBytes = &lo.LimitBytes
 	}
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -131,7 +157,7 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
-	if lim := r.cfg.Logs.LimitBytes; lim > 0 && out.n >= lim {
+	if lim := lo.LimitBytes; lim > 0 && out.n >= lim {
 		e.SetTruncated(true)
 	}
 	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")

@@ -15,7 +15,7 @@ import (
 // namedObject is one Backup or Restore the user asked for by name, stored
 // on its own as backups/<name>/backup.json or restores/<name>/restore.json.
 type namedObject struct {
-	resource, kind, name string
+	resource, kind, namespace, name string
 }
 
 func (n namedObject) path() string {
@@ -25,11 +25,11 @@ func (n namedObject) path() string {
 // getNamed writes one named Backup or Restore and returns it; a missing one
 // is an error item that says so, and a nil object.
 func (r *run) getNamed(ctx context.Context, n namedObject) (*unstructured.Unstructured, error) {
-	item := bundle.Item{Path: n.path(), Type: "object", Source: fmt.Sprintf("get %s.%s %s/%s", n.resource, VeleroGroup, r.cfg.Namespace, n.name)}
+	item := bundle.Item{Path: n.path(), Type: "object", Source: fmt.Sprintf("get %s.%s %s/%s", n.resource, VeleroGroup, n.namespace, n.name)}
 	r.obs.Started(item.Path)
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
-	o, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", n.resource)).Namespace(r.cfg.Namespace).Get(reqCtx, n.name, metav1.GetOptions{})
+	o, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", n.resource)).Namespace(n.namespace).Get(reqCtx, n.name, metav1.GetOptions{})
 	if err != nil {
 		return nil, r.fail(item, describeAPIError(err, item.Source))
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
 // pageSize is the number of objects asked for in one list request: a page
@@ -22,8 +22,11 @@ const pageSize = 100
 // objectQuery lists one resource into one item of the bundle.
 type objectQuery struct {
 	gvr schema.GroupVersionResource
-	// namespace is empty for cluster-scoped resources.
+	// namespace is empty for cluster-scoped resources, or for all
+	// namespaces.
 	namespace string
+	// labelSelector and fieldSelector select objects on the server.
+	labelSelector, fieldSelector string
 	// path is the item's path in the bundle.
 	path string
 	// optional resources may not be served: their absence is a skip.
@@ -40,14 +43,7 @@ type objectQuery struct {
 // resources/<namespace>/<group>_<version>/<resource>.json, with "core" for
 // the core group and "_cluster" for cluster-scoped resources.
 func resourcePath(namespace string, gvr schema.GroupVersionResource) string {
-	group := gvr.Group
-	if group == "" {
-		group = "core"
-	}
-	if namespace == "" {
-		namespace = "_cluster"
-	}
-	return path.Join("resources", namespace, group+"_"+gvr.Version, gvr.Resource+".json")
+	return plan.ObjectsPath(namespace, gvr.Group, gvr.Version, gvr.Resource)
 }
 
 func (q objectQuery) source() string {
@@ -58,6 +54,12 @@ func (q objectQuery) source() string {
 	s += "/" + q.gvr.Version
 	if q.namespace != "" {
 		s += " in namespace " + q.namespace
+	}
+	if q.labelSelector != "" {
+		s += " with labels " + q.labelSelector
+	}
+	if q.fieldSelector != "" {
+		s += " with fields " + q.fieldSelector
 	}
 	return "list " + s
 }
@@ -95,7 +97,8 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 // pages lists q page by page into lw.
 func (r *run) pages(ctx context.Context, q objectQuery, lw *listWriter) error {
 	ri := r.clients.Dynamic.Resource(q.gvr).Namespace(q.namespace)
-	opts := metav1.ListOptions{Limit: pageSize}
+	opts := metav1.ListOptions{Limit: pageSize, LabelSelector: q.labelSelector, FieldSelector: q.fieldSelector}
+	downloadRequests := q.gvr.Group == VeleroGroup && q.gvr.Resource == "downloadrequests"
 	for {
 		reqCtx, cancel := r.requestContext(ctx)
 		page, err := ri.List(reqCtx, opts)
@@ -114,6 +117,9 @@ func (r *run) pages(ctx context.Context, q objectQuery, lw *listWriter) error {
 			cleanObject(o)
 			if q.clean != nil {
 				q.clean(o)
+			}
+			if downloadRequests {
+				dropDownloadURL(o)
 			}
 			if err := lw.item(o.Object); err != nil {
 				return err

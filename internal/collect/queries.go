@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/discover"
+	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
 // VeleroGroup is the API group of Velero's custom resources.
@@ -22,50 +26,82 @@ func gvr(group, version, resource string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: version, Resource: resource}
 }
 
-// clusterQueries are the cluster-wide objects that tell how Velero's
-// volumes can be handled: nodes, storage, and Velero's CRDs.
-func (r *run) clusterQueries() []objectQuery {
-	return []objectQuery{
-		{gvr: gvr("", "v1", "nodes"), path: "cluster/nodes.json", clean: cleanNode},
-		{gvr: gvr("storage.k8s.io", "v1", "storageclasses"), path: "cluster/storageclasses.json", optional: true},
-		{gvr: gvr("storage.k8s.io", "v1", "csidrivers"), path: "cluster/csidrivers.json", optional: true},
-		{gvr: gvr("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses"), path: "cluster/volumesnapshotclasses.json", optional: true},
-		{gvr: gvr("apiextensions.k8s.io", "v1", "customresourcedefinitions"), path: "cluster/crds.json", keep: isVeleroCRD},
+// objectsQuery turns an Objects step into a query: a kind or a missing
+// version is resolved by discovery.
+func (r *run) objectsQuery(o *plan.Objects) (objectQuery, error) {
+	ns := o.Namespace
+	q := objectQuery{gvr: gvr(o.Group, o.Version, o.Resource), namespace: ns, optional: o.Optional,
+		labelSelector: o.LabelSelector, fieldSelector: o.FieldSelector}
+	pathNS := ns
+	if o.AllNamespaces {
+		q.namespace, pathNS = "", "_all"
+	}
+	q.path = o.Path
+	if q.path == "" {
+		version := o.Version
+		if version == "" {
+			version = "unresolved"
+		}
+		q.path = plan.ObjectsPath(pathNS, o.Group, version, strings.ToLower(o.Resource))
+	}
+	if discover.NeedsMapping(o) {
+		m, err := r.resolver.Mapping(o)
+		if err != nil {
+			return q, err
+		}
+		q.gvr = m.Resource
+		if m.Scope.Name() == meta.RESTScopeNameRoot {
+			q.namespace, pathNS = "", ""
+		}
+		if o.Path == "" {
+			q.path = plan.ObjectsPath(pathNS, q.gvr.Group, q.gvr.Version, q.gvr.Resource)
+		}
+	}
+	q.keep = keepObjects(o.Names, o.Keep)
+	q.clean = dropFields(o.Drop)
+	return q, nil
+}
+
+// keepObjects selects objects by name and by fields; nil keeps all.
+func keepObjects(names []string, fields map[string][]string) func(*unstructured.Unstructured) bool {
+	if len(names) == 0 && len(fields) == 0 {
+		return nil
+	}
+	return func(o *unstructured.Unstructured) bool {
+		if len(names) > 0 && !slices.Contains(names, o.GetName()) {
+			return false
+		}
+		for field, patterns := range fields {
+			v, found, _ := unstructured.NestedFieldNoCopy(o.Object, strings.Split(field, ".")...)
+			s, isString := v.(string)
+			if !found || !isString || !slices.ContainsFunc(patterns, func(p string) bool { ok, _ := path.Match(p, s); return ok }) {
+				return false
+			}
+		}
+		return true
 	}
 }
 
-// cleanNode drops the list of images on a node: long, and of no use here.
-func cleanNode(o *unstructured.Unstructured) {
-	unstructured.RemoveNestedField(o.Object, "status", "images")
-}
-
-func isVeleroCRD(o *unstructured.Unstructured) bool {
-	group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-	return group == VeleroGroup || strings.HasSuffix(group, "."+VeleroGroup)
-}
-
-// namespaceQueries are the workloads and configuration in Velero's
-// namespace. Secrets are never read. Pods are listed with their logs.
-func (r *run) namespaceQueries() []objectQuery {
-	ns := r.cfg.Namespace
-	var qs []objectQuery
-	for _, g := range []schema.GroupVersionResource{
-		gvr("apps", "v1", "deployments"), gvr("apps", "v1", "daemonsets"), gvr("apps", "v1", "replicasets"),
-		gvr("batch", "v1", "jobs"), gvr("", "v1", "configmaps"), gvr("", "v1", "services"),
-		gvr("", "v1", "persistentvolumeclaims"), gvr("", "v1", "events"), gvr("", "v1", "serviceaccounts"),
-	} {
-		qs = append(qs, objectQuery{gvr: g, namespace: ns, path: resourcePath(ns, g)})
+// dropFields removes fields from each object; nil when there are none.
+func dropFields(fields []string) func(*unstructured.Unstructured) {
+	if len(fields) == 0 {
+		return nil
 	}
-	return qs
+	return func(o *unstructured.Unstructured) {
+		for _, f := range fields {
+			unstructured.RemoveNestedField(o.Object, strings.Split(f, ".")...)
+		}
+	}
 }
 
-// veleroQueries finds every resource of every served version of the
-// velero.io group by discovery, so any Velero version works unchanged.
-// When discovery fails, the failure is recorded and no query returned.
-func (r *run) veleroQueries(ctx context.Context) ([]objectQuery, error) {
-	item := bundle.Item{Path: "resources/velero.io-discovery.json", Type: "discovery", Source: "discovery of the velero.io API group"}
+// groupQueries finds every resource of every served version of an API
+// group by discovery (for velero.io, so that any Velero version works
+// unchanged). The discovery answer is an item; when discovery fails, the
+// failure is recorded and no query returned.
+func (r *run) groupQueries(ctx context.Context, g *plan.APIGroup) ([]objectQuery, error) {
+	item := bundle.Item{Path: "resources/" + g.Group + "-discovery.json", Type: "discovery", Source: "discovery of the " + g.Group + " API group"}
 	r.obs.Started(item.Path)
-	resources, err := r.veleroResources(ctx)
+	resources, err := r.groupResources(ctx, g.Group)
 	if err != nil {
 		r.obs.Finished(item.Path, bundle.StatusError, 0, err.Error())
 		return nil, r.sink.AddError(item, err)
@@ -85,66 +121,39 @@ func (r *run) veleroQueries(ctx context.Context) ([]objectQuery, error) {
 			continue
 		}
 		for _, res := range list.APIResources {
-			if strings.Contains(res.Name, "/") || !hasVerb(res.Verbs, "list") {
-				continue // subresources, and what cannot be listed
+			if !discover.Listable(res) {
+				continue
 			}
 			q := objectQuery{gvr: gv.WithResource(res.Name)}
 			if res.Namespaced {
-				q.namespace = r.cfg.Namespace
+				q.namespace = g.Namespace
 			}
 			q.path = resourcePath(q.namespace, q.gvr)
-			if res.Name == "downloadrequests" {
-				q.clean = dropDownloadURL
-			}
 			qs = append(qs, q)
 		}
 	}
 	return qs, nil
 }
 
-// veleroResources asks discovery for each served version of velero.io.
-func (r *run) veleroResources(ctx context.Context) ([]*metav1.APIResourceList, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	groups, err := r.clients.Discovery.ServerGroups()
-	if err != nil {
-		return nil, fmt.Errorf("listing API groups: %w", err)
-	}
-	var out []*metav1.APIResourceList
-	for _, g := range groups.Groups {
-		if g.Name != VeleroGroup {
-			continue
-		}
-		for _, v := range g.Versions {
-			list, err := r.clients.Discovery.ServerResourcesForGroupVersion(v.GroupVersion)
-			if err != nil {
-				return nil, fmt.Errorf("discovering %s: %w", v.GroupVersion, err)
-			}
-			out = append(out, list)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("the cluster serves no %s API group: Velero's CRDs are not installed", VeleroGroup)
-	}
-	return out, nil
-}
-
 // dropDownloadURL removes the pre-signed URL of a DownloadRequest: whoever
-// holds it can read the backup's data until it expires.
+// holds it can read the backup's data until it expires. Every list of
+// DownloadRequests passes it, whatever the plan says.
 func dropDownloadURL(o *unstructured.Unstructured) {
 	if _, found, _ := unstructured.NestedString(o.Object, "status", "downloadURL"); found {
 		_ = unstructured.SetNestedField(o.Object, "[removed by velero-debug]", "status", "downloadURL")
 	}
 }
 
-func hasVerb(verbs []string, verb string) bool {
-	for _, v := range verbs {
-		if v == verb {
-			return true
-		}
+// groupResources asks discovery for each served version of group.
+func (r *run) groupResources(ctx context.Context, group string) ([]*metav1.APIResourceList, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return false
+	out, err := r.resolver.GroupResources(group)
+	if err != nil && group == VeleroGroup {
+		err = fmt.Errorf("%w: Velero's CRDs are not installed", err)
+	}
+	return out, err
 }
 
 // version writes the Kubernetes version of the cluster.

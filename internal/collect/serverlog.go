@@ -20,9 +20,9 @@ import (
 // d: while a backup or restore runs, they are all there is of its log.
 func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 	item := bundle.Item{Path: path.Join(d.resource, d.name, "server-log.txt"), Type: "log",
-		Source: fmt.Sprintf("lines of the Velero server's log that mention %s %s/%s", d.kind, r.cfg.Namespace, d.name)}
+		Source: fmt.Sprintf("lines of the Velero server's log that mention %s %s/%s", d.kind, d.namespace, d.name)}
 	r.obs.Started(item.Path)
-	pod, err := r.serverPod(ctx)
+	pod, err := r.serverPod(ctx, d.namespace)
 	if err != nil {
 		return r.fail(item, err)
 	}
@@ -35,9 +35,9 @@ func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 	timer := idle.New(r.cfg.RequestTimeout, cancel)
 	defer timer.Stop()
 	out := &countingWriter{w: e}
-	stream, err := r.clients.Kube.CoreV1().Pods(r.cfg.Namespace).GetLogs(pod, &corev1api.PodLogOptions{Container: "velero"}).Stream(ctx)
+	stream, err := r.clients.Kube.CoreV1().Pods(d.namespace).GetLogs(pod, &corev1api.PodLogOptions{Container: "velero"}).Stream(ctx)
 	if err == nil {
-		needle := []byte(fmt.Sprintf("%s=%s/%s", d.kind, r.cfg.Namespace, d.name))
+		needle := []byte(fmt.Sprintf("%s=%s/%s", d.kind, d.namespace, d.name))
 		err = errors.Join(grepLines(out, timer.Reader(stream), needle), stream.Close())
 	}
 	if err != nil {
@@ -51,10 +51,10 @@ func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 
 // serverPod names the Velero server's pod: a pod of the namespace labelled
 // as Velero's server with a container named velero.
-func (r *run) serverPod(ctx context.Context) (string, error) {
+func (r *run) serverPod(ctx context.Context, namespace string) (string, error) {
 	for _, sel := range []string{"deploy=velero", "component=velero,!name", "app.kubernetes.io/name=velero"} {
 		reqCtx, cancel := r.requestContext(ctx)
-		pods, err := r.clients.Kube.CoreV1().Pods(r.cfg.Namespace).List(reqCtx, metav1.ListOptions{LabelSelector: sel})
+		pods, err := r.clients.Kube.CoreV1().Pods(namespace).List(reqCtx, metav1.ListOptions{LabelSelector: sel})
 		cancel()
 		if err != nil {
 			return "", describeAPIError(err, "finding the Velero server's pod")

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -21,10 +22,6 @@ type VeleroOptions struct {
 	// Wait bounds how long the server may take to process one request; 0
 	// does not ask the server at all (its version and files are skipped).
 	Wait time.Duration
-	// RecentFailures is how many of the most recent failed or partially
-	// failed backups, and as many restores, are collected in detail
-	// besides those named; 0 collects only those named.
-	RecentFailures int
 	// TLS says how to trust the object store, besides each storage
 	// location's caCert.
 	TLS veleroapi.TLS
@@ -52,52 +49,46 @@ type containerImage struct {
 	Init      bool   `json:"init,omitempty"`
 }
 
-// veleroServer asks the server for its version and plugins, writes the
-// named backups and restores and the most recent failed ones, and queues
-// into jobs the download of their files and their description.
-func (r *run) veleroServer(ctx context.Context, jobs *errgroup.Group) error {
-	serverErr, err := r.serverVersion(ctx)
-	if err != nil {
-		return err
-	}
-	for _, res := range []struct {
-		resource, kind string
-		named          []string
-	}{
-		{"backups", "backup", r.cfg.Backups}, {"restores", "restore", r.cfg.Restores},
-	} {
-		names := res.named
-		recent, err := r.recentFailures(ctx, res.resource, r.cfg.Velero.RecentFailures)
+// veleroServer asks the Velero server of each ServerVersion step for its
+// version and plugins, then writes the object of each Detail step and
+// queues into jobs the download of its files and its description, which
+// need the server.
+func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail, jobs *errgroup.Group) error {
+	serverErrs := map[string]error{}
+	for _, v := range versions {
+		serverErr, err := r.serverVersion(ctx, v.Namespace)
 		if err != nil {
-			item := bundle.Item{Path: res.resource + "/recent-failures.json", Type: "object-list", Source: "list " + res.resource}
-			if err := r.fail(item, describeAPIError(err, "finding the most recent failed "+res.resource)); err != nil {
-				return err
-			}
+			return err
 		}
-		for _, name := range dedupe(append(append([]string{}, names...), recent...)) {
-			n := namedObject{resource: res.resource, kind: res.kind, name: name}
-			obj, err := r.getNamed(ctx, n)
-			if err != nil {
-				return err
-			}
-			if obj == nil {
-				continue // recorded as a failed item
-			}
-			jobs.Go(func() error { return r.detail(ctx, detailed{namedObject: n, obj: obj}, serverErr) })
+		serverErrs[v.Namespace] = serverErr
+	}
+	for _, d := range details {
+		n := namedObject{resource: d.Resource(), kind: d.Kind, namespace: d.Namespace, name: d.Name}
+		obj, err := r.getNamed(ctx, n)
+		if err != nil {
+			return err
 		}
+		if obj == nil {
+			continue // recorded as a failed item
+		}
+		serverErr, asked := serverErrs[d.Namespace]
+		if !asked && r.cfg.Velero.Wait <= 0 {
+			serverErr = errNotAsked
+		}
+		jobs.Go(r.task(func() error { return r.detail(ctx, detailed{namedObject: n, obj: obj}, serverErr) }))
 	}
 	return nil
 }
 
 // serverVersion writes velero/version.json. serverErr is set when the
 // server did not answer; err only when the bundle failed.
-func (r *run) serverVersion(ctx context.Context) (serverErr, err error) {
+func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, err error) {
 	item := bundle.Item{Path: "velero/version.json", Type: "version", Source: "ServerStatusRequest, and the images of Velero's workloads"}
 	r.obs.Started(item.Path)
 	info := versionInfo{Client: map[string]string{"name": "velero-debug", "version": r.cfg.Velero.ClientVersion}, Server: map[string]string{}}
 	if r.cfg.Velero.Wait <= 0 {
 		info.Server["note"] = errNotAsked.Error()
-		info.Images = r.workloadImages(ctx)
+		info.Images = r.workloadImages(ctx, namespace)
 		data, err := json.MarshalIndent(info, "", "  ")
 		if err != nil {
 			return nil, err
@@ -105,14 +96,14 @@ func (r *run) serverVersion(ctx context.Context) (serverErr, err error) {
 		r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
 		return errNotAsked, r.addBytes(item, data)
 	}
-	st, serverErr := r.velero.ServerStatus(ctx)
+	st, serverErr := r.veleroClient(namespace).ServerStatus(ctx)
 	if serverErr != nil {
 		info.Server["error"] = serverErr.Error()
 	} else {
 		info.Server["version"] = st.ServerVersion
 		info.Plugins = st.Plugins
 	}
-	info.Images = r.workloadImages(ctx)
+	info.Images = r.workloadImages(ctx, namespace)
 	info.Notes = skewNotes(info)
 	data, jerr := json.MarshalIndent(info, "", "  ")
 	if jerr != nil {
@@ -135,11 +126,11 @@ func (r *run) serverVersion(ctx context.Context) (serverErr, err error) {
 
 // workloadImages lists the images of Velero's Deployments and DaemonSets:
 // the plugins are the init containers of the server's Deployment.
-func (r *run) workloadImages(ctx context.Context) []containerImage {
+func (r *run) workloadImages(ctx context.Context, namespace string) []containerImage {
 	var out []containerImage
 	for _, res := range []string{"deployments", "daemonsets"} {
 		reqCtx, cancel := r.requestContext(ctx)
-		list, err := r.clients.Dynamic.Resource(gvr("apps", "v1", res)).Namespace(r.cfg.Namespace).List(reqCtx, metav1.ListOptions{})
+		list, err := r.clients.Dynamic.Resource(gvr("apps", "v1", res)).Namespace(namespace).List(reqCtx, metav1.ListOptions{})
 		cancel()
 		if err != nil {
 			continue // the lists themselves record the error
@@ -177,16 +168,4 @@ func skewNotes(info versionInfo) []string {
 		}
 	}
 	return notes
-}
-
-func dedupe(names []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
 }

@@ -32,17 +32,17 @@ type volumeFailure struct {
 // volumeFailures writes velero/volume-failures.md: each failed pod volume
 // backup or restore, data upload or download, with the node that handled it
 // and the node-agent pod (and log) on that node.
-func (r *run) volumeFailures(ctx context.Context) error {
+func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 	item := bundle.Item{Path: "velero/volume-failures.md", Type: "summary", Source: "failed PodVolumeBackups, PodVolumeRestores, DataUploads and DataDownloads, and the node-agent pods of their nodes"}
 	r.obs.Started(item.Path)
-	agents, err := r.nodeAgents(ctx)
+	agents, err := r.nodeAgents(ctx, namespace)
 	if err != nil {
 		return r.fail(item, err)
 	}
 	var failures []volumeFailure
 	for _, k := range volumeKinds {
 		reqCtx, cancel := r.requestContext(ctx)
-		list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, k.resource)).Namespace(r.cfg.Namespace).List(reqCtx, metav1.ListOptions{})
+		list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, k.resource)).Namespace(namespace).List(reqCtx, metav1.ListOptions{})
 		cancel()
 		if err != nil {
 			continue // not served by this Velero, or recorded by the list itself
@@ -51,7 +51,7 @@ func (r *run) volumeFailures(ctx context.Context) error {
 			if f, ok := failureOf(&o, k.resource, k.owner); ok {
 				f.NodeAgentPod = agents[f.Node]
 				if f.NodeAgentPod != "" {
-					f.NodeAgentLog = path.Join("logs", r.cfg.Namespace, f.NodeAgentPod, "node-agent.log")
+					f.NodeAgentLog = path.Join("logs", namespace, f.NodeAgentPod, "node-agent.log")
 				}
 				failures = append(failures, f)
 			}
@@ -77,10 +77,10 @@ func failureOf(o *unstructured.Unstructured, resource, ownerLabel string) (volum
 }
 
 // nodeAgents maps each node to the node-agent pod that runs on it.
-func (r *run) nodeAgents(ctx context.Context) (map[string]string, error) {
+func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
-	pods, err := r.clients.Kube.CoreV1().Pods(r.cfg.Namespace).List(reqCtx, metav1.ListOptions{LabelSelector: "name=node-agent"})
+	pods, err := r.clients.Kube.CoreV1().Pods(namespace).List(reqCtx, metav1.ListOptions{LabelSelector: "name=node-agent"})
 	if err != nil {
 		return nil, describeAPIError(err, "listing the node-agent pods")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -42,6 +43,15 @@ type Options struct {
 
 	RedactRules        string
 	NoDefaultRedaction bool
+
+	// Scripts are Starlark files whose steps join the default plan's, or
+	// replace it with OnlyScripts; Args reach them as args.
+	Scripts     []string
+	OnlyScripts bool
+	Args        map[string]string
+	// DryRun prints the plan and what the user may not read; it collects
+	// nothing.
+	DryRun bool
 
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
@@ -91,6 +101,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
 	fs.StringVar(&o.RedactRules, "redact-rules", "", "YAML file of more redaction rules: named regular expressions and literal strings")
 	fs.BoolVar(&o.NoDefaultRedaction, "no-default-redaction", false, "turn the default redaction rules off (a warning is printed): the bundle may then hold secrets")
+	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")
+	fs.BoolVar(&o.OnlyScripts, "only-scripts", false, "collect only what the --script files say, not the default plan")
+	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be collected and where it would go, check which parts you may not read, and collect nothing")
 }
 
 // Complete fills in what the flags left to defaults.
@@ -144,8 +158,38 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("--cacert %q cannot be read: %w", o.CACert, err)
 		}
 	}
+	if err := o.validateScripts(); err != nil {
+		return err
+	}
+	if o.DryRun {
+		return nil // nothing is written
+	}
 	return checkOutput(o.Output, o.Force)
 }
+
+// validateScripts checks --script, --only-scripts and --args.
+func (o *Options) validateScripts() error {
+	if o.OnlyScripts && len(o.Scripts) == 0 {
+		return errors.New("--only-scripts needs at least one --script")
+	}
+	for _, s := range o.Scripts {
+		st, err := os.Stat(s)
+		switch {
+		case err != nil:
+			return fmt.Errorf("--script %q cannot be read: %w", s, err)
+		case st.IsDir():
+			return fmt.Errorf("--script %q is a folder: name a Starlark file", s)
+		}
+	}
+	for k := range o.Args {
+		if !validArgName.MatchString(k) {
+			return fmt.Errorf("--args key %q is not a valid name: use letters, digits and _, not starting with a digit", k)
+		}
+	}
+	return nil
+}
+
+var validArgName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkOutput fails when the bundle could not be written at path.
 func checkOutput(path string, force bool) error {

@@ -44,6 +44,13 @@ func (o *Options) Run(ctx context.Context) error {
 	if err := finder.Check(ctx, o.Namespace); err != nil {
 		return err
 	}
+	p, err := o.makePlan(ctx, t)
+	if err != nil {
+		return err
+	}
+	if o.DryRun {
+		return o.dryRun(ctx, t, p)
+	}
 	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force})
 	if err != nil {
 		return fmt.Errorf("creating the bundle: %w", err)
@@ -56,7 +63,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runErr := collect.Run(ctx, cfg, t.clients, w, rep)
+	runErr := collect.Run(ctx, cfg, p, t.clients, w, rep)
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
 	var sinkErr error
@@ -140,16 +147,13 @@ func (o *Options) collectConfig() (collect.Config, error) {
 		fmt.Fprintln(o.ErrOut, "velero-debug: WARNING: --no-default-redaction: the bundle may hold passwords, keys and tokens; read it before you share it")
 	}
 	return collect.Config{
-		Namespace:      o.Namespace,
 		Redact:         rules,
-		Backups:        o.Backups,
-		Restores:       o.Restores,
 		RequestTimeout: o.RequestTimeout,
 		Logs: collect.LogOptions{
 			Since: o.Since, Tail: o.Tail, LimitBytes: o.LimitBytes, MaxRequests: o.MaxLogRequests,
 		},
 		Velero: collect.VeleroOptions{
-			Wait: o.ServerTimeout, RecentFailures: o.RecentFailed, ClientVersion: Version,
+			Wait: o.ServerTimeout, ClientVersion: Version,
 			TLS: veleroapi.TLS{CACert: ca, InsecureSkipVerify: o.Insecure},
 		},
 	}, nil
@@ -165,6 +169,7 @@ func (o *Options) manifestOptions() map[string]any {
 		"serverTimeout": o.ServerTimeout.String(), "recentFailed": o.RecentFailed,
 		"cacert": o.CACert != "", "insecureSkipTLSVerify": o.Insecure,
 		"redactRules": o.RedactRules, "defaultRedaction": !o.NoDefaultRedaction,
+		"scripts": o.Scripts, "onlyScripts": o.OnlyScripts, "args": o.argNames(),
 	}
 }
 

@@ -1,0 +1,123 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/plan"
+)
+
+// execute queues the steps of p: first the slow ones (the pods' logs and
+// the Velero server's answers), then the others in the plan's order.
+func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details *errgroup.Group) error {
+	for _, f := range p.Failures {
+		item := bundle.Item{Path: f.Path, Type: "object-list", Source: f.Source}
+		if err := r.task(func() error { return r.fail(item, errors.New(f.Error)) })(); err != nil {
+			return err
+		}
+	}
+	var versions []*plan.ServerVersion
+	var detailSteps []*plan.Detail
+	for _, s := range p.Steps {
+		switch {
+		case s.Logs != nil:
+			objects.Go(r.task(func() error { return r.podsAndLogs(ctx, s.Logs, logs) }))
+		case s.ServerVersion != nil:
+			versions = append(versions, s.ServerVersion)
+		case s.Detail != nil:
+			detailSteps = append(detailSteps, s.Detail)
+		}
+	}
+	if len(versions) > 0 || len(detailSteps) > 0 {
+		objects.Go(r.task(func() error { return r.veleroServer(ctx, versions, detailSteps, details) }))
+	}
+	for _, s := range p.Steps {
+		var job func() error
+		switch {
+		case s.ClusterVersion != nil:
+			job = func() error { return r.version(ctx) }
+		case s.VolumeFailures != nil:
+			job = func() error { return r.volumeFailures(ctx, s.VolumeFailures.Namespace) }
+		case s.File != nil:
+			item := bundle.Item{Path: s.File.Path, Type: "file", Source: "written by script " + s.Script}
+			job = func() error {
+				r.obs.Started(item.Path)
+				r.obs.Finished(item.Path, bundle.StatusOK, int64(len(s.File.Content)), "")
+				return r.addBytes(item, []byte(s.File.Content))
+			}
+		case s.Objects != nil:
+			job = func() error { return r.objects(ctx, s.Objects) }
+		case s.APIGroup != nil:
+			job = func() error { return r.apiGroup(ctx, s.APIGroup, objects) }
+		default:
+			continue
+		}
+		objects.Go(r.task(job))
+	}
+	return nil
+}
+
+// objects lists the objects of one step; a step that cannot be resolved is
+// a failed item.
+func (r *run) objects(ctx context.Context, o *plan.Objects) error {
+	q, err := r.objectsQuery(o)
+	if err != nil {
+		item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
+		return r.fail(item, err)
+	}
+	return r.list(ctx, q)
+}
+
+// apiGroup discovers the resources of an API group and queues their lists.
+func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, objects *errgroup.Group) error {
+	qs, err := r.groupQueries(ctx, g)
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		objects.Go(r.task(func() error { return r.list(ctx, q) }))
+	}
+	return nil
+}
+
+// task wraps a job of the run: an item whose path another step already
+// took is left out (the plan asked twice for the same thing), not a
+// failure of the bundle.
+func (r *run) task(job func() error) func() error {
+	return func() error {
+		err := job()
+		if errors.Is(err, bundle.ErrDuplicatePath) {
+			r.obs.Finished("", bundle.StatusSkipped, 0, fmt.Sprintf("left out: %v", err))
+			return nil
+		}
+		return err
+	}
+}
+
+// Lookups answer the questions a collection plan's scripts ask of the
+// cluster while the plan is made: read-only, and bounded by the request
+// timeout.
+type Lookups struct {
+	Dynamic dynamic.Interface
+	// Namespace is Velero's namespace.
+	Namespace string
+	// RequestTimeout bounds each request.
+	RequestTimeout time.Duration
+}
+
+// RecentFailures names the most recent Failed or PartiallyFailed backups or
+// restores (resource), newest first, at most n.
+func (l Lookups) RecentFailures(ctx context.Context, resource string, n int) ([]string, error) {
+	r := &run{cfg: Config{RequestTimeout: l.RequestTimeout}, clients: Clients{Dynamic: l.Dynamic}}
+	names, err := r.recentFailures(ctx, l.Namespace, resource, n)
+	if err != nil {
+		return nil, describeAPIError(err, "finding the most recent failed "+resource)
+	}
+	return names, nil
+}

@@ -1,0 +1,100 @@
+// Package discover resolves what a collection plan names into the API
+// server's resources, by discovery: a kind or a missing version of an
+// Objects step, and every resource of an API group.
+package discover
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/velero-debug/velero-debug/internal/plan"
+)
+
+// Resolver answers from discovery, asking the server once for what a run
+// needs. It is safe for concurrent use.
+type Resolver struct {
+	disc   discovery.DiscoveryInterface
+	mapper func() meta.RESTMapper
+}
+
+// New returns a Resolver that asks disc.
+func New(disc discovery.DiscoveryInterface) *Resolver {
+	return &Resolver{disc: disc, mapper: sync.OnceValue(func() meta.RESTMapper {
+		return restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	})}
+}
+
+// NeedsMapping reports whether an Objects step names its resource in a way
+// only discovery can resolve: a kind, or no version.
+func NeedsMapping(o *plan.Objects) bool {
+	return o.Version == "" || strings.ToLower(o.Resource) != o.Resource
+}
+
+// Mapping resolves the resource, version and scope of an Objects step.
+func (r *Resolver) Mapping(o *plan.Objects) (*meta.RESTMapping, error) {
+	gk := schema.GroupKind{Group: o.Group, Kind: o.Resource}
+	if strings.ToLower(o.Resource) == o.Resource {
+		gvr := schema.GroupVersionResource{Group: o.Group, Version: o.Version, Resource: o.Resource}
+		gvk, err := r.mapper().KindFor(gvr)
+		if err != nil {
+			return nil, fmt.Errorf("resolving resource %s: %w", gvr.GroupResource(), err)
+		}
+		gk = gvk.GroupKind()
+	}
+	var versions []string
+	if o.Version != "" {
+		versions = []string{o.Version}
+	}
+	m, err := r.mapper().RESTMapping(gk, versions...)
+	if err != nil {
+		return nil, fmt.Errorf("resolving kind %s: %w", gk, err)
+	}
+	return m, nil
+}
+
+// GroupResources returns the resources of each served version of group.
+func (r *Resolver) GroupResources(group string) ([]*metav1.APIResourceList, error) {
+	groups, err := r.disc.ServerGroups()
+	if err != nil {
+		return nil, fmt.Errorf("listing API groups: %w", err)
+	}
+	var out []*metav1.APIResourceList
+	for _, g := range groups.Groups {
+		if g.Name != group {
+			continue
+		}
+		for _, v := range g.Versions {
+			list, err := r.disc.ServerResourcesForGroupVersion(v.GroupVersion)
+			if err != nil {
+				return nil, fmt.Errorf("discovering %s: %w", v.GroupVersion, err)
+			}
+			out = append(out, list)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the cluster serves no %s API group", group)
+	}
+	return out, nil
+}
+
+// Listable reports whether a discovered resource can be listed: not a
+// subresource, and with the list verb.
+func Listable(res metav1.APIResource) bool {
+	if strings.Contains(res.Name, "/") {
+		return false
+	}
+	for _, v := range res.Verbs {
+		if v == "list" {
+			return true
+		}
+	}
+	return false
+}
