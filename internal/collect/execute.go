@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -87,16 +86,13 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, objects *errgroup.
 }
 
 // task wraps a job of the run: an item whose path another step already
-// took is left out (the plan asked twice for the same thing), not a
-// failure of the bundle.
+// took is left out (see leftOut), not a failure of the bundle.
 func (r *run) task(job func() error) func() error {
 	return func() error {
-		err := job()
-		if errors.Is(err, bundle.ErrDuplicatePath) {
-			r.obs.Finished("", bundle.StatusSkipped, 0, fmt.Sprintf("left out: %v", err))
-			return nil
+		if err := job(); !errors.Is(err, errLeftOut) {
+			return err
 		}
-		return err
+		return nil
 	}
 }
 

@@ -20,7 +20,7 @@ type entry struct {
 func (r *run) open(item bundle.Item) (*entry, error) {
 	e, err := r.sink.Open(item)
 	if err != nil {
-		return nil, err
+		return nil, r.leftOut(item, err)
 	}
 	if r.cfg.Redact == nil {
 		return &entry{e: e, w: e}, nil
@@ -65,5 +65,19 @@ func (r *run) addBytes(item bundle.Item, data []byte) error {
 	if r.cfg.Redact != nil {
 		data, item.Redactions = r.cfg.Redact.Redact(data)
 	}
-	return r.sink.AddBytes(item, data)
+	return r.leftOut(item, r.sink.AddBytes(item, data))
+}
+
+// errLeftOut is the error of an item whose path an earlier step of the
+// plan already took: the plan asked twice for the same thing.
+var errLeftOut = errors.New("left out: an earlier step of the plan already collected it")
+
+// leftOut turns the bundle's refusal of a path already taken into
+// errLeftOut, which the observer hears of and the run ignores (see task).
+func (r *run) leftOut(item bundle.Item, err error) error {
+	if !errors.Is(err, bundle.ErrDuplicatePath) {
+		return err
+	}
+	r.obs.Finished(item.Path, bundle.StatusSkipped, 0, errLeftOut.Error())
+	return errLeftOut
 }

@@ -65,11 +65,11 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 	for _, d := range details {
 		n := namedObject{resource: d.Resource(), kind: d.Kind, namespace: d.Namespace, name: d.Name}
 		obj, err := r.getNamed(ctx, n)
-		if err != nil {
+		if err != nil && !errors.Is(err, errLeftOut) {
 			return err
 		}
-		if obj == nil {
-			continue // recorded as a failed item
+		if obj == nil || err != nil {
+			continue // recorded as a failed item, or left out
 		}
 		serverErr, asked := serverErrs[d.Namespace]
 		if !asked && r.cfg.Velero.Wait <= 0 {
