@@ -96,14 +96,15 @@ type scanner struct {
 	reorder bool // some keyword looks for another pair than its anchor
 	// raw has an entry per pair of bytes as they appear in the text, the
 	// first byte in the low half, that is 1 for the pairs that fold to the
-	// anchor of a keyword that ignores case, and for the exact anchors of
-	// the others. The scan looks pairs up in one step, without folding.
+	// pair looked for of a keyword that ignores case, and for the exact
+	// pairs of the others. The scan looks pairs up in one step, without
+	// folding.
 	raw   *[1 << 16]uint8
-	slots []slot // open addressing by folded anchor pair
+	slots []slot // open addressing by folded pair looked for
 	words []entry
 }
 
-// slot lists the keywords of one anchor pair.
+// slot lists the keywords of one folded pair looked for.
 type slot struct {
 	pair uint16
 	ids  []int
@@ -125,7 +126,7 @@ func (s *scanner) add(kw keyword) {
 	s.words = append(s.words, entry{kw: kw, offset: offset, look: look, nameLen: nameByte.span([]byte(kw.text))})
 }
 
-// slotOf returns the index of the slot of the anchor pair k: its own, or
+// slotOf returns the index of the slot of the pair k: its own, or
 // the empty one where it belongs.
 func (s *scanner) slotOf(k uint16) int {
 	mask := len(s.slots) - 1
@@ -150,8 +151,8 @@ func (s *scanner) build() {
 		sl.pair, sl.ids = k, append(sl.ids, id)
 	}
 	// A raw pair is set when a keyword's verification could succeed at it:
-	// its folded form is the anchor of a keyword that ignores case, or it
-	// is the anchor of an exact keyword byte for byte.
+	// its folded form is the pair looked for of a keyword that ignores
+	// case, or it is that of an exact keyword byte for byte.
 	s.raw = new([1 << 16]uint8)
 	var folded [1024]uint64
 	for _, e := range s.words {
@@ -203,9 +204,9 @@ func (s *scanner) before(a, b hit) bool {
 }
 
 // lookFor appends to hits the keywords found in b, in the order of the
-// pairs looked for.
-// It looks up the eight pairs that start in eight bytes without a branch,
-// and branches on the lot, which ordinary text seldom takes.
+// pairs looked for. It looks up the sixteen pairs that start in sixteen
+// bytes without a branch, and branches on the lot, which ordinary text
+// seldom takes.
 func (s *scanner) lookFor(b []byte, hits []hit) []hit {
 	if len(b) < 2 || len(s.words) == 0 {
 		return hits
@@ -230,7 +231,7 @@ func (s *scanner) lookFor(b []byte, hits []hit) []hit {
 	return hits
 }
 
-// block appends the keywords whose anchors start in b[i:i+16]. It gathers
+// block appends the keywords whose pairs looked for start in b[i:i+16]. It gathers
 // the pairs found in a mask first, without a branch per pair.
 func (s *scanner) block(b []byte, i int, hits []hit) []hit {
 	t, p := s.raw, (*[17]byte)(b[i:i+17])
