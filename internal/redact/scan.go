@@ -95,10 +95,11 @@ type entry struct {
 type scanner struct {
 	reorder bool // some keyword looks for another pair than its anchor
 	// raw has an entry per pair of bytes as they appear in the text, the
-	// first byte in the low half, that is 1 for the pairs that fold to the
-	// pair looked for of a keyword that ignores case, and for the exact
+	// first byte in the low half, that is not 0 for the pairs that fold to
+	// the pair looked for of a keyword that ignores case, and for the exact
 	// pairs of the others. The scan looks pairs up in one step, without
-	// folding.
+	// folding. The entry is the index of the pair's slot plus 1, or
+	// slotByHash.
 	raw   *[1 << 16]uint8
 	slots []slot // open addressing by folded pair looked for
 	words []entry
@@ -173,8 +174,16 @@ func (s *scanner) build() {
 	}
 }
 
+// slotByHash is the entry in scanner.raw of a pair whose slot index does
+// not fit in it: slotOf finds the slot.
+const slotByHash = 255
+
 func (s *scanner) setRaw(a, b byte) {
-	s.raw[uint16(a)|uint16(b)<<8] = 1
+	e := uint8(slotByHash)
+	if i := s.slotOf(pair(a, b)); i+1 < slotByHash {
+		e = uint8(i + 1)
+	}
+	s.raw[uint16(a)|uint16(b)<<8] = e
 }
 
 // scan appends to hits the keywords found in b, in the order of their
@@ -224,8 +233,8 @@ func (s *scanner) lookFor(b []byte, hits []hit) []hit {
 		}
 	}
 	for ; i+1 < len(b); i++ {
-		if t[le.Uint16(b[i:])] != 0 {
-			hits = s.verify(b, i, pair(b[i], b[i+1]), hits)
+		if r := t[le.Uint16(b[i:])]; r != 0 {
+			hits = s.verify(b, i, r, hits)
 		}
 	}
 	return hits
@@ -235,24 +244,30 @@ func (s *scanner) lookFor(b []byte, hits []hit) []hit {
 // the pairs found in a mask first, without a branch per pair.
 func (s *scanner) block(b []byte, i int, hits []hit) []hit {
 	t, p := s.raw, (*[17]byte)(b[i:i+17])
-	m := uint32(t[le.Uint16(p[0:])]) | uint32(t[le.Uint16(p[1:])])<<1 |
-		uint32(t[le.Uint16(p[2:])])<<2 | uint32(t[le.Uint16(p[3:])])<<3 |
-		uint32(t[le.Uint16(p[4:])])<<4 | uint32(t[le.Uint16(p[5:])])<<5 |
-		uint32(t[le.Uint16(p[6:])])<<6 | uint32(t[le.Uint16(p[7:])])<<7 |
-		uint32(t[le.Uint16(p[8:])])<<8 | uint32(t[le.Uint16(p[9:])])<<9 |
-		uint32(t[le.Uint16(p[10:])])<<10 | uint32(t[le.Uint16(p[11:])])<<11 |
-		uint32(t[le.Uint16(p[12:])])<<12 | uint32(t[le.Uint16(p[13:])])<<13 |
-		uint32(t[le.Uint16(p[14:])])<<14 | uint32(t[le.Uint16(p[15:])])<<15
+	set := func(k uint16) uint32 { return (uint32(t[k]) + 255) >> 8 } // 1 when the entry is not 0
+	m := set(le.Uint16(p[0:])) | set(le.Uint16(p[1:]))<<1 |
+		set(le.Uint16(p[2:]))<<2 | set(le.Uint16(p[3:]))<<3 |
+		set(le.Uint16(p[4:]))<<4 | set(le.Uint16(p[5:]))<<5 |
+		set(le.Uint16(p[6:]))<<6 | set(le.Uint16(p[7:]))<<7 |
+		set(le.Uint16(p[8:]))<<8 | set(le.Uint16(p[9:]))<<9 |
+		set(le.Uint16(p[10:]))<<10 | set(le.Uint16(p[11:]))<<11 |
+		set(le.Uint16(p[12:]))<<12 | set(le.Uint16(p[13:]))<<13 |
+		set(le.Uint16(p[14:]))<<14 | set(le.Uint16(p[15:]))<<15
 	for ; m != 0; m &= m - 1 {
 		j := i + bits.TrailingZeros32(m)
-		hits = s.verify(b, j, pair(b[j], b[j+1]), hits)
+		hits = s.verify(b, j, t[le.Uint16(b[j:])], hits)
 	}
 	return hits
 }
 
-// verify appends the keywords whose folded pair looked for, k, is at b[i:].
-func (s *scanner) verify(b []byte, i int, k uint16, hits []hit) []hit {
-	for _, id := range s.slots[s.slotOf(k)].ids {
+// verify appends the keywords whose pair looked for is at b[i:], where r is
+// the pair's entry in raw.
+func (s *scanner) verify(b []byte, i int, r uint8, hits []hit) []hit {
+	sl := int(r) - 1
+	if r == slotByHash {
+		sl = s.slotOf(pair(b[i], b[i+1]))
+	}
+	for _, id := range s.slots[sl].ids {
 		e := &s.words[id]
 		p := i - e.look
 		if p < 0 || p+len(e.kw.text) > len(b) {

@@ -33,11 +33,19 @@ func TestScanMatchesReference(t *testing.T) {
 		[]string{"Hunter2x", "ab\x00\xffcd", "SIG=value"}, true)
 	require.NoError(t, err)
 	const alphabet = "passwordPASSWORDphrasesecretokenapikey_-accountstoragekeycredentialauthsig=SIG=signature" +
-		"privatebearerAKIASIAeyJ://last-applied-configurationZzq\xc3\x89ticketHunter2xab\x00\xffcd \"\n"
-	for _, rs := range []*Rules{Default(), user} {
+		"privatebearerAKIASIAeyJ://last-applied-configurationZzq\xc3\x89ticketHunter2xab\x00\xffcd \"\nPqxyHfxyxyAb"
+	// More anchors than raw's entries can index: some slots are found by hash.
+	var literals []string
+	for i := range 400 {
+		literals = append(literals, string([]byte{'A' + byte(i/26), 'a' + byte(i%26), 'x', 'y'}))
+	}
+	many, err := Compile(nil, literals, true)
+	require.NoError(t, err)
+	require.Greater(t, len(many.scan.slots), slotByHash)
+	for _, rs := range []*Rules{Default(), user, many} {
 		s := &rs.scan
 		rng := rand.New(rand.NewPCG(3, 4))
-		for range 20000 {
+		for range 5000 {
 			b := make([]byte, rng.IntN(120))
 			for i := range b {
 				if rng.IntN(10) == 0 {
