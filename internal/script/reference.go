@@ -22,9 +22,13 @@ The one exception is a lookup a script needs in order to decide:
 ` + "`velero.recent_failures`" + ` asks the cluster for names. Its answers are read-only
 and cached.
 
-Without ` + "`--script`" + `, velero-debug runs its default plan, shown at the end
-of this page. Scripts given with ` + "`--script`" + ` replace it; several run one
-after the other, each in its own global scope, into one plan. Every
+velero-debug runs its default plan, shown at the end of this page, then
+the scripts given with ` + "`--script`" + ` (repeatable), which add to it;
+` + "`--only-scripts`" + ` runs the scripts alone. They run one after the other,
+each in its own global scope, into one plan. A step whose bundle path an
+earlier step already took is left out when the plan runs (the same log
+asked for twice is fetched once). ` + "`--dry-run`" + ` prints the plan, and the
+requests you may not make, without collecting anything. Every
 argument of every call is checked before anything is recorded, so a
 mistake stops the run with a Starlark backtrace that names the script and
 line, before anything is collected.
