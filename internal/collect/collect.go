@@ -9,6 +9,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -37,6 +38,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ObjectParallelism bounds concurrent object lists; default 4.
 	ObjectParallelism int
+	// Commands bound the local commands of Command steps.
+	Commands CommandOptions
+	// Now is the clock of the names a Search stamps; default time.Now.
+	Now func() time.Time
 }
 
 // LogOptions bound each container log, each on its own.
@@ -92,11 +97,13 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 	logs.SetLimit(cfg.Logs.MaxRequests)
 	details := new(errgroup.Group)
 	details.SetLimit(cfg.ObjectParallelism)
+	r.lists = new(errgroup.Group)
+	r.lists.SetLimit(cfg.ObjectParallelism)
 
 	err := r.execute(ctx, p, objects, logs, details)
-	// Steps queue work from inside the objects group into the others: wait
-	// for those after.
-	err = errors.Join(err, objects.Wait(), logs.Wait(), details.Wait())
+	// Steps queue work from inside the objects group into the others, and
+	// lists queue logs: wait for each after those that feed it.
+	err = errors.Join(err, objects.Wait(), r.lists.Wait(), logs.Wait(), details.Wait())
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -111,6 +118,23 @@ type run struct {
 	obs     Observer
 	// resolver resolves kinds, preferred versions and API groups.
 	resolver *discover.Resolver
+	// lists are the lists Search steps queue.
+	lists *errgroup.Group
+	// disc is discovery's answer for Search steps, asked once.
+	discOnce sync.Once
+	disc     discovered
+	// nsNames are the cluster's namespaces for Search steps, listed once.
+	nsOnce  sync.Once
+	nsNames []string
+	nsErr   error
+}
+
+// now is the run's clock.
+func (r *run) now() time.Time {
+	if r.cfg.Now != nil {
+		return r.cfg.Now()
+	}
+	return time.Now()
 }
 
 // veleroClient asks the Velero server of namespace.

@@ -54,6 +54,10 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 			job = func() error { return r.objects(ctx, s.Objects) }
 		case s.APIGroup != nil:
 			job = func() error { return r.apiGroup(ctx, s.APIGroup, objects) }
+		case s.Search != nil:
+			job = func() error { return r.search(ctx, s.Search, r.lists, logs) }
+		case s.Command != nil:
+			job = func() error { return r.command(ctx, s.Command) }
 		default:
 			continue
 		}

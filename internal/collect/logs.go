@@ -24,10 +24,12 @@ type logRequest struct {
 	previous                  bool
 	// limits bound the log; MaxRequests is not used.
 	limits LogOptions
+	// template is where the log goes (plan.ExpandLogTemplate).
+	template string
 }
 
 func (l logRequest) path() string {
-	return plan.LogPath(l.namespace, l.pod, l.container, l.previous)
+	return plan.ExpandLogTemplate(l.template, l.namespace, l.pod, l.container, l.previous)
 }
 
 func (l logRequest) source() string {
@@ -48,24 +50,42 @@ func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, logs *errgroup.Grou
 	if q.path == "" {
 		q.path = resourcePath(l.Namespace, pods)
 	}
-	limits := r.logLimits(l)
+	lf := logFilter{previous: l.Previous, containers: l.Containers, limits: r.logLimits(l), template: l.PathTemplate}
 	var reqs []logRequest
-	q.visit = func(o *unstructured.Unstructured) {
-		for _, req := range logRequests(o) {
-			if (req.previous && !l.Previous) || len(l.Containers) > 0 && !slices.Contains(l.Containers, req.container) {
-				continue
-			}
-			req.limits = limits
-			reqs = append(reqs, req)
-		}
-	}
+	q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
 	if err := r.list(ctx, q); err != nil {
 		return err
 	}
+	r.queueLogs(ctx, reqs, logs)
+	return nil
+}
+
+// logFilter says which logs of a pod to fetch, and how.
+type logFilter struct {
+	previous   bool
+	containers []string
+	limits     LogOptions
+	template   string
+}
+
+// requests are the logs of pod o that f keeps.
+func (f logFilter) requests(o *unstructured.Unstructured) []logRequest {
+	var reqs []logRequest
+	for _, req := range logRequests(o) {
+		if (req.previous && !f.previous) || len(f.containers) > 0 && !slices.Contains(f.containers, req.container) {
+			continue
+		}
+		req.limits, req.template = f.limits, f.template
+		reqs = append(reqs, req)
+	}
+	return reqs
+}
+
+// queueLogs fetches each log of reqs in the logs group.
+func (r *run) queueLogs(ctx context.Context, reqs []logRequest, logs *errgroup.Group) {
 	for _, req := range reqs {
 		logs.Go(r.task(func() error { return r.fetchLog(ctx, req) }))
 	}
-	return nil
 }
 
 // logLimits are the bounds of the logs of a step: its own, else the run's.

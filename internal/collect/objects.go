@@ -37,6 +37,9 @@ type objectQuery struct {
 	clean func(*unstructured.Unstructured)
 	// visit, when set, sees each object written.
 	visit func(*unstructured.Unstructured)
+	// sparse lists leave nothing in the bundle when they have no object
+	// (a failure is still recorded).
+	sparse bool
 }
 
 // resourcePath is where a namespaced list goes:
@@ -68,6 +71,9 @@ func (q objectQuery) source() string {
 // are streamed: a page at a time is held in memory. A failure after some
 // pages keeps them, closes the JSON, and records the error.
 func (r *run) list(ctx context.Context, q objectQuery) error {
+	if q.sparse {
+		return r.sparseList(ctx, q)
+	}
 	item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
 	r.obs.Started(q.path)
 	e, err := r.open(item)
@@ -141,23 +147,38 @@ func cleanObject(o *unstructured.Unstructured) {
 }
 
 // listWriter writes a JSON List one item at a time, with one item per line
-// so that a bundle's lists diff and grep well.
+// so that a bundle's lists diff and grep well. Nothing is written before
+// the first item or close.
 type listWriter struct {
-	w       io.Writer
-	started bool
-	items   int
+	w io.Writer
+	// started is set once a page arrived.
+	started          bool
+	apiVersion, kind string
+	written          bool
+	items            int
 }
 
+// header records the List's apiVersion and kind, from the first page.
 func (l *listWriter) header(apiVersion, kind string) error {
-	if l.started {
+	if !l.started {
+		l.started, l.apiVersion, l.kind = true, apiVersion, kind
+	}
+	return nil
+}
+
+// writeHeader writes {"apiVersion":...,"kind":...,"items":[ once.
+func (l *listWriter) writeHeader() error {
+	if l.written {
 		return nil
 	}
-	l.started = true
-	hdr, err := json.Marshal(map[string]string{"apiVersion": apiVersion, "kind": kind})
+	l.written = true
+	if !l.started {
+		l.apiVersion, l.kind = "v1", "List"
+	}
+	hdr, err := json.Marshal(map[string]string{"apiVersion": l.apiVersion, "kind": l.kind})
 	if err != nil {
 		return err
 	}
-	// {"apiVersion":...,"kind":...} becomes {"apiVersion":...,"kind":...,"items":[
 	_, err = fmt.Fprintf(l.w, "%s,\"items\":[", hdr[:len(hdr)-1])
 	return err
 }
@@ -166,6 +187,9 @@ func (l *listWriter) item(obj map[string]any) error {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return fmt.Errorf("encoding object: %w", err)
+	}
+	if err := l.writeHeader(); err != nil {
+		return err
 	}
 	sep := ",\n"
 	if l.items == 0 {
@@ -181,10 +205,8 @@ func (l *listWriter) item(obj map[string]any) error {
 
 // close ends the List; a list that never got a page is an empty List.
 func (l *listWriter) close() error {
-	if !l.started {
-		if err := l.header("v1", "List"); err != nil {
-			return err
-		}
+	if err := l.writeHeader(); err != nil {
+		return err
 	}
 	_, err := io.WriteString(l.w, "\n]}\n")
 	return err

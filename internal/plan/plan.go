@@ -35,6 +35,8 @@ type Step struct {
 	Detail         *Detail         `json:"detail,omitempty"`
 	VolumeFailures *VolumeFailures `json:"volumeFailures,omitempty"`
 	File           *File           `json:"file,omitempty"`
+	Search         *Search         `json:"search,omitempty"`
+	Command        *Command        `json:"command,omitempty"`
 	// Script and Line say which script line recorded the step.
 	Script string `json:"script,omitempty"`
 	Line   int    `json:"line,omitempty"`
@@ -103,6 +105,10 @@ type Logs struct {
 	LimitBytes int64         `json:"limitBytes,omitempty"`
 	// PodsPath is where the pod list goes; empty for the default path.
 	PodsPath string `json:"podsPath,omitempty"`
+	// PathTemplate is where each log goes, with the placeholders
+	// {namespace}, {pod}, {container} and {log} (<container>.log or
+	// <container>.previous.log); empty for DefaultLogTemplate.
+	PathTemplate string `json:"pathTemplate,omitempty"`
 }
 
 // ClusterVersion writes the Kubernetes version, cluster/version.json.
@@ -170,13 +176,9 @@ func ObjectsPath(namespace, group, version, resource string) string {
 	return path.Join("resources", namespace, group+"_"+version, resource+".json")
 }
 
-// LogPath is where the log of a container goes.
+// LogPath is where the log of a container goes by default.
 func LogPath(namespace, pod, container string, previous bool) string {
-	name := container + ".log"
-	if previous {
-		name = container + ".previous.log"
-	}
-	return path.Join("logs", namespace, pod, name)
+	return ExpandLogTemplate(DefaultLogTemplate, namespace, pod, container, previous)
 }
 
 // Kind names the kind of a step, for messages and dry runs.
@@ -198,6 +200,10 @@ func (s Step) Kind() string {
 		return "volume-failures"
 	case s.File != nil:
 		return "file"
+	case s.Search != nil:
+		return "search"
+	case s.Command != nil:
+		return "command"
 	}
 	return "empty"
 }
@@ -211,7 +217,7 @@ func (s Step) String() string {
 	case s.APIGroup != nil:
 		return fmt.Sprintf("list every resource of API group %s in namespace %s → resources/%s/…", s.APIGroup.Group, s.APIGroup.Namespace, s.APIGroup.Namespace)
 	case s.Logs != nil:
-		return fmt.Sprintf("logs of %s → logs/%s/<pod>/<container>.log", s.Logs.describe(), s.Logs.Namespace)
+		return fmt.Sprintf("logs of %s → %s", s.Logs.describe(), ExpandLogTemplate(s.Logs.PathTemplate, s.Logs.Namespace, "<pod>", "<container>", false))
 	case s.ClusterVersion != nil:
 		return "Kubernetes version → cluster/version.json"
 	case s.ServerVersion != nil:
@@ -223,6 +229,10 @@ func (s Step) String() string {
 		return fmt.Sprintf("failed volume operations and their node-agents (namespace %s) → velero/volume-failures.md", s.VolumeFailures.Namespace)
 	case s.File != nil:
 		return fmt.Sprintf("a file of %d bytes from a script → %s", len(s.File.Content), s.File.Path)
+	case s.Search != nil:
+		return fmt.Sprintf("list the resources of %s → %s/<group>_<version>/…", s.Search.describe(), s.Search.Dir)
+	case s.Command != nil:
+		return fmt.Sprintf("run %s → %s", s.Command.describe(), s.Command.Path)
 	}
 	return "nothing"
 }
