@@ -38,6 +38,13 @@ func TestValidate(t *testing.T) {
 		{"output is a folder", func(o *Options) { o.Output = dir }, "is a folder"},
 		{"output exists", func(o *Options) { o.Output = existing }, "add --force"},
 		{"output exists, forced", func(o *Options) { o.Output, o.Force = existing, true }, ""},
+		{"output exists, dry run", func(o *Options) { o.Output, o.DryRun = existing, true }, ""},
+		{"only scripts without one", func(o *Options) { o.OnlyScripts = true }, "--only-scripts needs at least one --script"},
+		{"missing script", func(o *Options) { o.Scripts = []string{filepath.Join(dir, "nope.star")} }, `--script "`},
+		{"script is a folder", func(o *Options) { o.Scripts = []string{dir} }, "is a folder"},
+		{"script", func(o *Options) { o.Scripts = []string{existing} }, ""},
+		{"args key", func(o *Options) { o.Args = map[string]string{"bad-key": "x"} }, `--args key "bad-key" is not a valid name`},
+		{"args", func(o *Options) { o.Args = map[string]string{"app_name": "shop"} }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
