@@ -55,6 +55,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		},
 	}
 	o.BindFlags(cmd.Flags())
+	cmd.AddCommand(newRunCommand(streams))
 	return cmd
 }
 

@@ -52,6 +52,8 @@ type Options struct {
 	// DryRun prints the plan and what the user may not read; it collects
 	// nothing.
 	DryRun bool
+	// CommandTimeout bounds each local command a crashd script runs.
+	CommandTimeout time.Duration
 
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
@@ -74,6 +76,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 		RequestTimeout: 30 * time.Second,
 		ServerTimeout:  15 * time.Second,
 		RecentFailed:   3,
+		CommandTimeout: 2 * time.Minute,
 		Now:            time.Now,
 	}
 }
@@ -86,25 +89,40 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.Backups, "backup", nil, "a backup to collect in detail (repeatable)")
 	fs.StringArrayVar(&o.Restores, "restore", nil, "a restore to collect in detail (repeatable)")
 	fs.BoolVar(&o.Verbose, "verbose", false, "print every item collected")
+	o.bindKubeFlags(fs)
+	o.bindLimitFlags(fs)
+	fs.DurationVar(&o.ServerTimeout, "server-timeout", o.ServerTimeout, "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
+	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed or partially failed backups, and as many restores; 0 only those named")
+	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
+	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
+	o.bindRedactionFlags(fs)
+	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")
+	fs.BoolVar(&o.OnlyScripts, "only-scripts", false, "collect only what the --script files say, not the default plan")
+	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be collected and where it would go, check which parts you may not read, and collect nothing")
+}
+
+// bindKubeFlags adds the flags that choose the cluster.
+func (o *Options) bindKubeFlags(fs *pflag.FlagSet) {
 	fs.StringVar(o.ConfigFlags.KubeConfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, merged, else ~/.kube/config, else in-cluster)")
 	fs.StringVar(o.ConfigFlags.Context, "kubecontext", "", "kubeconfig context to use (default: the current context)")
 	fs.StringVar(o.ConfigFlags.Context, "context", "", "alias of --kubecontext")
+}
+
+// bindLimitFlags adds the flags that bound logs, requests and the run.
+func (o *Options) bindLimitFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxLogRequests, "max-log-requests", o.MaxLogRequests, "container logs fetched at once")
 	fs.DurationVar(&o.Since, "since", 0, "keep only log lines newer than this, e.g. 2h (default: all)")
 	fs.Int64Var(&o.Tail, "tail", o.Tail, "keep only the last N lines of each log; -1 keeps all")
 	fs.Int64Var(&o.LimitBytes, "limit-bytes", 0, "keep at most N bytes of each log (default: no limit)")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "deadline of the whole run; what is collected by then is written")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "deadline of each API request, and of each pause in a log stream")
-	fs.DurationVar(&o.ServerTimeout, "server-timeout", o.ServerTimeout, "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
-	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed or partially failed backups, and as many restores; 0 only those named")
-	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
-	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
+}
+
+// bindRedactionFlags adds the flags of redaction.
+func (o *Options) bindRedactionFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.RedactRules, "redact-rules", "", "YAML file of more redaction rules: named regular expressions and literal strings")
 	fs.BoolVar(&o.NoDefaultRedaction, "no-default-redaction", false, "turn the default redaction rules off (a warning is printed): the bundle may then hold secrets")
-	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")
-	fs.BoolVar(&o.OnlyScripts, "only-scripts", false, "collect only what the --script files say, not the default plan")
-	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h)")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be collected and where it would go, check which parts you may not read, and collect nothing")
 }
 
 // Complete fills in what the flags left to defaults.
@@ -117,6 +135,17 @@ func (o *Options) Complete() {
 // Validate checks the options without calling the cluster. The output is
 // checked here too, so a bad path fails before any request.
 func (o *Options) Validate() error {
+	if err := o.validateFlags(); err != nil {
+		return err
+	}
+	if o.DryRun {
+		return nil // nothing is written
+	}
+	return checkOutput(o.Output, o.Force)
+}
+
+// validateFlags checks the options but the output.
+func (o *Options) validateFlags() error {
 	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 		return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
 	}
@@ -158,13 +187,7 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("--cacert %q cannot be read: %w", o.CACert, err)
 		}
 	}
-	if err := o.validateScripts(); err != nil {
-		return err
-	}
-	if o.DryRun {
-		return nil // nothing is written
-	}
-	return checkOutput(o.Output, o.Force)
+	return o.validateScripts()
 }
 
 // validateScripts checks --script, --only-scripts and --args.

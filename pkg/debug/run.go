@@ -17,6 +17,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/collect"
 	"github.com/velero-debug/velero-debug/internal/locate"
+	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/progress"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
@@ -51,12 +52,19 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.DryRun {
 		return o.dryRun(ctx, t, p)
 	}
+	headline := fmt.Sprintf("collecting Velero in namespace %q of %s", o.Namespace, t.cluster.Server)
+	return o.collect(ctx, t, p, started, headline, o.manifestOptions())
+}
+
+// collect executes plan p into the bundle at o.Output and ends the run
+// with its summary. options are the run's settings for the manifest.
+func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started time.Time, headline string, options map[string]any) error {
 	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force})
 	if err != nil {
 		return fmt.Errorf("creating the bundle: %w", err)
 	}
 	defer func() { _ = w.Discard() }() // a no-op once Close has run
-	fmt.Fprintf(o.ErrOut, "velero-debug: collecting Velero in namespace %q of %s into %s\n", o.Namespace, t.cluster.Server, o.Output)
+	fmt.Fprintf(o.ErrOut, "velero-debug: %s into %s\n", headline, o.Output)
 
 	rep := progress.New(o.ErrOut, o.Verbose)
 	cfg, err := o.collectConfig()
@@ -72,7 +80,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	meta := bundle.Meta{
 		Tool: bundle.Tool{Name: "velero-debug", Version: Version}, Cluster: t.cluster,
-		Options: o.manifestOptions(), Started: started, Finished: o.Now(), Complete: runErr == nil,
+		Options: options, Started: started, Finished: o.Now(), Complete: runErr == nil,
 	}
 	if err := errors.Join(sinkErr, w.Close(meta)); err != nil {
 		return fmt.Errorf("writing the bundle %s: %w", o.Output, err)
@@ -149,6 +157,7 @@ func (o *Options) collectConfig() (collect.Config, error) {
 	return collect.Config{
 		Redact:         rules,
 		RequestTimeout: o.RequestTimeout,
+		Commands:       collect.CommandOptions{Timeout: o.CommandTimeout, LimitBytes: o.LimitBytes},
 		Logs: collect.LogOptions{
 			Since: o.Since, Tail: o.Tail, LimitBytes: o.LimitBytes, MaxRequests: o.MaxLogRequests,
 		},

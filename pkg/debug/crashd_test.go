@@ -1,0 +1,42 @@
+package debug
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/require"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/velero-debug/velero-debug/internal/crashd"
+)
+
+func TestCrashdApply(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	newOpts := func(args ...string) *crashdOptions {
+		fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+		o := &crashdOptions{Options: NewOptions(genericiooptions.NewTestIOStreamsDiscard())}
+		o.bindFlags(fs)
+		require.NoError(t, fs.Parse(args))
+		return o
+	}
+	res := &crashd.Result{Output: filepath.Join(dir, "script.tar.gz"), Kubeconfig: filepath.Join(dir, "kc"), Context: "prod"}
+
+	o := newOpts()
+	require.NoError(t, o.apply(res))
+	require.Equal(t, res.Output, o.Output, "archive names the bundle")
+	require.Equal(t, res.Kubeconfig, *o.ConfigFlags.KubeConfig, "kube_config chooses the cluster")
+	require.Equal(t, "prod", *o.ConfigFlags.Context)
+
+	o = newOpts("--output", filepath.Join(dir, "flag.tar.gz"), "--kubeconfig", res.Kubeconfig, "--kubecontext", "prod")
+	require.NoError(t, o.apply(res))
+	require.Equal(t, filepath.Join(dir, "flag.tar.gz"), o.Output, "--output wins")
+
+	o = newOpts("--kubeconfig", filepath.Join(dir, "other"))
+	require.ErrorContains(t, o.apply(res), "is not --kubeconfig")
+	o = newOpts("--kubecontext", "dev")
+	require.ErrorContains(t, o.apply(res), "is not --kubecontext")
+	o = newOpts("--output", filepath.Join(dir, "missing", "b.tar.gz"))
+	require.ErrorContains(t, o.apply(res), "does not exist")
+}
