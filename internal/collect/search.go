@@ -1,0 +1,257 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/discover"
+	"github.com/velero-debug/velero-debug/internal/plan"
+)
+
+// searchResource is a resource a Search selected.
+type searchResource struct {
+	gvr        schema.GroupVersionResource
+	namespaced bool
+}
+
+// discovered is the answer of discovery, once per run.
+type discovered struct {
+	groups []*metav1.APIGroup
+	lists  []*metav1.APIResourceList
+	err    error
+}
+
+// search resolves a Search step by discovery and queues a list for each
+// resource and namespace it selects into the lists group (never into the
+// group search runs in: a full group waiting on itself would never end);
+// for lists of pods, when the step asks, the logs of their containers
+// after.
+func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.Group) error {
+	resources, err := r.searchResources(s)
+	if err != nil {
+		return err
+	}
+	var namespaces []string
+	if slices.ContainsFunc(resources, func(sr searchResource) bool { return sr.namespaced }) {
+		if namespaces, err = r.searchNamespaces(ctx, s); err != nil || namespaces == nil {
+			return err
+		}
+	}
+	for _, sr := range resources {
+		if sr.gvr.Group == "" && sr.gvr.Resource == "secrets" {
+			if err := r.refuseSecrets(s); err != nil {
+				return err
+			}
+			continue
+		}
+		scopes := []string{""}
+		if sr.namespaced {
+			scopes = namespaces
+		}
+		for _, ns := range scopes {
+			lists.Go(r.task(func() error { return r.searchList(ctx, s, sr.gvr, ns, logs) }))
+		}
+	}
+	return nil
+}
+
+// searchList lists one resource in one namespace into crashd's layout,
+// and queues the logs of the pods listed when s asks.
+func (r *run) searchList(ctx context.Context, s *plan.Search, gvr schema.GroupVersionResource, ns string, logs *errgroup.Group) error {
+	ts := r.now().Format(plan.SearchTimeFormat)
+	q := objectQuery{gvr: gvr, namespace: ns, labelSelector: s.LabelSelector, sparse: true,
+		path: plan.SearchObjectsPath(s.Dir, gvr.Group, gvr.Version, ns, gvr.Resource, ts), keep: keepObjects(s.Names, nil)}
+	var reqs []logRequest
+	if s.Logs && gvr.Group == "" && gvr.Resource == "pods" {
+		lf := logFilter{previous: true, containers: s.Containers, limits: r.cfg.Logs, template: plan.SearchLogTemplate(s.Dir)}
+		q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
+	}
+	if err := r.list(ctx, q); err != nil {
+		return err
+	}
+	r.queueLogs(ctx, reqs, logs)
+	return nil
+}
+
+// refuseSecrets records that a Search selected Secrets, which are never
+// read: an error when the script named them, a skip when a group or
+// category brought them in.
+func (r *run) refuseSecrets(s *plan.Search) error {
+	item := bundle.Item{Path: path.Join(s.Dir, "core_v1", "secrets.refused"), Type: "object-list", Source: "list secrets"}
+	r.obs.Started(item.Path)
+	named := slices.ContainsFunc(s.Kinds, func(k string) bool { return strings.EqualFold(k, "secrets") || strings.EqualFold(k, "secret") })
+	if named {
+		return r.fail(item, errors.New("velero-debug never reads Secrets: the script asked for them (kinds), and they were left out"))
+	}
+	reason := "velero-debug never reads Secrets: left out of the resources the script selected"
+	r.obs.Finished(item.Path, bundle.StatusSkipped, 0, reason)
+	return r.sink.AddSkipped(item, reason)
+}
+
+// searchNamespaces are the namespaces a Search lists namespaced resources
+// in: its own, else every namespace of the cluster. A failure to list
+// them is recorded, and nil returned.
+func (r *run) searchNamespaces(ctx context.Context, s *plan.Search) ([]string, error) {
+	if len(s.Namespaces) > 0 {
+		return s.Namespaces, nil
+	}
+	names, err := r.namespaces(ctx)
+	if err != nil {
+		item := bundle.Item{Path: path.Join(s.Dir, "namespaces.json"), Type: "object-list", Source: "list namespaces"}
+		r.obs.Started(item.Path)
+		return nil, r.fail(item, describeAPIError(err, "listing the namespaces to search"))
+	}
+	return names, nil
+}
+
+// namespaces lists the names of the cluster's namespaces, once per run.
+func (r *run) namespaces(ctx context.Context) ([]string, error) {
+	r.nsOnce.Do(func() {
+		opts := metav1.ListOptions{Limit: 500}
+		for {
+			reqCtx, cancel := r.requestContext(ctx)
+			list, err := r.clients.Kube.CoreV1().Namespaces().List(reqCtx, opts)
+			cancel()
+			if err != nil {
+				r.nsErr = err
+				return
+			}
+			for _, ns := range list.Items {
+				r.nsNames = append(r.nsNames, ns.Name)
+			}
+			if opts.Continue = list.Continue; opts.Continue == "" {
+				return
+			}
+		}
+	})
+	return r.nsNames, r.nsErr
+}
+
+// searchResources selects the resources of s from discovery. Groups that
+// discovery could not answer for, among those s selects, are recorded as
+// failed items; the others are searched.
+func (r *run) searchResources(s *plan.Search) ([]searchResource, error) {
+	r.discOnce.Do(func() {
+		d := &r.disc
+		d.groups, d.lists, d.err = r.clients.Discovery.ServerGroupsAndResources()
+	})
+	d := r.disc
+	if d.err != nil {
+		var failed *discovery.ErrGroupDiscoveryFailed
+		if !errors.As(d.err, &failed) {
+			item := bundle.Item{Path: path.Join(s.Dir, "discovery.json"), Type: "discovery", Source: "discovery of the API"}
+			r.obs.Started(item.Path)
+			return nil, r.fail(item, describeAPIError(d.err, "discovery"))
+		}
+		if err := r.discoveryFailures(s, failed); err != nil {
+			return nil, err
+		}
+	}
+	return selectResources(s, d.groups, d.lists), nil
+}
+
+// discoveryFailures records the group versions of s that discovery failed.
+func (r *run) discoveryFailures(s *plan.Search, failed *discovery.ErrGroupDiscoveryFailed) error {
+	for gv, err := range failed.Groups {
+		if !groupSelected(s, gv.Group) || (len(s.Versions) > 0 && !slices.Contains(s.Versions, gv.Version)) {
+			continue
+		}
+		g := gv.Group
+		if g == "" {
+			g = "core"
+		}
+		item := bundle.Item{Path: path.Join(s.Dir, g+"_"+gv.Version, "discovery.json"), Type: "discovery", Source: "discovery of " + gv.String()}
+		r.obs.Started(item.Path)
+		if err := r.task(func() error { return r.fail(item, fmt.Errorf("discovering %s: %w", gv, err)) })(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func groupSelected(s *plan.Search, group string) bool {
+	if len(s.Groups) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(s.Groups, func(g string) bool { return g == group || (g == "core" && group == "") })
+}
+
+// selectResources picks the listable resources of lists that s selects,
+// sorted by group, version and resource. Unless s names versions, a
+// resource served in several versions is picked once: in its group's
+// preferred version when that serves it, else in the first version
+// discovery lists.
+func selectResources(s *plan.Search, groups []*metav1.APIGroup, lists []*metav1.APIResourceList) []searchResource {
+	byGV := map[string]*metav1.APIResourceList{}
+	for _, l := range lists {
+		byGV[l.GroupVersion] = l
+	}
+	var out []searchResource
+	for _, g := range groups {
+		if !groupSelected(s, g.Name) {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, v := range groupVersions(g) {
+			if len(s.Versions) > 0 && !slices.Contains(s.Versions, v.Version) {
+				continue
+			}
+			l := byGV[v.GroupVersion]
+			if l == nil {
+				continue
+			}
+			for _, res := range l.APIResources {
+				if !discover.Listable(res) || !kindSelected(s, res) || !categorySelected(s, res) {
+					continue
+				}
+				if len(s.Versions) == 0 && seen[res.Name] {
+					continue
+				}
+				seen[res.Name] = true
+				out = append(out, searchResource{gvr: gvr(g.Name, v.Version, res.Name), namespaced: res.Namespaced})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b searchResource) int {
+		return strings.Compare(a.gvr.String(), b.gvr.String())
+	})
+	return out
+}
+
+// groupVersions are the versions of g, its preferred one first.
+func groupVersions(g *metav1.APIGroup) []metav1.GroupVersionForDiscovery {
+	vs := []metav1.GroupVersionForDiscovery{g.PreferredVersion}
+	for _, v := range g.Versions {
+		if v.Version != g.PreferredVersion.Version {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+func kindSelected(s *plan.Search, res metav1.APIResource) bool {
+	if len(s.Kinds) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(s.Kinds, func(k string) bool {
+		return strings.EqualFold(k, res.Kind) || strings.EqualFold(k, res.Name) || (res.SingularName != "" && strings.EqualFold(k, res.SingularName))
+	})
+}
+
+func categorySelected(s *plan.Search, res metav1.APIResource) bool {
+	if len(s.Categories) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(s.Categories, func(c string) bool { return slices.Contains(res.Categories, c) })
+}

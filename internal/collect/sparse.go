@@ -1,0 +1,60 @@
+package collect
+
+import (
+	"context"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+)
+
+// lazyEntry opens its item on the first write, so that a list without
+// objects leaves nothing in the bundle.
+type lazyEntry struct {
+	r    *run
+	item bundle.Item
+	e    *entry
+	// err is the sink's error opening the item.
+	err error
+}
+
+func (l *lazyEntry) Write(p []byte) (int, error) {
+	if l.e == nil {
+		if l.err != nil {
+			return 0, l.err
+		}
+		l.r.obs.Started(l.item.Path)
+		if l.e, l.err = l.r.open(l.item); l.err != nil {
+			return 0, l.err
+		}
+	}
+	return l.e.Write(p)
+}
+
+// sparseList is list for a sparse query: an empty list is no item; a
+// failure is an item, with what arrived before it.
+func (r *run) sparseList(ctx context.Context, q objectQuery) error {
+	item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
+	lz := &lazyEntry{r: r, item: item}
+	out := &countingWriter{w: lz}
+	lw := listWriter{w: out}
+	err := r.pages(ctx, q, &lw)
+	if lz.err != nil {
+		return lz.err // the bundle failed
+	}
+	if lz.e == nil {
+		if err == nil {
+			return nil
+		}
+		r.obs.Started(item.Path)
+		return r.fail(item, describeAPIError(err, q.source()))
+	}
+	if cerr := lw.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		err = describeAPIError(err, q.source())
+		r.obs.Finished(q.path, statusOf(ctx, err), out.n, err.Error())
+		return lz.e.Fail(err)
+	}
+	r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
+	return lz.e.Commit()
+}
