@@ -50,7 +50,8 @@ func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.
 	}
 	for _, sr := range resources {
 		if sr.gvr.Group == "" && sr.gvr.Resource == "secrets" {
-			if err := r.refuseSecrets(s); err != nil {
+			// Two searches may both refuse them: the second is left out.
+			if err := r.task(func() error { return r.refuseSecrets(s) })(); err != nil {
 				return err
 			}
 			continue
