@@ -180,8 +180,8 @@ const slotByHash = 255
 
 func (s *scanner) setRaw(a, b byte) {
 	e := uint8(slotByHash)
-	if i := s.slotOf(pair(a, b)); i+1 < slotByHash {
-		e = uint8(i + 1)
+	if i := s.slotOf(pair(a, b)); i >= 0 && i+1 < slotByHash {
+		e = uint8(i + 1) //nolint:gosec // G115: 0 < i+1 < 255
 	}
 	s.raw[uint16(a)|uint16(b)<<8] = e
 }

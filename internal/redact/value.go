@@ -74,7 +74,7 @@ func (w *Writer) embeddedValue(in input, v int, rule string) {
 		return
 	}
 	e := v
-	for e < len(b) && b[e] != '"' && !(b[e] == '\\' && e+1 < len(b) && (b[e+1] == 'n' || b[e+1] == 'r')) {
+	for e < len(b) && b[e] != '"' && !escapedLineEnd(b, e) {
 		if b[e] == '\\' {
 			e++
 		}
@@ -91,6 +91,11 @@ func (w *Writer) embeddedValue(in input, v int, rule string) {
 	if e > v && b[v] != '|' && b[v] != '>' && b[v] != '{' && b[v] != '[' && b[v] != '#' {
 		w.addValue(in, v, e, rule, false, contQuoted)
 	}
+}
+
+// escapedLineEnd reports whether b[i:] starts with a \n or \r escape.
+func escapedLineEnd(b []byte, i int) bool {
+	return b[i] == '\\' && i+1 < len(b) && (b[i+1] == 'n' || b[i+1] == 'r')
 }
 
 // headerValue redacts the value of an Authorization header in the middle of
