@@ -7,6 +7,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+
+	"github.com/velero-debug/velero-debug/internal/starlarkargs"
 )
 
 // crashdConfig is crashd_config(workdir, gid, uid, default_shell,
@@ -101,7 +103,7 @@ func (e *evaluator) setDefaults(_ *starlark.Thread, b *starlark.Builtin, args st
 // must lie inside the workdir, which the bundle holds whole.
 func (e *evaluator) archive(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	output := "archive.tar.gz"
-	var sources stringList
+	var sources starlarkargs.Strings
 	var includeLogs, includeScript starlark.Value
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "output_file?", &output, "source_paths", &sources,
 		"includeLogs?", &includeLogs, "includeScript?", &includeScript); err != nil {
@@ -154,30 +156,4 @@ func (e *evaluator) osStruct() *starlarkstruct.Struct {
 		"name": starlark.String(runtime.GOOS), "username": starlark.String(e.opts.Env.Username),
 		"home": starlark.String(e.opts.Env.Home), "getenv": getenv,
 	})
-}
-
-// stringList is a parameter that takes a list (or tuple) of strings.
-type stringList []string
-
-// Unpack implements starlark.Unpacker.
-func (s *stringList) Unpack(v starlark.Value) error {
-	var seq starlark.Indexable
-	switch v := v.(type) {
-	case *starlark.List:
-		seq = v
-	case starlark.Tuple:
-		seq = v
-	default:
-		return fmt.Errorf("got %s, want a list of strings", v.Type())
-	}
-	out := make([]string, seq.Len())
-	for i := range out {
-		str, ok := starlark.AsString(seq.Index(i))
-		if !ok {
-			return fmt.Errorf("element %d is %s, want string", i, seq.Index(i).Type())
-		}
-		out[i] = str
-	}
-	*s = out
-	return nil
 }

@@ -13,13 +13,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/starlarkargs"
 )
 
 // captureArgs are the parameters of kube_capture.
 type captureArgs struct {
 	what, format, mode                    string
-	groups, categories, kinds, namespaces stringList
-	versions, names, labels, containers   stringList
+	groups, categories, kinds, namespaces starlarkargs.Strings
+	versions, names, labels, containers   starlarkargs.Strings
 	kubeConfig, tunnelConfig              starlark.Value
 }
 

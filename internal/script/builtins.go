@@ -7,6 +7,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/starlarkargs"
 )
 
 // builtinFunc is the Go side of a velero.* builtin.
@@ -139,7 +140,7 @@ const (
 func (e *evaluator) objects(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
 		o           plan.Objects
-		names, drop stringsArg
+		names, drop starlarkargs.Strings
 		keep        *starlark.Dict
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
@@ -226,7 +227,7 @@ func keepMap(b *starlark.Builtin, keep *starlark.Dict) (map[string][]string, err
 		if err := checkFieldPath(field); err != nil {
 			return nil, paramError(b, "keep", "%v", err)
 		}
-		var patterns stringsArg
+		var patterns starlarkargs.Strings
 		if err := patterns.Unpack(item[1]); err != nil {
 			return nil, paramError(b, "keep", "%q: %v", field, err)
 		}
@@ -264,7 +265,7 @@ func (e *evaluator) apiGroup(thread *starlark.Thread, b *starlark.Builtin, args 
 func (e *evaluator) logs(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
 		l                = plan.Logs{Previous: true}
-		pods, containers stringsArg
+		pods, containers starlarkargs.Strings
 		since            string
 		tail             tailArg
 	)

@@ -13,32 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// stringsArg is a parameter that takes a list or a tuple of strings.
-type stringsArg []string
-
-// Unpack implements starlark.Unpacker.
-func (s *stringsArg) Unpack(v starlark.Value) error {
-	var seq starlark.Indexable
-	switch v := v.(type) {
-	case *starlark.List:
-		seq = v
-	case starlark.Tuple:
-		seq = v
-	default:
-		return fmt.Errorf("got %s, want a list of strings", v.Type())
-	}
-	out := make([]string, seq.Len())
-	for i := range out {
-		str, ok := starlark.AsString(seq.Index(i))
-		if !ok {
-			return fmt.Errorf("element %d is %s, want string", i, seq.Index(i).Type())
-		}
-		out[i] = str
-	}
-	*s = out
-	return nil
-}
-
 // tailArg is the tail of velero.logs: None for the run's, or a number of
 // lines.
 type tailArg struct {

@@ -3,9 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,21 +26,8 @@ var veleroScript = filepath.Join("..", "..", "internal", "crashd", "testdata", "
 // the cluster).
 func runCrashd(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), binary, append([]string{"run"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(dir, "no-such-kubeconfig"), "VELERO_NAMESPACE=")
-	cmd.Env = append(cmd.Env, env...)
-	var stderr bytes.Buffer
-	cmd.Stderr, cmd.Stdout = &stderr, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return result{code: code, stderr: stderr.String()}
+	env = append([]string{"KUBECONFIG=" + filepath.Join(dir, "no-such-kubeconfig")}, env...)
+	return execTool(t, dir, env, append([]string{"run"}, args...)...)
 }
 
 // fakeVelero writes a velero CLI into dir that prints its arguments, the

@@ -87,12 +87,21 @@ func runTool(t *testing.T, env []string, args ...string) result {
 	if !hasFlag(args, "--server-timeout") {
 		args = append(args, "--server-timeout", "0")
 	}
+	r := execTool(t, "", append([]string{"KUBECONFIG=" + testCluster.Kubeconfig}, env...), args...)
+	r.output = out
+	return r
+}
+
+// execTool runs the binary with args in dir (the test's folder when
+// empty), with env on top of the test's environment, and
+// VELERO_NAMESPACE unset. Its stdout and stderr are kept together.
+func execTool(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binary, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "VELERO_NAMESPACE="), env...)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdout = &stderr
+	cmd.Stderr, cmd.Stdout = &stderr, &stderr
 	err := cmd.Run()
 	code := 0
 	var ee *exec.ExitError
@@ -101,7 +110,7 @@ func runTool(t *testing.T, env []string, args ...string) result {
 	} else {
 		require.NoError(t, err)
 	}
-	return result{code: code, stderr: stderr.String(), output: out}
+	return result{code: code, stderr: stderr.String()}
 }
 
 func hasFlag(args []string, flag string) bool {
