@@ -29,6 +29,12 @@ The bundle's velero-bundle/manifest.json lists every item with its source,
 size, sha256 and status; velero-bundle/summary.md says the same for people.
 One failed item (a pod gone, a forbidden list) is recorded and the run goes on.
 
+What is collected is a plan made by Starlark scripts: the embedded default
+plan, plus any --script (or only them, with --only-scripts); --dry-run prints
+the plan and what your RBAC forbids, and collects nothing. The builtins are
+documented in docs/starlark.md. "velero-debug run" runs crashd scripts, such as
+Velero's velero.cshd, unmodified (docs/crashd.md).
+
 Exit codes:
   0    complete bundle
   1    nothing useful collected: bad flags, unreachable cluster, no Velero,
