@@ -54,6 +54,7 @@ func TestCompleteBundle(t *testing.T) {
 		require.True(t, bytes.Equal(want, got), "%s differs from the container's log: %s", logPath(l), firstDiff(want, got))
 	}
 	require.Contains(t, a.files, "logs/velero/"+velero.ServerPod+"/velero.previous.log")
+	require.Contains(t, a.files, "logs/velero/"+velero.ServerPod+"/debugger.log", "an ephemeral container's log (kubectl debug)")
 
 	// Velero's resources, by discovery, each served version.
 	requireNames(t, a, "resources/velero/velero.io_v1/backups.json", valuesOf(velero.Backups)...)
