@@ -193,6 +193,9 @@ func (e *Entry) manifestItem(st Status, msg string) ManifestItem {
 	if m.Redactions == nil {
 		m.Redactions = map[string]int{}
 	}
+	if scrub := e.w.scrub; scrub != nil {
+		m.Source, m.Error = scrub(m.Source), scrub(m.Error)
+	}
 	if m.hasContent() {
 		m.SHA256 = hex.EncodeToString(e.hash.Sum(nil))
 	}

@@ -26,6 +26,10 @@ type Options struct {
 	// means the folder of the output file: it keeps spooled logs off a
 	// memory-backed /tmp, on the file system that must hold the bundle anyway.
 	TempDir string
+	// Scrub, when set, rewrites each item's source and error before they
+	// reach manifest.json and summary.md: they may quote a command line or
+	// a server's message, which redaction must see too.
+	Scrub func(string) string
 
 	// wrapSink lets tests wrap the output file, to simulate a full disk.
 	wrapSink func(sink) sink
@@ -39,6 +43,7 @@ type Writer struct {
 	force    bool
 	spoolDir string
 	started  time.Time
+	scrub    func(string) string
 
 	jobs    chan job
 	done    chan struct{}
@@ -82,6 +87,7 @@ func Create(path string, opts Options) (*Writer, error) {
 		force:    opts.Force,
 		spoolDir: spoolDir,
 		started:  time.Now(),
+		scrub:    opts.Scrub,
 		jobs:     make(chan job, queueLen),
 		done:     make(chan struct{}),
 		paths:    newPathSet(),

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"errors"
 	"io"
 	"os"
 	"slices"
@@ -195,4 +196,16 @@ func TestCreateRejectsEmptyPath(t *testing.T) {
 	t.Parallel()
 	_, err := Create("", Options{TempDir: t.TempDir()})
 	require.ErrorContains(t, err, "output path is empty")
+}
+
+func TestScrubRewritesSourcesAndErrors(t *testing.T) {
+	t.Parallel()
+	w, _, _ := create(t, Options{Scrub: func(s string) string { return strings.ReplaceAll(s, "hunter2", "[X]") }})
+	require.NoError(t, w.AddError(Item{Path: "a.txt", Source: "run db --password=hunter2"}, errors.New("exit 1: bad password hunter2")))
+	require.NoError(t, w.AddBytes(Item{Path: "b.txt", Source: "hunter2"}, []byte("the producer redacts content")))
+	require.NoError(t, w.Close(Meta{}))
+	m := w.Manifest()
+	require.Equal(t, "run db --password=[X]", m.Items[0].Source)
+	require.Equal(t, "exit 1: bad password [X]", m.Items[0].Error)
+	require.Equal(t, "[X]", m.Items[1].Source)
 }

@@ -59,6 +59,7 @@ var members = []member{
 			"`names` keeps only the objects of these names; `labels` and `fields` are label and field selectors the API server applies (`app=velero`, `metadata.name=default`). " +
 			"`keep` maps a dotted field path to `path.Match` patterns: only the objects whose field matches one of the patterns are kept (`{\"spec.group\": [\"*.velero.io\"]}`). " +
 			"`drop` are dotted field paths removed from every object (`[\"status.images\"]`). " +
+			"Secrets (`secrets` or `Secret` of the core group) are refused: velero-debug never reads them, whatever a script asks. " +
 			"An `optional` resource may not be served by the cluster: then the item is skipped, not failed. " +
 			"`path` is the item's path in the bundle; empty for `resources/<namespace or _cluster>/<group or core>_<version>/<resource>.json`.",
 		fn: (*evaluator).objects,
@@ -117,15 +118,16 @@ var members = []member{
 	{
 		name:      "file",
 		signature: "velero.file(path, content)",
-		doc:       "Writes the string `content` into the bundle as the text file `path`: notes, or what a script computed (`json.encode` makes JSON).",
+		doc: "Writes the string `content` into the bundle as the text file `path`: notes, or what a script computed (`json.encode` makes JSON). " +
+			"A file holds at most 4 MiB, and the files of all scripts 64 MiB; a plan holds at most 10,000 steps.",
 		fn:        (*evaluator).file,
 	},
 	{
 		name:      "recent_failures",
 		signature: "velero.recent_failures(resource, n)",
 		doc: "Returns the names of the `n` most recent Failed or PartiallyFailed `\"backups\"` or `\"restores\"` (the `resource`), newest first. " +
-			"This is the one builtin that asks the cluster while the script runs; each answer is cached, so asking again costs nothing. " +
-			"`n <= 0` returns `[]` without asking. When the cluster cannot answer, the script goes on with `[]` and the bundle records the error as " +
+			"This is the one builtin that asks the cluster while the script runs: once per resource, for the 100 most recent, so asking again costs nothing. " +
+			"`n` is at most 100; `n <= 0` returns `[]` without asking. When the cluster cannot answer, the script goes on with `[]` and the bundle records the error as " +
 			"`<resource>/recent-failures.json`.",
 		fn: (*evaluator).recentFailuresBuiltin,
 	},
@@ -163,6 +165,9 @@ func (e *evaluator) objects(thread *starlark.Thread, b *starlark.Builtin, args s
 		return nil, err
 	}
 	if err := checkGroup(b, o.Group); err != nil {
+		return nil, err
+	}
+	if err := checkNotSecrets(b, o.Group, o.Resource); err != nil {
 		return nil, err
 	}
 	if err := checkVersion(b, o.Version); err != nil {
@@ -209,8 +214,7 @@ func (e *evaluator) objects(thread *starlark.Thread, b *starlark.Builtin, args s
 		o.Drop = drop
 	}
 	o.Keep = k
-	e.record(thread, plan.Step{Objects: &o})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{Objects: &o})
 }
 
 // keepMap checks and converts the keep parameter of velero.objects.
@@ -258,8 +262,7 @@ func (e *evaluator) apiGroup(thread *starlark.Thread, b *starlark.Builtin, args 
 	if err := checkNamespace(b, "namespace", g.Namespace); err != nil {
 		return nil, err
 	}
-	e.record(thread, plan.Step{APIGroup: &g})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{APIGroup: &g})
 }
 
 func (e *evaluator) logs(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -321,16 +324,14 @@ func (e *evaluator) logs(thread *starlark.Thread, b *starlark.Builtin, args star
 	if len(containers) > 0 {
 		l.Containers = containers
 	}
-	e.record(thread, plan.Step{Logs: &l})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{Logs: &l})
 }
 
 func (e *evaluator) clusterVersion(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 		return nil, err
 	}
-	e.record(thread, plan.Step{ClusterVersion: &plan.ClusterVersion{}})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{ClusterVersion: &plan.ClusterVersion{}})
 }
 
 // namespaceArg unpacks the one optional parameter, namespace, of the
@@ -348,8 +349,12 @@ func (e *evaluator) serverVersion(thread *starlark.Thread, b *starlark.Builtin, 
 	if err != nil {
 		return nil, err
 	}
-	e.record(thread, plan.Step{ServerVersion: &plan.ServerVersion{Namespace: ns}})
-	return starlark.None, nil
+	// The server of a namespace is asked once, whoever asks.
+	if e.servers[ns] {
+		return starlark.None, nil
+	}
+	e.servers[ns] = true
+	return starlark.None, e.record(thread, plan.Step{ServerVersion: &plan.ServerVersion{Namespace: ns}})
 }
 
 func (e *evaluator) volumeFailures(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -357,8 +362,7 @@ func (e *evaluator) volumeFailures(thread *starlark.Thread, b *starlark.Builtin,
 	if err != nil {
 		return nil, err
 	}
-	e.record(thread, plan.Step{VolumeFailures: &plan.VolumeFailures{Namespace: ns}})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{VolumeFailures: &plan.VolumeFailures{Namespace: ns}})
 }
 
 func (e *evaluator) backup(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -386,8 +390,7 @@ func (e *evaluator) detail(kind string, thread *starlark.Thread, b *starlark.Bui
 		return starlark.None, nil
 	}
 	e.details[d] = true
-	e.record(thread, plan.Step{Detail: &d})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{Detail: &d})
 }
 
 func (e *evaluator) file(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -398,11 +401,16 @@ func (e *evaluator) file(thread *starlark.Thread, b *starlark.Builtin, args star
 	if err := checkBundlePath(b, paramPath, f.Path); err != nil {
 		return nil, err
 	}
+	if len(f.Content) > maxFileBytes {
+		return nil, paramError(b, "content", "%d bytes: a file from a script holds at most %d", len(f.Content), maxFileBytes)
+	}
+	if e.fileBytes += len(f.Content); e.fileBytes > maxFilesBytes {
+		return nil, paramError(b, "content", "the files from scripts hold more than %d bytes in all", maxFilesBytes)
+	}
 	if err := e.claimPath(thread, b, paramPath, f.Path); err != nil {
 		return nil, err
 	}
-	e.record(thread, plan.Step{File: &f})
-	return starlark.None, nil
+	return starlark.None, e.record(thread, plan.Step{File: &f})
 }
 
 func (e *evaluator) recentFailuresBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

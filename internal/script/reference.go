@@ -25,9 +25,10 @@ and cached.
 velero-debug runs its default plan, shown at the end of this page, then
 the scripts given with ` + "`--script`" + ` (repeatable), which add to it;
 ` + "`--only-scripts`" + ` runs the scripts alone. They run one after the other,
-each in its own global scope, into one plan. A step whose bundle path an
-earlier step already took is left out when the plan runs (the same log
-asked for twice is fetched once). ` + "`--dry-run`" + ` prints the plan, and the
+each in its own global scope, into one plan. An item whose bundle path an
+earlier step already took is left out when the plan runs, and the rest of
+its step is collected: the same log asked for twice is fetched once.
+Secrets are never read, whatever a script asks. ` + "`--dry-run`" + ` prints the plan, and the
 requests you may not make, without collecting anything. Every
 argument of every call is checked before anything is recorded, so a
 mistake stops the run with a Starlark backtrace that names the script and

@@ -102,20 +102,23 @@ type evaluator struct {
 	ctx  context.Context
 	opts Options
 	plan *plan.Plan
-	// details are the details recorded so far, to keep each once.
+	// details are the details recorded so far, and servers the namespaces
+	// whose server's version is asked, to keep each once.
 	details map[plan.Detail]bool
+	servers map[string]bool
+	// fileBytes is the size of the files recorded so far.
+	fileBytes int
 	// paths are the bundle paths named by scripts so far, with where.
 	paths map[string]string
 	// lookups caches the answers of Lookups; failed records the failures
 	// already in the plan.
-	lookups map[lookupKey]lookupAnswer
+	lookups map[string]lookupAnswer
 	failed  map[string]bool
 }
 
-type lookupKey struct {
-	resource string
-	n        int
-}
+// maxRecent is the most recent failures a script may ask for: the one
+// lookup of each resource asks for as many, and each call takes its part.
+const maxRecent = 100
 
 type lookupAnswer struct {
 	names []string
@@ -131,8 +134,9 @@ func newEvaluator(ctx context.Context, opts Options) *evaluator {
 		opts:    opts,
 		plan:    &plan.Plan{Steps: []plan.Step{}, Scripts: []string{}},
 		details: map[plan.Detail]bool{},
+		servers: map[string]bool{},
 		paths:   map[string]string{},
-		lookups: map[lookupKey]lookupAnswer{},
+		lookups: map[string]lookupAnswer{},
 		failed:  map[string]bool{},
 	}
 }
@@ -265,12 +269,24 @@ func (e *scriptError) Unwrap() []error {
 
 // record appends a step, marked with the script line that called the
 // builtin.
-func (e *evaluator) record(thread *starlark.Thread, step plan.Step) {
+func (e *evaluator) record(thread *starlark.Thread, step plan.Step) error {
+	if len(e.plan.Steps) >= maxPlanSteps {
+		return fmt.Errorf("the plan has more than %d steps: a script asks for too much, one call at a time", maxPlanSteps)
+	}
 	pos := caller(thread)
 	step.Script = pos.Filename()
 	step.Line = int(pos.Line)
 	e.plan.Steps = append(e.plan.Steps, step)
+	return nil
 }
+
+// Bounds of what scripts may put in a plan: the plan and the files are
+// held in memory until the collection writes them.
+const (
+	maxPlanSteps  = 10_000
+	maxFileBytes  = 4 << 20
+	maxFilesBytes = 64 << 20
+)
 
 // caller is the position in a script of the call to the running builtin:
 // thread.CallFrame(1), or further up when a builtin called it (a script
@@ -303,20 +319,20 @@ func (e *evaluator) claimPath(thread *starlark.Thread, b *starlark.Builtin, para
 	return nil
 }
 
-// recentFailures asks Lookups once per resource and n. A failed lookup is
-// recorded in the plan once and answers no names.
+// recentFailures asks Lookups once per resource, for maxRecent names, and
+// answers the first n. A failed lookup is recorded in the plan once and
+// answers no names.
 func (e *evaluator) recentFailures(resource string, n int) ([]string, error) {
-	key := lookupKey{resource, n}
-	a, ok := e.lookups[key]
+	if n > maxRecent {
+		return nil, fmt.Errorf("n is %d: at most %d", n, maxRecent)
+	}
+	a, ok := e.lookups[resource]
 	if !ok {
 		if e.opts.Lookups == nil {
 			return nil, errors.New("this run has no cluster to ask (no lookups)")
 		}
-		a.names, a.err = e.opts.Lookups.RecentFailures(e.ctx, resource, n)
-		if len(a.names) > n {
-			a.names = a.names[:n]
-		}
-		e.lookups[key] = a
+		a.names, a.err = e.opts.Lookups.RecentFailures(e.ctx, resource, maxRecent)
+		e.lookups[resource] = a
 	}
 	if a.err != nil {
 		p := resource + "/recent-failures.json"
@@ -326,5 +342,5 @@ func (e *evaluator) recentFailures(resource string, n int) ([]string, error) {
 		}
 		return nil, nil
 	}
-	return a.names, nil
+	return a.names[:min(n, len(a.names))], nil
 }

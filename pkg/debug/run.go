@@ -17,8 +17,10 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/collect"
 	"github.com/velero-debug/velero-debug/internal/locate"
+	"github.com/velero-debug/velero-debug/internal/nosecrets"
 	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/progress"
+	"github.com/velero-debug/velero-debug/internal/redact"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -59,7 +61,11 @@ func (o *Options) Run(ctx context.Context) error {
 // collect executes plan p into the bundle at o.Output and ends the run
 // with its summary. options are the run's settings for the manifest.
 func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started time.Time, headline string, options map[string]any) error {
-	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force})
+	cfg, err := o.collectConfig()
+	if err != nil {
+		return err
+	}
+	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact)})
 	if err != nil {
 		return fmt.Errorf("creating the bundle: %w", err)
 	}
@@ -67,10 +73,6 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	fmt.Fprintf(o.ErrOut, "velero-debug: %s into %s\n", headline, o.Output)
 
 	rep := progress.New(o.ErrOut, o.Verbose)
-	cfg, err := o.collectConfig()
-	if err != nil {
-		return err
-	}
 	runErr := collect.Run(ctx, cfg, p, t.clients, w, rep)
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
@@ -91,6 +93,22 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	return exitCodeError(code)
 }
 
+// scrubber redacts the sources and errors of the manifest's items with
+// rules: a command line or a server's message may quote a secret. Nil when
+// redaction is off.
+func scrubber(rules *redact.Rules) func(string) string {
+	if rules == nil {
+		return nil
+	}
+	return func(s string) string {
+		if s == "" {
+			return s
+		}
+		out, _ := rules.Redact([]byte(s))
+		return string(out)
+	}
+}
+
 // connect builds the clients from the kubeconfig flags and checks that the
 // API server answers.
 func (o *Options) connect(ctx context.Context) (*target, error) {
@@ -99,6 +117,8 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 		return nil, kubeconfigError(err)
 	}
 	cfg = rest.CopyConfig(cfg)
+	// Whatever a plan asks, no request for Secrets leaves the process.
+	nosecrets.Wrap(cfg)
 	// Bulk reads: one request per container log, bounded in concurrency by
 	// --max-log-requests. A client-side rate as low as client-go's default
 	// (5/s) would pace a large namespace's logs, not protect the server,

@@ -82,6 +82,7 @@ func TestScriptErrors(t *testing.T) {
 		"bad selector":   {"def f():\n    velero.logs(\"velero\", labels = \"a in (\")\nf()\n", `script.star:3:`},
 		"endless":        {"while True:\n    pass\n", "too many steps"},
 		"path traversal": {`velero.file("../../etc/x", "y")` + "\n", `"../../etc/x"`},
+		"secrets":        {`velero.objects("Secret", all_namespaces = True)` + "\n", "velero-debug never reads Secrets"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
