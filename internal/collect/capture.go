@@ -75,7 +75,7 @@ func (r *run) detail(ctx context.Context, d detailed, server error) error {
 	g := new(errgroup.Group)
 	g.SetLimit(3)
 	for _, job := range r.downloadAll(ctx, d, server, caps) {
-		g.Go(job)
+		g.Go(r.task(job))
 	}
 	if err := g.Wait(); err != nil {
 		return err

@@ -118,7 +118,10 @@ type run struct {
 	obs     Observer
 	// resolver resolves kinds, preferred versions and API groups.
 	resolver *discover.Resolver
-	// lists are the lists Search steps queue.
+	// lists are the lists Search and APIGroup steps queue. Steps run in
+	// the objects group, lists in this one, logs and the Velero server's
+	// files in their own: no job queues into the group it runs in, so a
+	// full group never waits on itself.
 	lists *errgroup.Group
 	// disc is discovery's answer for Search steps, asked once.
 	discOnce sync.Once

@@ -44,6 +44,7 @@ func (r *run) command(ctx context.Context, c *plan.Command) error {
 	for _, run := range c.Runs {
 		if run.Desc != "" {
 			if _, err := io.WriteString(lim, run.Desc+"\n"); err != nil {
+				r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 				return e.Fail(err)
 			}
 		}

@@ -108,3 +108,14 @@ func TestCommand(t *testing.T) {
 	require.True(t, items["big.txt"].Truncated)
 	require.Equal(t, int64(100), items["big.txt"].Bytes)
 }
+
+func TestCommandLimitShared(t *testing.T) {
+	t.Parallel()
+	cfg := Config{RequestTimeout: time.Minute, Commands: CommandOptions{Timeout: 10 * time.Second, LimitBytes: 30}}
+	m := runCommands(t, cfg, commandStep("shared.txt", []string{"echo", "0123456789"}, []string{"echo", "abcdefghij"}))
+	require.Len(t, m.Items, 1)
+	it := m.Items[0]
+	require.Equal(t, bundle.StatusOK, it.Status, it.Error)
+	require.True(t, it.Truncated)
+	require.Equal(t, int64(30), it.Bytes, "the commands of one file and their desc lines share --limit-bytes")
+}

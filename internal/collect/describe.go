@@ -61,9 +61,7 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	b.resourceList(caps.get(list))
 	b.volumeInfos(caps.get(veleroapi.BackupVolumeInfos))
 	r.describeVolumes(ctx, &b, d)
-	data := []byte(b.String())
-	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return r.addBytes(item, data)
+	return r.addBytes(item, []byte(b.String()))
 }
 
 // scope writes the namespaces and resources a backup or restore includes.

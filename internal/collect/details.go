@@ -115,8 +115,10 @@ func (r *run) downloadAll(ctx context.Context, d detailed, server error, caps *c
 	for _, f := range files {
 		if skip != "" {
 			item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
-			r.obs.Finished(item.Path, bundle.StatusSkipped, 0, skip)
-			jobs = append(jobs, func() error { return r.sink.AddSkipped(item, skip) })
+			jobs = append(jobs, func() error {
+				r.obs.Started(item.Path)
+				return r.skip(item, skip)
+			})
 			continue
 		}
 		jobs = append(jobs, func() error { return r.download(ctx, d, f, caps) })

@@ -17,6 +17,7 @@ import (
 func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details *errgroup.Group) error {
 	for _, f := range p.Failures {
 		item := bundle.Item{Path: f.Path, Type: "object-list", Source: f.Source}
+		r.obs.Started(item.Path)
 		if err := r.task(func() error { return r.fail(item, errors.New(f.Error)) })(); err != nil {
 			return err
 		}
@@ -47,13 +48,12 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 			item := bundle.Item{Path: s.File.Path, Type: "file", Source: "written by script " + s.Script}
 			job = func() error {
 				r.obs.Started(item.Path)
-				r.obs.Finished(item.Path, bundle.StatusOK, int64(len(s.File.Content)), "")
 				return r.addBytes(item, []byte(s.File.Content))
 			}
 		case s.Objects != nil:
 			job = func() error { return r.objects(ctx, s.Objects) }
 		case s.APIGroup != nil:
-			job = func() error { return r.apiGroup(ctx, s.APIGroup, objects) }
+			job = func() error { return r.apiGroup(ctx, s.APIGroup, r.lists) }
 		case s.Search != nil:
 			job = func() error { return r.search(ctx, s.Search, r.lists, logs) }
 		case s.Command != nil:
@@ -72,25 +72,25 @@ func (r *run) objects(ctx context.Context, o *plan.Objects) error {
 	q, err := r.objectsQuery(o)
 	if err != nil {
 		item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
+		r.obs.Started(item.Path)
 		return r.fail(item, err)
 	}
 	return r.list(ctx, q)
 }
 
-// apiGroup discovers the resources of an API group and queues their lists.
-func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, objects *errgroup.Group) error {
+// apiGroup discovers the resources of an API group and queues their lists
+// into the lists group: never into the group apiGroup runs in (objects),
+// where a full group waiting on itself would never end.
+func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, lists *errgroup.Group) error {
 	qs, err := r.groupQueries(ctx, g)
-	if err != nil {
-		return err
-	}
 	for _, q := range qs {
-		objects.Go(r.task(func() error { return r.list(ctx, q) }))
+		lists.Go(r.task(func() error { return r.list(ctx, q) }))
 	}
-	return nil
+	return err
 }
 
 // task wraps a job of the run: an item whose path another step already
-// took is left out (see leftOut), not a failure of the bundle.
+// took is left out (see errLeftOut), not a failure of the bundle.
 func (r *run) task(job func() error) func() error {
 	return func() error {
 		if err := job(); !errors.Is(err, errLeftOut) {

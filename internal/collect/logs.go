@@ -43,7 +43,9 @@ func (l logRequest) source() string {
 // podsAndLogs lists the pods of a Logs step into the bundle and queues the
 // log of each of their containers (init and ephemeral ones included),
 // plus, when the step asks, the previous log of each container that
-// restarted.
+// restarted. When another step already took the pods' item, the pods are
+// still listed (into nothing) for their logs: whether a log is a duplicate
+// is decided per log file.
 func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, logs *errgroup.Group) error {
 	pods := gvr("", "v1", "pods")
 	q := objectQuery{gvr: pods, namespace: l.Namespace, path: l.PodsPath, labelSelector: l.LabelSelector, keep: keepObjects(l.Pods, nil)}
@@ -53,7 +55,13 @@ func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, logs *errgroup.Grou
 	lf := logFilter{previous: l.Previous, containers: l.Containers, limits: r.logLimits(l), template: l.PathTemplate}
 	var reqs []logRequest
 	q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
-	if err := r.list(ctx, q); err != nil {
+	err := r.list(ctx, q)
+	if errors.Is(err, errLeftOut) {
+		// The list's own failure, if any, is the other step's item; the
+		// logs of the pods that arrived are still fetched.
+		reqs = nil
+		_ = r.pages(ctx, q, &listWriter{w: io.Discard})
+	} else if err != nil {
 		return err
 	}
 	r.queueLogs(ctx, reqs, logs)

@@ -38,6 +38,5 @@ func (r *run) getNamed(ctx context.Context, n namedObject) (*unstructured.Unstru
 	if err != nil {
 		return nil, r.fail(item, fmt.Errorf("encoding %s: %w", n.name, err))
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
 	return o, r.addBytes(item, data)
 }

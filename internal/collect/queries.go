@@ -97,21 +97,21 @@ func dropFields(fields []string) func(*unstructured.Unstructured) {
 // groupQueries finds every resource of every served version of an API
 // group by discovery (for velero.io, so that any Velero version works
 // unchanged). The discovery answer is an item; when discovery fails, the
-// failure is recorded and no query returned.
+// failure is recorded and no query returned. The item's path names the
+// group only: for a second step of the same group (another namespace) it
+// is left out, and the step's queries are still returned.
 func (r *run) groupQueries(ctx context.Context, g *plan.APIGroup) ([]objectQuery, error) {
 	item := bundle.Item{Path: "resources/" + g.Group + "-discovery.json", Type: "discovery", Source: "discovery of the " + g.Group + " API group"}
 	r.obs.Started(item.Path)
 	resources, err := r.groupResources(ctx, g.Group)
 	if err != nil {
-		r.obs.Finished(item.Path, bundle.StatusError, 0, err.Error())
-		return nil, r.sink.AddError(item, err)
+		return nil, r.fail(item, err)
 	}
 	data, err := json.MarshalIndent(resources, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, r.fail(item, fmt.Errorf("encoding the discovery of %s: %w", g.Group, err))
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	if err := r.addBytes(item, data); err != nil {
+	if err := r.addBytes(item, data); err != nil && !errors.Is(err, errLeftOut) {
 		return nil, err
 	}
 	var qs []objectQuery
@@ -169,18 +169,7 @@ func (r *run) version(ctx context.Context) error {
 	}
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return err
+		return r.fail(item, fmt.Errorf("encoding the server version: %w", err))
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
 	return r.addBytes(item, data)
-}
-
-// fail records item as failed with err.
-func (r *run) fail(item bundle.Item, err error) error {
-	st := bundle.StatusError
-	if errors.Is(err, context.Canceled) {
-		st = bundle.StatusCancelled
-	}
-	r.obs.Finished(item.Path, st, 0, err.Error())
-	return r.sink.AddError(item, err)
 }

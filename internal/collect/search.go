@@ -44,7 +44,10 @@ func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.
 	}
 	var namespaces []string
 	if slices.ContainsFunc(resources, func(sr searchResource) bool { return sr.namespaced }) {
-		if namespaces, err = r.searchNamespaces(ctx, s); err != nil || namespaces == nil {
+		// A failure to list the namespaces is recorded (or left out, when
+		// another search recorded it); the cluster-scoped resources are
+		// still listed.
+		if namespaces, err = r.searchNamespaces(ctx, s); err != nil && !errors.Is(err, errLeftOut) {
 			return err
 		}
 	}
@@ -95,14 +98,12 @@ func (r *run) refuseSecrets(s *plan.Search) error {
 	if named {
 		return r.fail(item, errors.New("velero-debug never reads Secrets: the script asked for them (kinds), and they were left out"))
 	}
-	reason := "velero-debug never reads Secrets: left out of the resources the script selected"
-	r.obs.Finished(item.Path, bundle.StatusSkipped, 0, reason)
-	return r.sink.AddSkipped(item, reason)
+	return r.skip(item, "velero-debug never reads Secrets: left out of the resources the script selected")
 }
 
 // searchNamespaces are the namespaces a Search lists namespaced resources
 // in: its own, else every namespace of the cluster. A failure to list
-// them is recorded, and nil returned.
+// them is recorded, and no namespace returned.
 func (r *run) searchNamespaces(ctx context.Context, s *plan.Search) ([]string, error) {
 	if len(s.Namespaces) > 0 {
 		return s.Namespaces, nil

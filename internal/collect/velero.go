@@ -52,12 +52,17 @@ type containerImage struct {
 // veleroServer asks the Velero server of each ServerVersion step for its
 // version and plugins, then writes the object of each Detail step and
 // queues into jobs the download of its files and its description, which
-// need the server.
+// need the server. The server of a namespace is asked once, and its first
+// answer holds for the namespace; a version.json another step already wrote
+// is left out, and the details are still processed.
 func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail, jobs *errgroup.Group) error {
 	serverErrs := map[string]error{}
 	for _, v := range versions {
+		if _, asked := serverErrs[v.Namespace]; asked {
+			continue
+		}
 		serverErr, err := r.serverVersion(ctx, v.Namespace)
-		if err != nil {
+		if err != nil && !errors.Is(err, errLeftOut) {
 			return err
 		}
 		serverErrs[v.Namespace] = serverErr
@@ -91,9 +96,8 @@ func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, e
 		info.Images = r.workloadImages(ctx, namespace)
 		data, err := json.MarshalIndent(info, "", "  ")
 		if err != nil {
-			return nil, err
+			return errNotAsked, r.fail(item, fmt.Errorf("encoding version.json: %w", err))
 		}
-		r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
 		return errNotAsked, r.addBytes(item, data)
 	}
 	st, serverErr := r.veleroClient(namespace).ServerStatus(ctx)
@@ -107,14 +111,15 @@ func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, e
 	info.Notes = skewNotes(info)
 	data, jerr := json.MarshalIndent(info, "", "  ")
 	if jerr != nil {
-		return serverErr, jerr
+		return serverErr, r.fail(item, fmt.Errorf("encoding version.json: %w", jerr))
 	}
 	e, err := r.open(item)
 	if err != nil {
 		return serverErr, err
 	}
 	if _, err := e.Write(data); err != nil {
-		return serverErr, err
+		r.obs.Finished(item.Path, bundle.StatusError, 0, err.Error())
+		return serverErr, e.Fail(err)
 	}
 	if serverErr != nil {
 		r.obs.Finished(item.Path, statusOf(ctx, serverErr), int64(len(data)), serverErr.Error())

@@ -57,9 +57,7 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 			}
 		}
 	}
-	data := []byte(renderVolumeFailures(failures))
-	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return r.addBytes(item, data)
+	return r.addBytes(item, []byte(renderVolumeFailures(failures)))
 }
 
 func failureOf(o *unstructured.Unstructured, resource, ownerLabel string) (volumeFailure, bool) {

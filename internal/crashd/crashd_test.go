@@ -119,6 +119,8 @@ func TestPaths(t *testing.T) {
 		{`crashd_config(workdir="./w")` + "\n" + `capture_local(cmd="x", workdir="/etc")`, "is outside the workdir"},
 		{`crashd_config(workdir="./w")` + "\n" + `capture_local(cmd="x", file_name="../x")`, "leaves the workdir"},
 		{`crashd_config(workdir="./velero-bundle")` + "\n" + `capture_local(cmd="x", file_name="manifest.json")`, "the bundle's own manifest.json"},
+		{`crashd_config(workdir="/tmp/manifest.json")`, `workdir "/tmp/manifest.json": its folder in the bundle would be velero-bundle/manifest.json, which is the bundle's own manifest.json`},
+		{`crashd_config(workdir="~/summary.md/")`, "which is the bundle's own summary.md: choose another workdir"},
 		{`capture_local(cmd="x", file_name="a")` + "\n" + `capture_local(cmd="y", file_name="a")`, "already captured by the call at line 1"},
 		{`crashd_config(workdir="./w")` + "\n" + `archive(output_file="o.tar.gz", source_paths=["/home"])`, "is outside the workdir"},
 		{`archive(output_file="a.tar.gz", source_paths=["/tmp/crashd"])` + "\n" + `archive(output_file="b.tar.gz", source_paths=["/tmp/crashd"])`, "writes one bundle"},

@@ -114,8 +114,16 @@ func workdirDir(workdir string) (string, error) {
 		return "", fmt.Errorf("workdir %q must name a folder", workdir)
 	case base == bundle.TopDir:
 		return "", nil
+	case isBundleFile(base):
+		return "", fmt.Errorf("workdir %q: its folder in the bundle would be %s/%s, which is the bundle's own %s: choose another workdir", workdir, bundle.TopDir, base, base)
 	}
 	return base, nil
+}
+
+// isBundleFile reports whether p is one of the files every bundle holds
+// at its top: the manifest and the summary.
+func isBundleFile(p string) bool {
+	return p == "manifest.json" || p == "summary.md"
 }
 
 // inWorkdir is p relative to the workdir, slash separated; an error when
@@ -145,7 +153,7 @@ func (e *evaluator) bundlePath(rel, name string) (string, error) {
 	switch {
 	case p == "." || p == ".." || strings.HasPrefix(p, "../") || (e.result.Dir != "" && !strings.HasPrefix(p, e.result.Dir+"/")):
 		return "", fmt.Errorf("file name %q leaves the workdir", name)
-	case p == "manifest.json" || p == "summary.md":
+	case isBundleFile(p):
 		return "", fmt.Errorf("file name %q is the bundle's own %s", name, p)
 	}
 	return p, nil
