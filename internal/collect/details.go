@@ -53,28 +53,38 @@ type detailed struct {
 }
 
 // recentFailures names the most recent failed or partially failed backups
-// or restores (resource), newest first, at most n.
+// or restores (resource), newest first, at most n. The list is paged; only
+// the name and start of the failed ones are kept.
 func (r *run) recentFailures(ctx context.Context, namespace, resource string, n int) ([]string, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	reqCtx, cancel := r.requestContext(ctx)
-	defer cancel()
-	list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(namespace).List(reqCtx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var failed []unstructured.Unstructured
-	for _, o := range list.Items {
-		phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-		if phase == "Failed" || phase == "PartiallyFailed" {
-			failed = append(failed, o)
+	type failure struct{ name, start string }
+	var failed []failure
+	ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(namespace)
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		reqCtx, cancel := r.requestContext(ctx)
+		page, err := ri.List(reqCtx, opts)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Items {
+			o := &page.Items[i]
+			phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
+			if phase == "Failed" || phase == "PartiallyFailed" {
+				failed = append(failed, failure{o.GetName(), startOf(o)})
+			}
+		}
+		if opts.Continue = page.GetContinue(); opts.Continue == "" {
+			break
 		}
 	}
-	sort.SliceStable(failed, func(i, j int) bool { return startOf(&failed[i]) > startOf(&failed[j]) })
+	sort.SliceStable(failed, func(i, j int) bool { return failed[i].start > failed[j].start })
 	var names []string
-	for _, o := range failed[:min(n, len(failed))] {
-		names = append(names, o.GetName())
+	for _, f := range failed[:min(n, len(failed))] {
+		names = append(names, f.name)
 	}
 	return names, nil
 }

@@ -120,7 +120,7 @@ var members = []member{
 		signature: "velero.file(path, content)",
 		doc: "Writes the string `content` into the bundle as the text file `path`: notes, or what a script computed (`json.encode` makes JSON). " +
 			"A file holds at most 4 MiB, and the files of all scripts 64 MiB; a plan holds at most 10,000 steps.",
-		fn:        (*evaluator).file,
+		fn: (*evaluator).file,
 	},
 	{
 		name:      "recent_failures",
