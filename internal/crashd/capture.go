@@ -21,8 +21,11 @@ func restrictedError(b *starlark.Builtin) error {
 	return fmt.Errorf("%s is not allowed with --restricted: it runs a command on this host", b.Name())
 }
 
-// command splits cmd, for the error of builtin b.
-func command(b *starlark.Builtin, cmd string) ([]string, error) {
+// command splits cmd for builtin b, which --restricted refuses.
+func (e *evaluator) command(b *starlark.Builtin, cmd string) ([]string, error) {
+	if e.opts.Restricted {
+		return nil, restrictedError(b)
+	}
 	argv, err := SplitCommand(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("cmd %q: %w", cmd, err)
@@ -49,10 +52,7 @@ func (e *evaluator) captureLocal(thread *starlark.Thread, b *starlark.Builtin, a
 		"desc?", &desc, "append?", &appendTo); err != nil {
 		return nil, err
 	}
-	if e.opts.Restricted {
-		return nil, restrictedError(b)
-	}
-	argv, err := command(b, cmd)
+	argv, err := e.command(b, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +95,7 @@ func (e *evaluator) runLocal(_ *starlark.Thread, b *starlark.Builtin, args starl
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cmd", &cmd); err != nil {
 		return nil, err
 	}
-	if e.opts.Restricted {
-		return nil, restrictedError(b)
-	}
-	argv, err := command(b, cmd)
+	argv, err := e.command(b, cmd)
 	if err != nil {
 		return nil, err
 	}
