@@ -5,6 +5,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 
 	"github.com/velero-debug/velero-debug/internal/discover"
@@ -56,6 +58,7 @@ func (n Need) String() string {
 type Resources interface {
 	Mapping(o *plan.Objects) (*meta.RESTMapping, error)
 	GroupResources(group string) ([]*metav1.APIResourceList, error)
+	All() ([]*metav1.APIGroup, []*metav1.APIResourceList, error)
 }
 
 const velero = "velero.io"
@@ -85,8 +88,48 @@ func Needs(s plan.Step, res Resources) ([]Need, error) {
 		return append(out, volumeNeeds(d.Namespace)...), nil
 	case s.VolumeFailures != nil:
 		return volumeNeeds(s.VolumeFailures.Namespace), nil
+	case s.Search != nil:
+		return searchNeeds(s.Search, res)
 	}
-	return nil, nil
+	return nil, nil // files and local commands ask the API server nothing
+}
+
+// searchNeeds lists what a crashd kube_capture needs: the lists of the
+// resources it selects (never Secrets, which the run refuses), in each of
+// its namespaces or in every namespace, and the logs of its pods.
+func searchNeeds(s *plan.Search, res Resources) ([]Need, error) {
+	groups, lists, err := res.All()
+	var partial *discovery.ErrGroupDiscoveryFailed
+	if err != nil && !errors.As(err, &partial) {
+		return nil, err
+	}
+	scopes := s.Namespaces
+	if len(scopes) == 0 {
+		scopes = []string{""} // every namespace
+	}
+	var out []Need
+	listsNamespaces := false
+	for _, sel := range discover.Select(s, groups, lists) {
+		gvr := sel.GVR
+		if gvr.Group == "" && gvr.Resource == "secrets" {
+			continue
+		}
+		if !sel.Namespaced {
+			out = append(out, Need{Verb: "list", Group: gvr.Group, Resource: gvr.Resource})
+			continue
+		}
+		if len(s.Namespaces) == 0 && !listsNamespaces {
+			listsNamespaces = true
+			out = append(out, Need{Verb: "list", Resource: "namespaces"})
+		}
+		for _, ns := range scopes {
+			out = append(out, Need{Verb: "list", Group: gvr.Group, Resource: gvr.Resource, Namespace: ns})
+			if s.Logs && gvr.Group == "" && gvr.Resource == "pods" {
+				out = append(out, Need{Verb: "get", Resource: "pods", Subresource: "log", Namespace: ns})
+			}
+		}
+	}
+	return out, nil
 }
 
 func objectNeeds(o *plan.Objects, res Resources) ([]Need, error) {

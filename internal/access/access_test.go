@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,6 +37,22 @@ func (fakeResources) GroupResources(string) ([]*metav1.APIResourceList, error) {
 	}, nil
 }
 
+func (f fakeResources) All() ([]*metav1.APIGroup, []*metav1.APIResourceList, error) {
+	lists, _ := f.GroupResources("velero.io")
+	lists = append(lists, &metav1.APIResourceList{GroupVersion: "v1", APIResources: []metav1.APIResource{
+		{Name: "pods", Kind: "Pod", Namespaced: true, Verbs: []string{"list"}},
+		{Name: "secrets", Kind: "Secret", Namespaced: true, Verbs: []string{"list"}},
+		{Name: "nodes", Kind: "Node", Verbs: []string{"list"}},
+	}})
+	gv := func(g, v string) metav1.GroupVersionForDiscovery {
+		return metav1.GroupVersionForDiscovery{GroupVersion: strings.TrimPrefix(g+"/"+v, "/"), Version: v}
+	}
+	return []*metav1.APIGroup{
+		{Name: "", PreferredVersion: gv("", "v1"), Versions: []metav1.GroupVersionForDiscovery{gv("", "v1")}},
+		{Name: "velero.io", PreferredVersion: gv("velero.io", "v1"), Versions: []metav1.GroupVersionForDiscovery{gv("velero.io", "v1"), gv("velero.io", "v2alpha1")}},
+	}, lists, nil
+}
+
 func TestNeeds(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -56,6 +73,14 @@ func TestNeeds(t *testing.T) {
 			"delete serverstatusrequests.velero.io in namespace v", "list deployments.apps in namespace v", "list daemonsets.apps in namespace v",
 		}},
 		{plan.Step{File: &plan.File{Path: "a.txt"}}, nil},
+		{plan.Step{Command: &plan.Command{Path: "v.txt"}}, nil},
+		{plan.Step{Search: &plan.Search{Groups: []string{"core"}, Logs: true}}, []string{
+			"list nodes", "list namespaces", "list pods", "get pods/log",
+		}},
+		{plan.Step{Search: &plan.Search{Groups: []string{"velero.io"}, Namespaces: []string{"a", "b"}}}, []string{
+			"list backups.velero.io in namespace a", "list backups.velero.io in namespace b",
+			"list datauploads.velero.io in namespace a", "list datauploads.velero.io in namespace b",
+		}},
 	} {
 		needs, err := Needs(tc.step, fakeResources{})
 		require.NoError(t, err, tc.step.Kind())

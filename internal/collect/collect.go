@@ -123,9 +123,6 @@ type run struct {
 	// files in their own: no job queues into the group it runs in, so a
 	// full group never waits on itself.
 	lists *errgroup.Group
-	// disc is discovery's answer for Search steps, asked once.
-	discOnce sync.Once
-	disc     discovered
 	// nsNames are the cluster's namespaces for Search steps, listed once.
 	nsOnce  sync.Once
 	nsNames []string

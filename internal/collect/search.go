@@ -19,19 +19,6 @@ import (
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
-// searchResource is a resource a Search selected.
-type searchResource struct {
-	gvr        schema.GroupVersionResource
-	namespaced bool
-}
-
-// discovered is the answer of discovery, once per run.
-type discovered struct {
-	groups []*metav1.APIGroup
-	lists  []*metav1.APIResourceList
-	err    error
-}
-
 // search resolves a Search step by discovery and queues a list for each
 // resource and namespace it selects into the lists group (never into the
 // group search runs in: a full group waiting on itself would never end);
@@ -43,7 +30,7 @@ func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.
 		return err
 	}
 	var namespaces []string
-	if slices.ContainsFunc(resources, func(sr searchResource) bool { return sr.namespaced }) {
+	if slices.ContainsFunc(resources, func(sr discover.Selected) bool { return sr.Namespaced }) {
 		// A failure to list the namespaces is recorded (or left out, when
 		// another search recorded it); the cluster-scoped resources are
 		// still listed.
@@ -52,7 +39,7 @@ func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.
 		}
 	}
 	for _, sr := range resources {
-		if sr.gvr.Group == "" && sr.gvr.Resource == "secrets" {
+		if sr.GVR.Group == "" && sr.GVR.Resource == "secrets" {
 			// Two searches may both refuse them: the second is left out.
 			if err := r.task(func() error { return r.refuseSecrets(s) })(); err != nil {
 				return err
@@ -60,11 +47,11 @@ func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.
 			continue
 		}
 		scopes := []string{""}
-		if sr.namespaced {
+		if sr.Namespaced {
 			scopes = namespaces
 		}
 		for _, ns := range scopes {
-			lists.Go(r.task(func() error { return r.searchList(ctx, s, sr.gvr, ns, logs) }))
+			lists.Go(r.task(func() error { return r.searchList(ctx, s, sr.GVR, ns, logs) }))
 		}
 	}
 	return nil
@@ -143,30 +130,26 @@ func (r *run) namespaces(ctx context.Context) ([]string, error) {
 // searchResources selects the resources of s from discovery. Groups that
 // discovery could not answer for, among those s selects, are recorded as
 // failed items; the others are searched.
-func (r *run) searchResources(s *plan.Search) ([]searchResource, error) {
-	r.discOnce.Do(func() {
-		d := &r.disc
-		d.groups, d.lists, d.err = r.clients.Discovery.ServerGroupsAndResources()
-	})
-	d := r.disc
-	if d.err != nil {
+func (r *run) searchResources(s *plan.Search) ([]discover.Selected, error) {
+	groups, lists, err := r.resolver.All()
+	if err != nil {
 		var failed *discovery.ErrGroupDiscoveryFailed
-		if !errors.As(d.err, &failed) {
+		if !errors.As(err, &failed) {
 			item := bundle.Item{Path: path.Join(s.Dir, "discovery.json"), Type: "discovery", Source: "discovery of the API"}
 			r.obs.Started(item.Path)
-			return nil, r.fail(item, describeAPIError(d.err, "discovery"))
+			return nil, r.fail(item, describeAPIError(err, "discovery"))
 		}
 		if err := r.discoveryFailures(s, failed); err != nil {
 			return nil, err
 		}
 	}
-	return selectResources(s, d.groups, d.lists), nil
+	return discover.Select(s, groups, lists), nil
 }
 
 // discoveryFailures records the group versions of s that discovery failed.
 func (r *run) discoveryFailures(s *plan.Search, failed *discovery.ErrGroupDiscoveryFailed) error {
 	for gv, err := range failed.Groups {
-		if !groupSelected(s, gv.Group) || (len(s.Versions) > 0 && !slices.Contains(s.Versions, gv.Version)) {
+		if !discover.GroupSelected(s, gv.Group) || (len(s.Versions) > 0 && !slices.Contains(s.Versions, gv.Version)) {
 			continue
 		}
 		g := gv.Group
@@ -180,80 +163,4 @@ func (r *run) discoveryFailures(s *plan.Search, failed *discovery.ErrGroupDiscov
 		}
 	}
 	return nil
-}
-
-func groupSelected(s *plan.Search, group string) bool {
-	if len(s.Groups) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(s.Groups, func(g string) bool { return g == group || (g == "core" && group == "") })
-}
-
-// selectResources picks the listable resources of lists that s selects,
-// sorted by group, version and resource. Unless s names versions, a
-// resource served in several versions is picked once: in its group's
-// preferred version when that serves it, else in the first version
-// discovery lists.
-func selectResources(s *plan.Search, groups []*metav1.APIGroup, lists []*metav1.APIResourceList) []searchResource {
-	byGV := map[string]*metav1.APIResourceList{}
-	for _, l := range lists {
-		byGV[l.GroupVersion] = l
-	}
-	var out []searchResource
-	for _, g := range groups {
-		if !groupSelected(s, g.Name) {
-			continue
-		}
-		seen := map[string]bool{}
-		for _, v := range groupVersions(g) {
-			if len(s.Versions) > 0 && !slices.Contains(s.Versions, v.Version) {
-				continue
-			}
-			l := byGV[v.GroupVersion]
-			if l == nil {
-				continue
-			}
-			for _, res := range l.APIResources {
-				if !discover.Listable(res) || !kindSelected(s, res) || !categorySelected(s, res) {
-					continue
-				}
-				if len(s.Versions) == 0 && seen[res.Name] {
-					continue
-				}
-				seen[res.Name] = true
-				out = append(out, searchResource{gvr: gvr(g.Name, v.Version, res.Name), namespaced: res.Namespaced})
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b searchResource) int {
-		return strings.Compare(a.gvr.String(), b.gvr.String())
-	})
-	return out
-}
-
-// groupVersions are the versions of g, its preferred one first.
-func groupVersions(g *metav1.APIGroup) []metav1.GroupVersionForDiscovery {
-	vs := []metav1.GroupVersionForDiscovery{g.PreferredVersion}
-	for _, v := range g.Versions {
-		if v.Version != g.PreferredVersion.Version {
-			vs = append(vs, v)
-		}
-	}
-	return vs
-}
-
-func kindSelected(s *plan.Search, res metav1.APIResource) bool {
-	if len(s.Kinds) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(s.Kinds, func(k string) bool {
-		return strings.EqualFold(k, res.Kind) || strings.EqualFold(k, res.Name) || (res.SingularName != "" && strings.EqualFold(k, res.SingularName))
-	})
-}
-
-func categorySelected(s *plan.Search, res metav1.APIResource) bool {
-	if len(s.Categories) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(s.Categories, func(c string) bool { return slices.Contains(res.Categories, c) })
 }

@@ -23,13 +23,38 @@ import (
 type Resolver struct {
 	disc   discovery.DiscoveryInterface
 	mapper func() meta.RESTMapper
+	all    func() all
+}
+
+// all is the whole answer of discovery.
+type all struct {
+	groups []*metav1.APIGroup
+	lists  []*metav1.APIResourceList
+	err    error
 }
 
 // New returns a Resolver that asks disc.
 func New(disc discovery.DiscoveryInterface) *Resolver {
-	return &Resolver{disc: disc, mapper: sync.OnceValue(func() meta.RESTMapper {
-		return restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	})}
+	return &Resolver{
+		disc: disc,
+		mapper: sync.OnceValue(func() meta.RESTMapper {
+			return restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+		}),
+		all: sync.OnceValue(func() all {
+			var a all
+			a.groups, a.lists, a.err = disc.ServerGroupsAndResources()
+			return a
+		}),
+	}
+}
+
+// All returns every API group and the resources of each served version,
+// asked once. Like discovery's ServerGroupsAndResources, it may return
+// what it found together with a *discovery.ErrGroupDiscoveryFailed that
+// names the group versions it could not discover.
+func (r *Resolver) All() ([]*metav1.APIGroup, []*metav1.APIResourceList, error) {
+	a := r.all()
+	return a.groups, a.lists, a.err
 }
 
 // NeedsMapping reports whether an Objects step names its resource in a way

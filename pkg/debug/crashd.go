@@ -72,6 +72,7 @@ func (o *crashdOptions) bindFlags(fs *pflag.FlagSet) {
 	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs the script reads as args.key (e.g. --args backup=nightly,namespace=velero)")
 	fs.BoolVar(&o.restricted, "restricted", false, "refuse capture_local and run_local: the script may not run commands on this host")
 	fs.DurationVar(&o.CommandTimeout, "command-timeout", o.CommandTimeout, "deadline of each command of capture_local and run_local; the command is killed after it")
+	o.bindDryRunFlag(fs)
 }
 
 func (o *crashdOptions) validate() error {
@@ -104,6 +105,9 @@ func (o *crashdOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.DryRun {
+		return o.dryRun(ctx, t, res.Plan)
+	}
 	headline := fmt.Sprintf("running %s against %s", o.script, t.cluster.Server)
 	return o.collect(ctx, t, res.Plan, started, headline, o.manifestOptions())
 }
@@ -115,8 +119,10 @@ func (o *crashdOptions) apply(res *crashd.Result) error {
 		o.Output = res.Output
 	}
 	o.Complete()
-	if err := checkOutput(o.Output, o.Force); err != nil {
-		return err
+	if !o.DryRun {
+		if err := checkOutput(o.Output, o.Force); err != nil {
+			return err
+		}
 	}
 	if res.Kubeconfig != "" {
 		flag := *o.ConfigFlags.KubeConfig

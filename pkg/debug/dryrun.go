@@ -15,7 +15,7 @@ import (
 // collected, and no file is written.
 func (o *Options) dryRun(ctx context.Context, t *target, p *plan.Plan) error {
 	out := o.Out
-	fmt.Fprintf(out, "Dry run: the plan of %s for namespace %q of %s; nothing is collected.\n\n", strings.Join(p.Scripts, ", "), o.Namespace, t.cluster.Server)
+	fmt.Fprintf(out, "Dry run: the plan of %s, against %s; nothing is collected.\n\n", strings.Join(p.Scripts, ", "), t.cluster.Server)
 	checker := &access.Checker{Client: t.clients.Kube.AuthorizationV1(), Timeout: o.RequestTimeout}
 	res := discover.New(t.clients.Discovery)
 	denied := 0

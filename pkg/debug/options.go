@@ -99,6 +99,11 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")
 	fs.BoolVar(&o.OnlyScripts, "only-scripts", false, "collect only what the --script files say, not the default plan")
 	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h)")
+	o.bindDryRunFlag(fs)
+}
+
+// bindDryRunFlag adds --dry-run.
+func (o *Options) bindDryRunFlag(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be collected and where it would go, check which parts you may not read, and collect nothing")
 }
 

@@ -189,6 +189,29 @@ func TestCrashdRestricted(t *testing.T) {
 	require.NoFileExists(t, out)
 }
 
+// TestCrashdDryRun prints velero.cshd's plan, with crashd's paths, and
+// collects nothing: no bundle, and no command run.
+func TestCrashdDryRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cli := fakeVelero(t, dir)
+	out := filepath.Join(dir, "crashd.tar.gz")
+	script, err := filepath.Abs(veleroScript)
+	require.NoError(t, err)
+	res := runCrashd(t, dir, nil, script, "--dry-run", "--args", veleroArgs(cli, out, velero.Backups["Failed"], ""))
+	require.Equal(t, 0, res.code, res.stderr)
+	require.NoFileExists(t, out)
+	for _, want := range []string{"Dry run: the plan of", "groups [velero.io] in namespaces [velero] → kubecapture/", "→ version.txt", "→ backup_" + velero.Backups["Failed"] + ".log"} {
+		require.Contains(t, res.stderr, want)
+	}
+	require.NotContains(t, res.stderr, "forbidden", "the admin may do everything")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		require.NotEqual(t, "crashd.tar.gz", e.Name())
+	}
+}
+
 // TestCrashdSeedAndSecrets runs the seed design's script with the velero
 // CLI on PATH (it names no path), and a script that asks for Secrets:
 // they are refused with an error item, and never read.
