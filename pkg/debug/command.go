@@ -40,7 +40,8 @@ Exit codes:
   1    nothing useful collected: bad flags, unreachable cluster, no Velero,
        or the output cannot be written (no bundle is left behind)
   3    bundle written, but some items failed (see the summary)
-  130  interrupted (Ctrl-C): the bundle holds what was collected until then`
+  130  interrupted (Ctrl-C): the bundle holds what was collected until then
+       (none is written when nothing was collected yet)`
 
 // NewCommand returns the velero-debug command writing to streams.
 func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
@@ -104,12 +105,14 @@ func Main() int {
 	}()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	err := NewCommand(streams).ExecuteContext(ctx)
+	code := ExitCode(err)
 	var ee *ExitError
 	if err != nil && !errors.As(err, &ee) {
+		msg := err.Error()
 		if errors.Is(err, context.Canceled) {
-			err = errors.New("interrupted before anything was collected")
+			msg = "interrupted before anything was collected"
 		}
-		fmt.Fprintln(os.Stderr, "velero-debug:", err)
+		fmt.Fprintln(os.Stderr, "velero-debug:", msg)
 	}
-	return ExitCode(err)
+	return code
 }

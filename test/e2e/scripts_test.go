@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -220,4 +224,37 @@ func mapValues(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestInterruptScript: Ctrl-C while a script runs stops it at once, exit
+// status 130, and nothing is written (no item was collected yet).
+func TestInterruptScript(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	script := writeScript(t, "print(\"spinning\")\nwhile True:\n    pass\n")
+	cmd := exec.CommandContext(t.Context(), binary, "--script", script, "--output", out, "--server-timeout", "0")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(stderr)
+	var all strings.Builder
+	for sc.Scan() {
+		all.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "spinning") {
+			break
+		}
+	}
+	sent := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	for sc.Scan() {
+		all.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, all.String())
+	require.Equal(t, 130, ee.ExitCode(), all.String())
+	require.Less(t, time.Since(sent), 2*time.Second, "the script stopped at once")
+	require.NoFileExists(t, out)
+	require.NoFileExists(t, out+".partial")
 }
