@@ -24,17 +24,22 @@ func Wrap(cfg *rest.Config) {
 type refuser struct{ next http.RoundTripper }
 
 func (r refuser) RoundTrip(req *http.Request) (*http.Response, error) {
-	if IsSecretsPath(req.URL.Path) {
+	if IsSecretsPath(req.URL.Path) || IsSecretsPath(req.URL.RawPath) {
 		return nil, fmt.Errorf("%w: refused %s %s", ErrRefused, req.Method, req.URL.Path)
 	}
 	return r.next.RoundTrip(req)
 }
 
+// WrappedRoundTripper lets client-go reach the transport underneath, to
+// cancel requests.
+func (r refuser) WrappedRoundTripper() http.RoundTripper { return r.next }
+
 // IsSecretsPath reports whether an API path names the core group's
 // secrets: /api/v1/secrets, /api/v1/namespaces/<ns>/secrets[/<name>...],
-// and the same under /api/v1/watch. Paths are compared without case and
-// without empty segments, as a proxy in front of the server might treat
-// them.
+// and the same under /api/v1/watch, also behind any prefix (a server URL
+// with a path, such as Rancher's /k8s/clusters/<id>). Paths are compared
+// without case and without empty segments, as a proxy in front of the
+// server might treat them.
 func IsSecretsPath(p string) bool {
 	var segs []string
 	for _, s := range strings.Split(p, "/") {
@@ -42,10 +47,21 @@ func IsSecretsPath(p string) bool {
 			segs = append(segs, strings.ToLower(s))
 		}
 	}
-	if len(segs) < 3 || segs[0] != "api" {
+	for i, s := range segs {
+		if s == "api" && secretsAfterAPI(segs[i+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretsAfterAPI reports whether the segments after "api" are
+// <version>/[watch/][namespaces/<ns>/]secrets[/...].
+func secretsAfterAPI(rest []string) bool {
+	if len(rest) < 2 {
 		return false
 	}
-	rest := segs[2:] // after api/<version>
+	rest = rest[1:] // the version
 	if rest[0] == "watch" {
 		rest = rest[1:]
 	}
