@@ -75,11 +75,16 @@ func (e *evaluator) captureLocal(thread *starlark.Thread, b *starlark.Builtin, a
 		if !appendTo {
 			return nil, fmt.Errorf("file_name %q is already captured by the call at line %d: add append=True to add to it, or choose another name", fileName, e.result.Plan.Steps[i].Line)
 		}
+		if err := e.count(); err != nil {
+			return nil, err
+		}
 		c := e.result.Plan.Steps[i].Command
 		c.Runs = append(c.Runs, run)
 	} else {
 		e.commands[p] = len(e.result.Plan.Steps)
-		e.record(thread, plan.Step{Command: &plan.Command{Path: p, Runs: []plan.Run{run}}})
+		if err := e.record(thread, plan.Step{Command: &plan.Command{Path: p, Runs: []plan.Run{run}}}); err != nil {
+			return nil, err
+		}
 	}
 	return starlark.String(filepath.Join(e.expandHome(workdir), fileName)), nil
 }

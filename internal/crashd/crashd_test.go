@@ -149,3 +149,10 @@ func TestRunLocal(t *testing.T) {
 	var ee *exec.Error
 	require.ErrorAs(t, err, &ee)
 }
+
+func TestRecordedBounded(t *testing.T) {
+	t.Parallel()
+	script := "def f():\n    for i in range(20000):\n        capture_local(cmd=\"echo %d\" % i, file_name=\"same.txt\", append=True)\nf()\n"
+	_, err := Eval(context.Background(), "many.cshd", []byte(script), Options{})
+	require.ErrorContains(t, err, "more than 10000 captures and commands")
+}

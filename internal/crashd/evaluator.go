@@ -24,6 +24,8 @@ type evaluator struct {
 	result Result
 	// commands maps the bundle path of each capture_local to its step.
 	commands map[string]int
+	// recorded counts the steps and commands recorded.
+	recorded int
 }
 
 func newEvaluator(ctx context.Context, opts Options) *evaluator {
@@ -85,11 +87,27 @@ func (e *evaluator) predeclared() starlark.StringDict {
 
 // record appends a step, marked with the script line that called the
 // builtin.
-func (e *evaluator) record(thread *starlark.Thread, step plan.Step) {
+func (e *evaluator) record(thread *starlark.Thread, step plan.Step) error {
+	if err := e.count(); err != nil {
+		return err
+	}
 	pos := thread.CallFrame(1).Pos
 	step.Script = pos.Filename()
 	step.Line = int(pos.Line)
 	e.result.Plan.Steps = append(e.result.Plan.Steps, step)
+	return nil
+}
+
+// maxRecorded bounds the steps and commands a script may record: the plan
+// is held in memory, and each command runs.
+const maxRecorded = 10_000
+
+// count counts one more step or command, and fails past maxRecorded.
+func (e *evaluator) count() error {
+	if e.recorded++; e.recorded > maxRecorded {
+		return fmt.Errorf("the script asks for more than %d captures and commands, one call at a time", maxRecorded)
+	}
+	return nil
 }
 
 // expandHome replaces a leading ~ with the home folder, as crashd does.

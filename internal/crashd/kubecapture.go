@@ -42,7 +42,9 @@ func (e *evaluator) kubeCapture(thread *starlark.Thread, b *starlark.Builtin, ar
 	if err != nil {
 		return nil, err
 	}
-	e.record(thread, plan.Step{Search: s})
+	if err := e.record(thread, plan.Step{Search: s}); err != nil {
+		return nil, err
+	}
 	return starlarkstruct.FromStringDict(starlark.String(b.Name()), starlark.StringDict{
 		"file":  starlark.String(filepath.Join(e.result.Workdir, "kubecapture")),
 		"error": starlark.String(""),
