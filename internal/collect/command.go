@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/localcmd"
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
@@ -22,10 +22,6 @@ type CommandOptions struct {
 	// means no limit.
 	LimitBytes int64
 }
-
-// commandWaitDelay is how long a killed command's pipes may stay open (a
-// child process holding them) before they are closed.
-const commandWaitDelay = 2 * time.Second
 
 // command runs the commands of a Command step, one after the other, into
 // its item: standard output and error together, through the redactor. A
@@ -73,10 +69,7 @@ func (r *run) runCommand(ctx context.Context, run plan.Run, w io.Writer) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, run.Argv[0], run.Argv[1:]...) //nolint:gosec // argv from the user's own script, run without a shell
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.WaitDelay = commandWaitDelay
-	err := cmd.Run()
+	err := localcmd.Run(cctx, run.Argv, w)
 	switch {
 	case err == nil:
 		return nil

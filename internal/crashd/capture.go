@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/velero-debug/velero-debug/internal/localcmd"
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
@@ -111,10 +111,7 @@ func (e *evaluator) runLocal(_ *starlark.Thread, b *starlark.Builtin, args starl
 	ctx, cancel := context.WithTimeout(e.ctx, timeout)
 	defer cancel()
 	var out limitedBuffer
-	c := exec.CommandContext(ctx, argv[0], argv[1:]...) //nolint:gosec // argv from the user's own script, run without a shell
-	c.Stdout, c.Stderr = &out, &out
-	c.WaitDelay = 2 * time.Second
-	err = c.Run()
+	err = localcmd.Run(ctx, argv, &out)
 	text := strings.TrimSpace(out.buf.String())
 	switch {
 	case err == nil && out.over:
