@@ -53,11 +53,17 @@ func (f Finder) Check(ctx context.Context, namespace string) error {
 	if err == nil && len(found) > 0 {
 		return nil
 	}
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr // interrupted, or out of time: not a missing Velero
+	}
 	var why string
 	if err != nil {
 		why = fmt.Sprintf(" (%v)", err)
 	}
 	others, oerr := f.namespacesWithVelero(ctx, metav1.NamespaceAll)
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
 	switch {
 	case oerr != nil:
 		return fmt.Errorf("no Velero found in namespace %q%s, and searching the other namespaces failed: %v; "+

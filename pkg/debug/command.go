@@ -109,8 +109,12 @@ func Main() int {
 	var ee *ExitError
 	if err != nil && !errors.As(err, &ee) {
 		msg := err.Error()
-		if errors.Is(err, context.Canceled) {
-			msg = "interrupted before anything was collected"
+		switch {
+		case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+			// A signal came: whatever the failure says, the user stopped it.
+			msg, code = "interrupted before anything was collected", bundle.ExitInterrupted
+		case errors.Is(err, context.DeadlineExceeded):
+			msg = "--timeout was reached before anything was collected (" + msg + "): raise it, or check that the API server answers"
 		}
 		fmt.Fprintln(os.Stderr, "velero-debug:", msg)
 	}

@@ -2,6 +2,7 @@ package debug
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -93,6 +95,20 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	return exitCodeError(code)
 }
 
+// serverVersion asks GET /version, as discovery's ServerVersion does, but
+// bound to ctx: Ctrl-C does not wait for an API server that never answers.
+func serverVersion(ctx context.Context, disc *discovery.DiscoveryClient) (*version.Info, error) {
+	body, err := disc.RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return nil, err
+	}
+	var v version.Info
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, fmt.Errorf("reading the server's version: %w", err)
+	}
+	return &v, nil
+}
+
 // scrubber redacts the sources and errors of the manifest's items with
 // rules: a command line or a server's message may quote a secret. Nil when
 // redaction is off.
@@ -151,8 +167,11 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	v, err := disc.ServerVersion()
+	v, err := serverVersion(ctx, disc)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, unreachableError(cfg.Host, err)
 	}
 	t.cluster.KubernetesVersion = v.GitVersion

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,4 +107,63 @@ func TestInterrupt(t *testing.T) {
 	_, err = os.Stat(out + ".partial")
 	require.True(t, os.IsNotExist(err))
 	_ = context.Canceled
+}
+
+// TestInterruptWhileConnecting: an API server that accepts connections but
+// never answers; Ctrl-C ends the run at once with exit status 130, not
+// after --request-timeout.
+func TestInterruptWhileConnecting(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	held := make(chan net.Conn, 16) // accepted, never answered
+	t.Cleanup(func() {
+		_ = ln.Close()
+		for {
+			select {
+			case c := <-held:
+				_ = c.Close()
+			default:
+				return
+			}
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case held <- c:
+			default:
+				_ = c.Close()
+			}
+		}
+	}()
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: mute, cluster: {server: "https://`+ln.Addr().String()+`", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: mute, context: {cluster: mute, user: u}}]
+current-context: mute
+`), 0o600))
+	out := filepath.Join(dir, "bundle.tar.gz")
+	cmd := exec.CommandContext(t.Context(), binary, "--request-timeout", "60s", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	time.Sleep(700 * time.Millisecond)
+	sent := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	require.Equal(t, 130, ee.ExitCode(), stderr.String())
+	require.Less(t, time.Since(sent), 3*time.Second, "Ctrl-C does not wait for --request-timeout")
+	require.Contains(t, stderr.String(), "interrupted")
+	require.NoFileExists(t, out)
 }
