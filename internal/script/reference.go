@@ -39,6 +39,7 @@ line, before anything is collected.
 // referenceArgs documents args and bundle paths.
 const referenceArgs = "## `args`\n\n" +
 	"`args` is a struct whose fields are the `--args key=value` pairs of the command line, each a string. " +
+	"Pairs are separated by commas; a value that holds a comma is quoted with its key, as in CSV: `--args '\"labels=app=shop,tier=db\"'`. " +
 	"A script reads them with `args.key`, or with `getattr(args, \"key\", \"default\")` and `hasattr(args, \"key\")` when the key may be missing:\n\n" +
 	"```python\n" +
 	"ns = getattr(args, \"namespace\", velero.namespace)\n" +

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,8 @@ type crashdOptions struct {
 	*Options
 	script     string
 	restricted bool
+	// outputFrom says who chose the output: a flag, or the script.
+	outputFrom string
 	// fs tells which flags the user set.
 	fs *pflag.FlagSet
 }
@@ -115,16 +118,20 @@ func (o *crashdOptions) run(ctx context.Context) error {
 // apply takes what the script chose and the flags did not: the output
 // and the cluster. A script and a flag that disagree are an error.
 func (o *crashdOptions) apply(res *crashd.Result) error {
+	o.outputFrom = "--output"
 	if res.Output != "" && !o.fs.Changed("output") {
-		o.Output = res.Output
+		o.Output, o.outputFrom = res.Output, "the script's archive(output_file=...)"
 	}
 	o.Complete()
 	if !o.DryRun {
-		if err := checkOutput(o.Output, o.Force); err != nil {
+		if err := checkOutputFrom(o.outputFrom, o.Output, o.Force); err != nil {
 			return err
 		}
 	}
 	if res.Kubeconfig != "" {
+		if _, err := os.Stat(res.Kubeconfig); err != nil {
+			return fmt.Errorf("the script's kube_config(path=%q) cannot be read: %w; fix the script's path (or its kubeconfig arg), or pass --kubeconfig", res.Kubeconfig, err)
+		}
 		flag := *o.ConfigFlags.KubeConfig
 		if flag != "" && !samePath(flag, res.Kubeconfig) {
 			return fmt.Errorf("the script's kube_config(path=%q) is not --kubeconfig %q: a run reads one cluster; drop one of them, or make them agree", res.Kubeconfig, flag)

@@ -1,6 +1,7 @@
 package debug
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -22,6 +23,7 @@ func TestCrashdApply(t *testing.T) {
 		return o
 	}
 	res := &crashd.Result{Output: filepath.Join(dir, "script.tar.gz"), Kubeconfig: filepath.Join(dir, "kc"), Context: "prod"}
+	require.NoError(t, os.WriteFile(res.Kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
 
 	o := newOpts()
 	require.NoError(t, o.apply(res))
@@ -38,5 +40,10 @@ func TestCrashdApply(t *testing.T) {
 	o = newOpts("--kubecontext", "dev")
 	require.ErrorContains(t, o.apply(res), "is not --kubecontext")
 	o = newOpts("--output", filepath.Join(dir, "missing", "b.tar.gz"))
-	require.ErrorContains(t, o.apply(res), "does not exist")
+	require.ErrorContains(t, o.apply(res), "--output")
+	require.NoError(t, os.WriteFile(res.Output, nil, 0o600))
+	o = newOpts()
+	require.ErrorContains(t, o.apply(res), "the script's archive(output_file=...) ", "the error names who chose the path")
+	o = newOpts()
+	require.ErrorContains(t, o.apply(&crashd.Result{Kubeconfig: filepath.Join(dir, "nope")}), "the script's kube_config(path=")
 }

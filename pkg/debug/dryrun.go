@@ -50,6 +50,11 @@ func (o *Options) dryRun(ctx context.Context, t *target, p *plan.Plan) error {
 		fmt.Fprintf(out, "  ✗ a lookup failed, recorded as %s: %s\n", f.Path, f.Error)
 	}
 	fmt.Fprintf(out, "\n%d steps; %d need access you do not have, or will fail.\n", len(p.Steps), denied)
+	fmt.Fprintf(out, "The bundle would be written to %s", o.Output)
+	if err := checkOutput(o.Output, o.Force); err != nil {
+		fmt.Fprintf(out, ", but: %v", err)
+	}
+	fmt.Fprintln(out)
 	return ctx.Err()
 }
 

@@ -98,7 +98,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	o.bindRedactionFlags(fs)
 	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")
 	fs.BoolVar(&o.OnlyScripts, "only-scripts", false, "collect only what the --script files say, not the default plan")
-	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h)")
+	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h; a value with a comma is quoted with its key: --args '\"labels=app=shop,tier=db\"')")
 	o.bindDryRunFlag(fs)
 }
 
@@ -221,20 +221,26 @@ var validArgName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkOutput fails when the bundle could not be written at path.
 func checkOutput(path string, force bool) error {
+	return checkOutputFrom("--output", path, force)
+}
+
+// checkOutputFrom is checkOutput for a path given by from (a flag, or a
+// script), named in its errors.
+func checkOutputFrom(from, path string, force bool) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		return fmt.Errorf("--output %q: folder %q does not exist", path, dir)
+		return fmt.Errorf("%s %q: folder %q does not exist", from, path, dir)
 	case !st.IsDir():
-		return fmt.Errorf("--output %q: %q is not a folder", path, dir)
+		return fmt.Errorf("%s %q: %q is not a folder", from, path, dir)
 	}
 	if st, err := os.Stat(path); err == nil {
 		if st.IsDir() {
-			return fmt.Errorf("--output %q is a folder: name a file", path)
+			return fmt.Errorf("%s %q is a folder: name a file", from, path)
 		}
 		if !force {
-			return fmt.Errorf("--output %q exists: choose another name, or add --force to replace it", path)
+			return fmt.Errorf("%s %q exists: choose another name, or add --force to replace it", from, path)
 		}
 	}
 	probe, err := os.CreateTemp(dir, ".velero-debug-probe-*")
@@ -243,7 +249,7 @@ func checkOutput(path string, force bool) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return fmt.Errorf("--output %q: cannot write in folder %q: %w", path, dir, err)
+		return fmt.Errorf("%s %q: cannot write in folder %q: %w", from, path, dir, err)
 	}
 	return errors.Join(probe.Close(), os.Remove(probe.Name()))
 }
