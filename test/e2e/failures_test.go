@@ -114,7 +114,7 @@ func TestInterrupt(t *testing.T) {
 // after --request-timeout.
 func TestInterruptWhileConnecting(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	held := make(chan net.Conn, 16) // accepted, never answered
 	t.Cleanup(func() {
