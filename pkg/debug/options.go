@@ -57,6 +57,9 @@ type Options struct {
 
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+
+	// contextAlias is --context, the alias of --kubecontext.
+	contextAlias string
 }
 
 // NewOptions returns the defaults.
@@ -111,7 +114,7 @@ func (o *Options) bindDryRunFlag(fs *pflag.FlagSet) {
 func (o *Options) bindKubeFlags(fs *pflag.FlagSet) {
 	fs.StringVar(o.ConfigFlags.KubeConfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, merged, else ~/.kube/config, else in-cluster)")
 	fs.StringVar(o.ConfigFlags.Context, "kubecontext", "", "kubeconfig context to use (default: the current context)")
-	fs.StringVar(o.ConfigFlags.Context, "context", "", "alias of --kubecontext")
+	fs.StringVar(&o.contextAlias, "context", "", "alias of --kubecontext")
 }
 
 // bindLimitFlags adds the flags that bound logs, requests and the run.
@@ -151,6 +154,12 @@ func (o *Options) Validate() error {
 
 // validateFlags checks the options but the output.
 func (o *Options) validateFlags() error {
+	if alias := o.contextAlias; alias != "" {
+		if kc := *o.ConfigFlags.Context; kc != "" && kc != alias {
+			return fmt.Errorf("--context %q and --kubecontext %q name different contexts: give one", alias, kc)
+		}
+		*o.ConfigFlags.Context = alias
+	}
 	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 		return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
 	}

@@ -45,6 +45,8 @@ func TestValidate(t *testing.T) {
 		{"script", func(o *Options) { o.Scripts = []string{existing} }, ""},
 		{"args key", func(o *Options) { o.Args = map[string]string{"bad-key": "x"} }, `--args key "bad-key" is not a valid name`},
 		{"args", func(o *Options) { o.Args = map[string]string{"app_name": "shop"} }, ""},
+		{"context alias", func(o *Options) { o.contextAlias = "prod" }, ""},
+		{"context and kubecontext", func(o *Options) { o.contextAlias, *o.ConfigFlags.Context = "prod", "dev" }, `--context "prod" and --kubecontext "dev" name different contexts`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
