@@ -56,21 +56,21 @@ func (n Need) String() string {
 // or a missing version of an Objects step, and the resources of an API
 // group. A discover.Resolver is one.
 type Resources interface {
-	Mapping(o *plan.Objects) (*meta.RESTMapping, error)
-	GroupResources(group string) ([]*metav1.APIResourceList, error)
-	All() ([]*metav1.APIGroup, []*metav1.APIResourceList, error)
+	Mapping(ctx context.Context, o *plan.Objects) (*meta.RESTMapping, error)
+	GroupResources(ctx context.Context, group string) ([]*metav1.APIResourceList, error)
+	All(ctx context.Context) ([]*metav1.APIGroup, []*metav1.APIResourceList, error)
 }
 
 const velero = "velero.io"
 
 // Needs lists the requests step s makes. A step whose resources cannot be
 // resolved returns the error: the collection would fail it too.
-func Needs(s plan.Step, res Resources) ([]Need, error) {
+func Needs(ctx context.Context, s plan.Step, res Resources) ([]Need, error) {
 	switch {
 	case s.Objects != nil:
-		return objectNeeds(s.Objects, res)
+		return objectNeeds(ctx, s.Objects, res)
 	case s.APIGroup != nil:
-		return groupNeeds(s.APIGroup, res)
+		return groupNeeds(ctx, s.APIGroup, res)
 	case s.Logs != nil:
 		ns := s.Logs.Namespace
 		return []Need{{Verb: "list", Resource: "pods", Namespace: ns}, {Verb: "get", Resource: "pods", Subresource: "log", Namespace: ns}}, nil
@@ -89,7 +89,7 @@ func Needs(s plan.Step, res Resources) ([]Need, error) {
 	case s.VolumeFailures != nil:
 		return volumeNeeds(s.VolumeFailures.Namespace), nil
 	case s.Search != nil:
-		return searchNeeds(s.Search, res)
+		return searchNeeds(ctx, s.Search, res)
 	}
 	return nil, nil // files and local commands ask the API server nothing
 }
@@ -97,8 +97,8 @@ func Needs(s plan.Step, res Resources) ([]Need, error) {
 // searchNeeds lists what a crashd kube_capture needs: the lists of the
 // resources it selects (never Secrets, which the run refuses), in each of
 // its namespaces or in every namespace, and the logs of its pods.
-func searchNeeds(s *plan.Search, res Resources) ([]Need, error) {
-	groups, lists, err := res.All()
+func searchNeeds(ctx context.Context, s *plan.Search, res Resources) ([]Need, error) {
+	groups, lists, err := res.All(ctx)
 	var partial *discovery.ErrGroupDiscoveryFailed
 	if err != nil && !errors.As(err, &partial) {
 		return nil, err
@@ -132,10 +132,10 @@ func searchNeeds(s *plan.Search, res Resources) ([]Need, error) {
 	return out, nil
 }
 
-func objectNeeds(o *plan.Objects, res Resources) ([]Need, error) {
+func objectNeeds(ctx context.Context, o *plan.Objects, res Resources) ([]Need, error) {
 	resource, namespaced := o.Resource, o.Namespace != "" || o.AllNamespaces
 	if discover.NeedsMapping(o) {
-		m, err := res.Mapping(o)
+		m, err := res.Mapping(ctx, o)
 		if err != nil {
 			return nil, err
 		}
@@ -167,8 +167,8 @@ func volumeNeeds(ns string) []Need {
 	return out
 }
 
-func groupNeeds(g *plan.APIGroup, res Resources) ([]Need, error) {
-	lists, err := res.GroupResources(g.Group)
+func groupNeeds(ctx context.Context, g *plan.APIGroup, res Resources) ([]Need, error) {
+	lists, err := res.GroupResources(ctx, g.Group)
 	if err != nil {
 		return nil, err
 	}

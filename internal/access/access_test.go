@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -16,14 +17,14 @@ import (
 // fakeResources answers from fixed data.
 type fakeResources struct{}
 
-func (fakeResources) Mapping(o *plan.Objects) (*meta.RESTMapping, error) {
+func (fakeResources) Mapping(_ context.Context, o *plan.Objects) (*meta.RESTMapping, error) {
 	if o.Resource != "Deployment" {
 		return nil, errors.New("no kind " + o.Resource)
 	}
 	return &meta.RESTMapping{Resource: schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, Scope: meta.RESTScopeNamespace}, nil
 }
 
-func (fakeResources) GroupResources(string) ([]*metav1.APIResourceList, error) {
+func (fakeResources) GroupResources(context.Context, string) ([]*metav1.APIResourceList, error) {
 	return []*metav1.APIResourceList{
 		{GroupVersion: "velero.io/v1", APIResources: []metav1.APIResource{
 			{Name: "backups", Namespaced: true, Verbs: []string{"list", "get"}},
@@ -37,8 +38,8 @@ func (fakeResources) GroupResources(string) ([]*metav1.APIResourceList, error) {
 	}, nil
 }
 
-func (f fakeResources) All() ([]*metav1.APIGroup, []*metav1.APIResourceList, error) {
-	lists, _ := f.GroupResources("velero.io")
+func (f fakeResources) All(ctx context.Context) ([]*metav1.APIGroup, []*metav1.APIResourceList, error) {
+	lists, _ := f.GroupResources(ctx, "velero.io")
 	lists = append(lists, &metav1.APIResourceList{GroupVersion: "v1", APIResources: []metav1.APIResource{
 		{Name: "pods", Kind: "Pod", Namespaced: true, Verbs: []string{"list"}},
 		{Name: "secrets", Kind: "Secret", Namespaced: true, Verbs: []string{"list"}},
@@ -82,7 +83,7 @@ func TestNeeds(t *testing.T) {
 			"list datauploads.velero.io in namespace a", "list datauploads.velero.io in namespace b",
 		}},
 	} {
-		needs, err := Needs(tc.step, fakeResources{})
+		needs, err := Needs(context.Background(), tc.step, fakeResources{})
 		require.NoError(t, err, tc.step.Kind())
 		var got []string
 		for _, n := range needs {
@@ -90,10 +91,10 @@ func TestNeeds(t *testing.T) {
 		}
 		require.Equal(t, tc.want, got, tc.step.Kind())
 	}
-	_, err := Needs(plan.Step{Objects: &plan.Objects{Resource: "Widget"}}, fakeResources{})
+	_, err := Needs(context.Background(), plan.Step{Objects: &plan.Objects{Resource: "Widget"}}, fakeResources{})
 	require.ErrorContains(t, err, "no kind Widget")
 
-	needs, err := Needs(plan.Step{Detail: &plan.Detail{Kind: plan.Restore, Namespace: "v", Name: "r"}}, fakeResources{})
+	needs, err := Needs(context.Background(), plan.Step{Detail: &plan.Detail{Kind: plan.Restore, Namespace: "v", Name: "r"}}, fakeResources{})
 	require.NoError(t, err)
 	require.Equal(t, Need{Verb: "get", Group: "velero.io", Resource: "restores", Namespace: "v"}, needs[0])
 }

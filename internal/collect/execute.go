@@ -69,7 +69,7 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 // objects lists the objects of one step; a step that cannot be resolved is
 // a failed item.
 func (r *run) objects(ctx context.Context, o *plan.Objects) error {
-	q, err := r.objectsQuery(o)
+	q, err := r.objectsQuery(ctx, o)
 	if err != nil {
 		item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
 		r.obs.Started(item.Path)

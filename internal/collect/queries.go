@@ -28,7 +28,7 @@ func gvr(group, version, resource string) schema.GroupVersionResource {
 
 // objectsQuery turns an Objects step into a query: a kind or a missing
 // version is resolved by discovery.
-func (r *run) objectsQuery(o *plan.Objects) (objectQuery, error) {
+func (r *run) objectsQuery(ctx context.Context, o *plan.Objects) (objectQuery, error) {
 	ns := o.Namespace
 	q := objectQuery{gvr: gvr(o.Group, o.Version, o.Resource), namespace: ns, optional: o.Optional,
 		labelSelector: o.LabelSelector, fieldSelector: o.FieldSelector}
@@ -45,7 +45,7 @@ func (r *run) objectsQuery(o *plan.Objects) (objectQuery, error) {
 		q.path = plan.ObjectsPath(pathNS, o.Group, version, strings.ToLower(o.Resource))
 	}
 	if discover.NeedsMapping(o) {
-		m, err := r.resolver.Mapping(o)
+		m, err := r.resolver.Mapping(ctx, o)
 		if err != nil {
 			return q, err
 		}
@@ -149,7 +149,7 @@ func (r *run) groupResources(ctx context.Context, group string) ([]*metav1.APIRe
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out, err := r.resolver.GroupResources(group)
+	out, err := r.resolver.GroupResources(ctx, group)
 	if err != nil && group == VeleroGroup {
 		err = fmt.Errorf("%w: Velero's CRDs are not installed", err)
 	}
@@ -163,7 +163,7 @@ func (r *run) version(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return r.fail(item, err)
 	}
-	v, err := r.clients.Discovery.ServerVersion()
+	v, err := discover.Bounded(ctx, r.clients.Discovery.ServerVersion)
 	if err != nil {
 		return r.fail(item, describeAPIError(err, "server version"))
 	}

@@ -25,7 +25,7 @@ import (
 // for lists of pods, when the step asks, the logs of their containers
 // after.
 func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.Group) error {
-	resources, err := r.searchResources(s)
+	resources, err := r.searchResources(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -130,8 +130,8 @@ func (r *run) namespaces(ctx context.Context) ([]string, error) {
 // searchResources selects the resources of s from discovery. Groups that
 // discovery could not answer for, among those s selects, are recorded as
 // failed items; the others are searched.
-func (r *run) searchResources(s *plan.Search) ([]discover.Selected, error) {
-	groups, lists, err := r.resolver.All()
+func (r *run) searchResources(ctx context.Context, s *plan.Search) ([]discover.Selected, error) {
+	groups, lists, err := r.resolver.All(ctx)
 	if err != nil {
 		var failed *discovery.ErrGroupDiscoveryFailed
 		if !errors.As(err, &failed) {

@@ -4,6 +4,7 @@
 package discover
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -52,8 +53,11 @@ func New(disc discovery.DiscoveryInterface) *Resolver {
 // asked once. Like discovery's ServerGroupsAndResources, it may return
 // what it found together with a *discovery.ErrGroupDiscoveryFailed that
 // names the group versions it could not discover.
-func (r *Resolver) All() ([]*metav1.APIGroup, []*metav1.APIResourceList, error) {
-	a := r.all()
+func (r *Resolver) All(ctx context.Context) ([]*metav1.APIGroup, []*metav1.APIResourceList, error) {
+	a, err := Bounded(ctx, func() (all, error) { return r.all(), nil })
+	if err != nil {
+		return nil, nil, err
+	}
 	return a.groups, a.lists, a.err
 }
 
@@ -63,8 +67,34 @@ func NeedsMapping(o *plan.Objects) bool {
 	return o.Version == "" || strings.ToLower(o.Resource) != o.Resource
 }
 
+// Bounded runs fn, a call of client-go's discovery, which takes no
+// context, and returns ctx's error at once when ctx is done first (the
+// call itself ends within the client's timeout).
+func Bounded[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	type answer struct {
+		v   T
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		v, err := fn()
+		done <- answer{v, err}
+	}()
+	select {
+	case a := <-done:
+		return a.v, a.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
 // Mapping resolves the resource, version and scope of an Objects step.
-func (r *Resolver) Mapping(o *plan.Objects) (*meta.RESTMapping, error) {
+func (r *Resolver) Mapping(ctx context.Context, o *plan.Objects) (*meta.RESTMapping, error) {
+	return Bounded(ctx, func() (*meta.RESTMapping, error) { return r.mapping(o) })
+}
+
+func (r *Resolver) mapping(o *plan.Objects) (*meta.RESTMapping, error) {
 	gk := schema.GroupKind{Group: o.Group, Kind: o.Resource}
 	if strings.ToLower(o.Resource) == o.Resource {
 		gvr := schema.GroupVersionResource{Group: o.Group, Version: o.Version, Resource: o.Resource}
@@ -86,7 +116,11 @@ func (r *Resolver) Mapping(o *plan.Objects) (*meta.RESTMapping, error) {
 }
 
 // GroupResources returns the resources of each served version of group.
-func (r *Resolver) GroupResources(group string) ([]*metav1.APIResourceList, error) {
+func (r *Resolver) GroupResources(ctx context.Context, group string) ([]*metav1.APIResourceList, error) {
+	return Bounded(ctx, func() ([]*metav1.APIResourceList, error) { return r.groupResources(group) })
+}
+
+func (r *Resolver) groupResources(group string) ([]*metav1.APIResourceList, error) {
 	groups, err := r.disc.ServerGroups()
 	if err != nil {
 		return nil, fmt.Errorf("listing API groups: %w", err)

@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -50,4 +51,17 @@ func TestSelectResources(t *testing.T) {
 	require.Equal(t, []string{"/v1, Resource=pods"}, names(&plan.Search{Kinds: []string{"POD"}}), "a singular name, ignoring case")
 	require.Equal(t, []string{"velero.io/v1, Resource=backups", "velero.io/v1, Resource=podvolumebackups", "velero.io/v2alpha1, Resource=datauploads"},
 		names(&plan.Search{Categories: []string{"velero"}}))
+}
+
+func TestBoundedReturnsWhenTheContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	go cancel()
+	_, err := Bounded(ctx, func() (int, error) { <-release; return 1, nil })
+	require.ErrorIs(t, err, context.Canceled)
+	v, err := Bounded(context.Background(), func() (int, error) { return 7, nil })
+	require.NoError(t, err)
+	require.Equal(t, 7, v)
 }

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/velero-debug/velero-debug/internal/discover"
 )
 
 // ErrNoCRDs means the cluster serves no velero.io API group.
@@ -42,7 +44,7 @@ type Finder struct {
 // BackupStorageLocations. Otherwise its error says what is missing and, when
 // it can, in which namespaces Velero runs.
 func (f Finder) Check(ctx context.Context, namespace string) error {
-	groups, err := f.Discovery.ServerGroups()
+	groups, err := discover.Bounded(ctx, f.Discovery.ServerGroups)
 	if err != nil {
 		return fmt.Errorf("listing the cluster's API groups: %w", err)
 	}

@@ -25,7 +25,7 @@ func (o *Options) dryRun(ctx context.Context, t *target, p *plan.Plan) error {
 			fmt.Fprintf(out, "  (%s:%d)", s.Script, s.Line)
 		}
 		fmt.Fprintln(out)
-		needs, err := access.Needs(s, res)
+		needs, err := access.Needs(ctx, s, res)
 		if err != nil {
 			fmt.Fprintf(out, "       ✗ will fail: %v\n", err)
 			denied++
