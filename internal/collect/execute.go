@@ -53,7 +53,7 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 		case s.Objects != nil:
 			job = func() error { return r.objects(ctx, s.Objects) }
 		case s.APIGroup != nil:
-			job = func() error { return r.apiGroup(ctx, s.APIGroup, r.lists) }
+			job = func() error { return r.apiGroup(ctx, s.APIGroup) }
 		case s.Search != nil:
 			job = func() error { return r.search(ctx, s.Search, r.lists, logs) }
 		case s.Command != nil:
@@ -81,10 +81,10 @@ func (r *run) objects(ctx context.Context, o *plan.Objects) error {
 // apiGroup discovers the resources of an API group and queues their lists
 // into the lists group: never into the group apiGroup runs in (objects),
 // where a full group waiting on itself would never end.
-func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, lists *errgroup.Group) error {
+func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup) error {
 	qs, err := r.groupQueries(ctx, g)
 	for _, q := range qs {
-		lists.Go(r.task(func() error { return r.list(ctx, q) }))
+		r.lists.Go(r.task(func() error { return r.list(ctx, q) }))
 	}
 	return err
 }
