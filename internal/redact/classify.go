@@ -2,14 +2,31 @@ package redact
 
 import "math/bits"
 
+// strength tells how a field's name decides its value.
+type strength uint8
+
+const (
+	// notSecretName: the name says nothing of a secret, or points at one.
+	notSecretName strength = iota
+	// weakName: a secret-like name (token, secret, auth, credential, a
+	// key); the value is redacted only when it looks like a credential.
+	weakName
+	// strongName: a password or a known credential field; any value that
+	// is not trivial is redacted.
+	strongName
+)
+
 // excludedSuffixes end names that point at a secret, or describe one,
 // rather than hold one: secretName, secretKeyRef, credentialsFile, tokenTTL,
-// and Velero's storageAccountKeyEnvVar.
+// accessTokenLifespan, and Velero's storageAccountKeyEnvVar.
 var excludedSuffixes = []string{
 	"name", "names", "ref", "refs", "namespace", "path", "paths", "file", "files", "dir",
-	"type", "mode", "seconds", "ttl", "expiry", "expires", "expiration", "url", "uri",
+	"type", "mode", "seconds", "ttl", "expiry", "expires", "expiration", "url", "uri", "urls",
 	"endpoint", "length", "size", "count", "enabled", "provider", "source", "format",
-	"version", "kind", "selector", "location", "store", "envvar",
+	"version", "kind", "selector", "location", "store", "envvar", "arn", "lifespan",
+	"lifetime", "issuer", "audience", "timeout", "duration", "id", "ids", "template",
+	"policy", "class", "config", "hash", "checksum", "digest", "field", "algorithm",
+	"method", "prefix", "suffix", "label", "labels", "annotation",
 }
 
 // excludedByLast holds excludedSuffixes by their last byte.
@@ -23,8 +40,25 @@ var excludedByLast = func() (t [256][]string) {
 // notSecretNames are names that hold the path of a credentials file.
 var notSecretNames = []string{"googleapplicationcredentials"}
 
+// excludedWords, anywhere in a name, make it a description of a secret:
+// checksum/secret holds a hash, publicKey a public key.
+var excludedWords = []string{"checksum", "hash", "digest", "public", "fingerprint"}
+
 var presignedNames = []string{
 	"xamzsignature", "xamzcredential", "xamzsecuritytoken", "xgoogsignature", "xgoogcredential",
+}
+
+// strongSuffixes end the names of known credential fields, by rule.
+var strongSuffixes = []struct {
+	suffix, rule string
+}{
+	{"clientsecret", ruleSecret}, {"secretkey", ruleSecret}, {"apikey", ruleSecret},
+	{"accesskey", ruleSecret}, {"privatekey", ruleSecret}, {"encryptionkey", ruleSecret},
+	{"signingkey", ruleSecret}, {"masterkey", ruleSecret}, {"sharedkey", ruleSecret},
+	{"connectionstring", ruleSecret}, {"authorization", ruleSecret}, {"auth", ruleSecret}, {"webhooksecret", ruleSecret},
+	{"apitoken", ruleToken}, {"accesstoken", ruleToken}, {"refreshtoken", ruleToken},
+	{"idtoken", ruleToken}, {"authtoken", ruleToken}, {"sessiontoken", ruleToken},
+	{"securitytoken", ruleToken}, {"bearertoken", ruleToken}, {"cookie", ruleCookie},
 }
 
 // normalize returns name in lower case without '_', '-' and '.', in scratch
@@ -40,46 +74,80 @@ func (w *Writer) normalize(name []byte) []byte {
 	return n
 }
 
-// classify returns the rule that redacts the value of a field whose
-// normalized name is n, if the name is a secret's. query tells that the name
-// is a query parameter (after ?, & or ;).
-func classify(n []byte, query bool) (string, bool) {
-	if len(n) == 0 || hasPrefix(n, "existing") || anyEqual(n, notSecretNames) || anySuffix(n, excludedByLast[n[len(n)-1]]) {
-		return "", false
+// classify returns the rule that redacts the value of a field named raw,
+// whose normalized name is n, and how strongly the name says so. query
+// tells that the name is a query parameter (after ?, & or ;).
+func classify(raw, n []byte, query bool) (string, strength) {
+	if len(n) == 0 {
+		return "", notSecretName
 	}
+	if rule, ok := classifyKnown(n, query); ok {
+		return rule, strongName
+	}
+	if hasPrefix(n, "existing") || anyEqual(n, notSecretNames) ||
+		anySuffix(n, excludedByLast[n[len(n)-1]]) || anyContains(n, excludedWords) {
+		return "", notSecretName
+	}
+	has := partsOf(n)
+	password := has&(pPassword|pPasswd|pPassphrase) != 0 || hasSuffix(n, "pwd") || endsWithWord(raw, "pass")
+	switch {
+	case password && has&(pRestic|pKopia|pRepo) != 0:
+		return ruleRepository, strongName
+	case password:
+		return rulePassword, strongName
+	}
+	for _, s := range strongSuffixes {
+		if hasSuffix(n, s.suffix) {
+			return s.rule, strongName
+		}
+	}
+	switch {
+	case has&pToken != 0:
+		return ruleToken, weakName
+	case has&(pSecret|pAPIKey|pAccessKey|pPrivateKey|pCredential|pCreds) != 0 || hasAuth(n),
+		len(n) > len("key") && hasSuffix(n, "key"):
+		return ruleSecret, weakName
+	}
+	return "", notSecretName
+}
+
+// classifyKnown returns the rule of the fields of cloud providers and
+// pre-signed URLs, whatever their suffix.
+func classifyKnown(n []byte, query bool) (string, bool) {
 	has := partsOf(n)
 	switch {
 	case anyEqual(n, presignedNames), query && string(n) == "signature":
 		return rulePresigned, true
-	case query && string(n) == "sig", has&pSharedAccessSignature != 0:
+	case query && string(n) == "sig", has&pSharedAccessSignature != 0 && !hasSuffix(n, "url"):
 		return ruleAzureSAS, true
-	case has&(pAccountKey|pAccountAccessKey) != 0 || string(n) == "azurestoragekey" || string(n) == "storagekey":
+	case hasSuffix(n, "accountkey") || hasSuffix(n, "accountaccesskey") || string(n) == "azurestoragekey" || string(n) == "storagekey":
 		return ruleAzureKey, true
-	case has&pSecretAccessKey != 0 || string(n) == "awssecretkey":
+	case hasSuffix(n, "secretaccesskey") || string(n) == "awssecretkey":
 		return ruleAWSSecret, true
-	case has&pAccessKeyID != 0:
+	case hasSuffix(n, "accesskeyid"):
 		return ruleAWSKeyID, true
 	case string(n) == "privatekeyid":
 		return ruleGCPKeyID, true
 	case string(n) == "privatekey":
 		return ruleGCPKey, true
 	}
-	return classifyGeneric(n, has)
+	return "", false
 }
 
-func classifyGeneric(n []byte, has part) (string, bool) {
-	password := has&(pPassword|pPasswd|pPassphrase) != 0
-	switch {
-	case password && has&(pRestic|pKopia|pRepo) != 0:
-		return ruleRepository, true
-	case password:
-		return rulePassword, true
-	case has&pToken != 0:
-		return ruleToken, true
-	case has&(pSecret|pAPIKey|pAccessKey|pPrivateKey|pCredential) != 0 || hasAuth(n):
-		return ruleSecret, true
+// endsWithWord reports whether the name raw ends with the word w (lower
+// case): after a separator, at a change from lower to upper case
+// (dbPass), or as the whole name. "bypass" does not end with "pass".
+func endsWithWord(raw []byte, w string) bool {
+	i := len(raw) - len(w)
+	if i < 0 || !hasFold(raw[i:], w) {
+		return false
 	}
-	return "", false
+	if i == 0 {
+		return true
+	}
+	c := raw[i-1]
+	return c == '_' || c == '-' || c == '.' || c == '/' ||
+		'A' <= raw[i] && raw[i] <= 'Z' && 'a' <= c && c <= 'z'
 }
 
 // part is a set of the words that classify looks for inside a name.
@@ -87,10 +155,6 @@ type part uint32
 
 const (
 	pSharedAccessSignature part = 1 << iota
-	pAccountKey
-	pAccountAccessKey
-	pSecretAccessKey
-	pAccessKeyID
 	pPassword
 	pPasswd
 	pPassphrase
@@ -103,13 +167,13 @@ const (
 	pAccessKey
 	pPrivateKey
 	pCredential
+	pCreds
 )
 
 // parts are the words of part, in the order of its bits.
 var parts = [...]string{
-	"sharedaccesssignature", "accountkey", "accountaccesskey", "secretaccesskey", "accesskeyid",
-	"password", "passwd", "passphrase", "restic", "kopia", "repo", "token", "secret",
-	"apikey", "accesskey", "privatekey", "credential",
+	"sharedaccesssignature", "password", "passwd", "passphrase", "restic", "kopia", "repo",
+	"token", "secret", "apikey", "accesskey", "privatekey", "credential", "creds",
 }
 
 // partsByFirst holds the bits of parts by their first byte.
@@ -166,6 +230,17 @@ func anySuffix(b []byte, list []string) bool {
 	for _, s := range list {
 		if hasSuffix(b, s) {
 			return true
+		}
+	}
+	return false
+}
+
+func anyContains(b []byte, list []string) bool {
+	for _, s := range list {
+		for i := 0; i+len(s) <= len(b); i++ {
+			if string(b[i:i+len(s)]) == s {
+				return true
+			}
 		}
 	}
 	return false

@@ -36,12 +36,15 @@ func (w *Writer) field(in input, p, k int) {
 	}
 	d := dashes(b[ns:ne])
 	n := w.normalize(b[ns+d : ne])
-	rule, ok := classify(n, query)
-	if !ok {
+	rule, st := classify(b[ns+d:ne], n, query)
+	if st == notSecretName {
 		return
 	}
-	w.keyed(in, ns, ne, d, rule, hasSuffix(n, "authorization"))
+	auth := hasSuffix(n, "authorization")
+	w.weak = st == weakName
+	w.keyed(in, ns, ne, d, rule, auth)
 	w.envName(in, ns, ne, d, rule)
+	w.weak = false
 }
 
 // word returns the run of name bytes around b[s:e], and whether it is short

@@ -68,6 +68,12 @@ func (w *Writer) detect(in input, h hit) {
 		w.urlPassword(in, h.pos)
 	case kwLastApplied:
 		w.lastApplied(in, h.pos)
+	case kwKnown:
+		w.knownToken(in, h.pos)
+	case kwBase64PEM:
+		w.base64Key(in, h.pos)
+	case kwDSN:
+		w.dsn(in, h.pos)
 	case kwLiteral:
 		w.add(span{start: h.pos, end: h.pos + len(kw.text), rule: ruleLiteral})
 	}

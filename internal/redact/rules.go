@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -42,6 +43,10 @@ const (
 	ruleSecret        = "secret-field"
 	ruleLastApplied   = "last-applied-configuration"
 	ruleLiteral       = "literal"
+	ruleKnownToken    = "known-token"
+	ruleWebhook       = "webhook-url"
+	ruleSigV4         = "aws-signature"
+	ruleCookie        = "cookie"
 	lastAppliedPrefix = "kubectl.kubernetes.io/"
 )
 
@@ -96,6 +101,9 @@ func Compile(extra []Rule, literals []string, withDefaults bool) (*Rules, error)
 	if withDefaults {
 		for _, kw := range builtinKeywords {
 			rs.scan.add(kw)
+		}
+		for _, k := range knownPrefixes {
+			rs.scan.add(keyword{text: k.prefix, look: strings.ToLower(k.look), exact: true, kind: kwKnown})
 		}
 	}
 	for i, r := range extra {

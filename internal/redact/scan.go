@@ -17,6 +17,9 @@ const (
 	kwJWT                       // eyJ
 	kwURL                       // ://
 	kwLastApplied               // the last-applied-configuration annotation
+	kwKnown                     // the prefix of a provider's token
+	kwBase64PEM                 // a base64-encoded PEM block
+	kwDSN                       // the @tcp( or @unix( of a Go MySQL DSN
 	kwLiteral                   // a user literal
 	kwUser                      // a keyword of a user rule
 )
@@ -39,6 +42,14 @@ type keyword struct {
 
 var builtinKeywords = []keyword{
 	{text: "passw", anchor: "sw"},
+	{text: "pass", anchor: "as", look: "ss"},
+	{text: "pwd", anchor: "pw"},
+	{text: "_key", anchor: "_k"},
+	{text: "-key", anchor: "-k"},
+	{text: ".key", anchor: ".k"},
+	{text: "Key", anchor: "ke", exact: true},
+	{text: "cookie", anchor: "ki"},
+	{text: "creds", anchor: "ds"},
 	{text: "passphrase", anchor: "hr"},
 	{text: "secret", anchor: "cr"},
 	{text: "token", anchor: "ok"},
@@ -62,6 +73,9 @@ var builtinKeywords = []keyword{
 	{text: "ASIA", anchor: "ia", exact: true, kind: kwAWSKeyID},
 	{text: "eyJ", anchor: "yj", exact: true, kind: kwJWT},
 	{text: "://", exact: true, kind: kwURL},
+	{text: "@tcp(", anchor: "@t", exact: true, kind: kwDSN},
+	{text: "@unix(", anchor: "@u", exact: true, kind: kwDSN},
+	{text: base64PEM, anchor: "dj", exact: true, kind: kwBase64PEM},
 	{text: "last-applied-configuration", anchor: "d-", look: "gu", exact: true, kind: kwLastApplied},
 }
 

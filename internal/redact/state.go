@@ -22,6 +22,7 @@ type lineState struct {
 	marked bool // the marker of the block was written
 	lines  int  // statePEM: body lines dropped
 	list   bool // statePending: the value is the next list item, "- value"
+	weak   bool // statePending, stateBlock: the name is secret-like, not a password's
 	pem    bool // stateBlock: the lines dropped opened a PEM block they did not end
 }
 
@@ -34,11 +35,11 @@ func (w *Writer) enterPEM(marked bool) {
 }
 
 func (w *Writer) enterBlock(col int, rule string) {
-	w.state = lineState{kind: stateBlock, rule: rule, col: col}
+	w.state = lineState{kind: stateBlock, rule: rule, col: col, weak: w.weak}
 }
 
 func (w *Writer) expectValue(rule string, list bool) {
-	w.state = lineState{kind: statePending, rule: rule, list: list}
+	w.state = lineState{kind: statePending, rule: rule, list: list, weak: w.weak}
 }
 
 // lineState applies the state to the first window of a line. It reports
@@ -92,6 +93,11 @@ func (w *Writer) blockLine(win []byte, final bool) (bool, []span) {
 		return false, nil
 	}
 	if i > w.state.col {
+		if w.state.weak && !w.state.marked && bytes.HasPrefix(win[i:], beginLabel) {
+			// A PEM block under a secret-like name: its label survives.
+			w.state = lineState{}
+			return false, nil
+		}
 		w.state.pem = opensPEM(win, w.state.pem)
 		w.dropLine(win[:i], final, contLine)
 		return true, nil
@@ -151,6 +157,8 @@ func isPEMHeader(b []byte) bool {
 func (w *Writer) pendingValue(in input) {
 	st := w.state
 	w.state = lineState{}
+	w.weak = st.weak
+	defer func() { w.weak = false }()
 	b := in.b
 	i := skipBlank(b, 0)
 	switch {

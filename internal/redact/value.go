@@ -128,7 +128,7 @@ func (w *Writer) addValue(in input, vs, ve int, rule string, quote bool, c contK
 		}
 		vs += n
 	}
-	if !open && notSecret(in.b[vs:ve]) {
+	if !open && (notSecret(in.b[vs:ve]) || w.weak && rule != ruleBasic && rule != ruleBearer && !credentialLike(in.b[vs:ve])) {
 		return
 	}
 	w.add(span{start: vs, end: ve, rule: rule, quote: quote, open: open, cont: c})
@@ -155,7 +155,7 @@ func schemeLen(b []byte) int {
 
 var (
 	plainWords = []string{"true", "false", "null", "nil", "none", "~"}
-	references = []string{"[REDACTED", "$(", "${", "<"}
+	references = []string{"[REDACTED", "$(", "${", "<", "{{", "%!"}
 )
 
 // notSecret reports whether a value is obviously not a secret: empty, a
@@ -252,4 +252,102 @@ func singleString(b []byte, i int, final bool) int {
 		}
 	}
 	return len(b)
+}
+
+// minCredential is the length from which a value under a secret-like name
+// may be a credential.
+const minCredential = 8
+
+// credentialLike reports whether v, the value of a field with a
+// secret-like name, looks like a credential: a known token, or at least 8
+// bytes without blanks that are not a number, a duration, a path, a URL,
+// an ARN or a name made of words, and that mix letters with digits or
+// symbols, or are a long hex or base64 string.
+func credentialLike(v []byte) bool {
+	if knownTokenAt(v, 0) > 0 {
+		return true
+	}
+	if len(v) < minCredential || notSecret(v) {
+		return false
+	}
+	var classes [4]bool // lower, upper, digit, other
+	for _, c := range v {
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return false
+		case 'a' <= c && c <= 'z':
+			classes[0] = true
+		case 'A' <= c && c <= 'Z':
+			classes[1] = true
+		case '0' <= c && c <= '9':
+			classes[2] = true
+		default:
+			classes[3] = true
+		}
+	}
+	switch {
+	case v[0] == '/' || hasPrefix(v, "./") || hasPrefix(v, "~/") || hasPrefix(v, "arn:"),
+		bytes.Contains(v, []byte("://")), isQuantity(v), wordy(v):
+		return false
+	}
+	n := 0
+	for _, ok := range classes {
+		if ok {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// wordy reports whether v is made of words: runs of letters, and runs of at
+// most four digits, between separators, as names of Kubernetes objects,
+// paths and references are (cloud-credentials, bsl-credentials=cloud,
+// database/creds/db-app, MountVolume.SetUp).
+func wordy(v []byte) bool {
+	letters, digits := 0, 0
+	for i := 0; i <= len(v); i++ {
+		var c byte = '-'
+		if i < len(v) {
+			c = v[i]
+		}
+		switch {
+		case 'a' <= fold[c] && fold[c] <= 'z':
+			if digits > 0 {
+				return false
+			}
+			letters++
+		case '0' <= c && c <= '9':
+			if letters > 0 {
+				return false
+			}
+			digits++
+		case bytes.IndexByte([]byte("-._/=:,@+"), c) >= 0:
+			if digits > 4 {
+				return false
+			}
+			letters, digits = 0, 0
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isQuantity reports whether v is a number, a duration (1h30m, 300s), a
+// size (10Gi) or a time stamp: digits with few letters among them.
+func isQuantity(v []byte) bool {
+	if len(v) == 0 || (v[0] < '0' || v[0] > '9') && v[0] != '-' && v[0] != '+' {
+		return false
+	}
+	letters := 0
+	for _, c := range v {
+		switch {
+		case '0' <= c && c <= '9', c == '.', c == ':', c == '-', c == '+':
+		case 'a' <= fold[c] && fold[c] <= 'z':
+			letters++
+		default:
+			return false
+		}
+	}
+	return letters <= 4
 }

@@ -34,6 +34,10 @@ type Writer struct {
 	err      error
 	closed   bool
 	gather   bool // write through only in chunks of flushSize, and at Close
+	// weak tells that the field being handled has a secret-like name, not
+	// a password's or a known credential's: its value is redacted only
+	// when it looks like a credential.
+	weak bool
 
 	// Scratch space, reused for every line.
 	hits    []hit
