@@ -11,6 +11,8 @@ const (
 	minJWTHeader = 10
 	// maxScheme bounds a URL scheme, maxUserinfo its user:password.
 	maxScheme, maxUserinfo = 32, 512
+	// maxURL bounds the part of a URL looked at after its scheme.
+	maxURL = 2048
 	// A bare "bearer" is followed by a token when the word after it is long,
 	// or not so long but with a digit: "bearer token" is prose.
 	minBearer, minBearerWithDigit = 20, 8
@@ -87,7 +89,10 @@ func authorizationAt(b []byte) int {
 }
 
 // urlPassword redacts the password of scheme://user:password@host, where p
-// is the index of "://".
+// is the index of "://": also a password that holds an unencoded '#', '?',
+// '@' or '/' (the last '@' before a host ends it), and a user part that is a
+// token (https://<token>@github.com). The secret path of a chat webhook
+// URL goes too.
 func (w *Writer) urlPassword(in input, p int) {
 	b := in.b
 	s := p
@@ -99,41 +104,77 @@ func (w *Writer) urlPassword(in input, p int) {
 	}
 	w.ctx = s
 	a := p + len("://")
-	e := a + authorityByte.span(b[a:])
-	at := bytes.LastIndexByte(b[a:e], '@')
-	if at < 0 {
-		at = slashedUserinfo(b[a:])
+	end := a + urlByte.span(b[a:min(len(b), a+maxURL)])
+	at := userinfoEnd(b[a:end])
+	host := a
+	if at >= 0 {
+		host = a + at + 1
+		w.userinfo(b, a, a+at)
 	}
-	if at < 0 {
-		return
-	}
-	c := bytes.IndexByte(b[a:a+at], ':')
+	he := host + authorityByte.span(b[host:end])
+	w.webhookURL(b, host, he, end)
+}
+
+// userinfo redacts the password in b[a:e], user:password, or the whole
+// user part when it is a token.
+func (w *Writer) userinfo(b []byte, a, e int) {
+	c := bytes.IndexByte(b[a:e], ':')
 	if c < 0 {
+		if u := b[a:e]; knownTokenAt(u, 0) == len(u) || len(u) >= 20 && credentialLike(u) {
+			w.add(span{start: a, end: e, rule: ruleURL})
+		}
 		return
 	}
-	vs, ve := a+c+1, a+at
-	if !notSecret(b[vs:ve]) {
-		w.add(span{start: vs, end: ve, rule: ruleURL})
+	if vs := a + c + 1; !notSecret(b[vs:e]) {
+		w.add(span{start: vs, end: e, rule: ruleURL})
 	}
 }
 
-// slashedUserinfo returns the index of the '@' that ends user:password when
-// the password holds an unencoded '/', or -1. After host:port, a '/' starts
-// the path: registry:5000/velero/velero@sha256:… has no password.
-func slashedUserinfo(b []byte) int {
-	b = b[:urlByte.span(b[:min(len(b), maxUserinfo)])]
-	c := bytes.IndexByte(b, ':')
-	if c < 0 || bytes.IndexByte(b[:c], '/') >= 0 {
-		return -1
+// userinfoEnd returns the index of the '@' that ends the user part of a
+// URL whose authority starts b, or -1: the last '@' followed by a host, with
+// a ':' before it. After host:port, a '/' starts the path:
+// registry:5000/velero/velero@sha256:… has no password.
+func userinfoEnd(b []byte) int {
+	b = b[:min(len(b), maxUserinfo)]
+	first := authorityByte.span(b)
+	if at := bytes.LastIndexByte(b[:first], '@'); at >= 0 {
+		return at
 	}
-	if d := c + 1 + digit.span(b[c+1:]); d > c+1 && d < len(b) && b[d] == '/' {
-		return -1
+	for at := bytes.LastIndexByte(b, '@'); at > 0; at = bytes.LastIndexByte(b[:at], '@') {
+		he := at + 1 + authorityByte.span(b[at+1:])
+		if !isHost(b[at+1:he]) {
+			continue
+		}
+		c := bytes.IndexByte(b[:at], ':')
+		if c < 0 || bytes.ContainsAny(b[:c], "/?#") {
+			return -1
+		}
+		if d := c + 1 + digit.span(b[c+1:at]); d > c+1 && d < at && b[d] == '/' {
+			return -1
+		}
+		return at
 	}
-	at := bytes.IndexByte(b[c:], '@')
-	if at < 0 || bytes.ContainsAny(b[c:c+at], "?#") {
-		return -1
+	return -1
+}
+
+// isHost reports whether b is a host name or address, with a port.
+func isHost(b []byte) bool {
+	if len(b) == 0 {
+		return false
 	}
-	return c + at
+	h := b
+	if c := bytes.LastIndexByte(b, ':'); c >= 0 && b[0] != '[' {
+		if digit.span(b[c+1:]) != len(b)-c-1 || c+1 == len(b) {
+			return false
+		}
+		h = b[:c]
+	}
+	for _, ch := range h {
+		if !alnum[ch] && ch != '.' && ch != '-' && ch != '[' && ch != ']' && ch != ':' {
+			return false
+		}
+	}
+	return len(h) > 0
 }
 
 // lastApplied redacts the value of the last-applied-configuration

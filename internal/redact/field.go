@@ -34,6 +34,9 @@ func (w *Writer) field(in input, p, k int) {
 	if ns > 0 && b[ns-1] == '\\' && ne-ns > 1 && b[ns] == 'n' && embeddedLineStart(b[:ns+1]) {
 		ns++ // a name after a \n escape: a line of a file in a JSON string
 	}
+	if ps := prefixStart(b, ns); ps < ns && anyContains(w.normalize(b[ps:ns-1]), excludedWords) {
+		return // checksum/secret: a hash of a secret
+	}
 	d := dashes(b[ns:ne])
 	n := w.normalize(b[ns+d : ne])
 	rule, st := classify(b[ns+d:ne], n, query)
@@ -67,10 +70,15 @@ func (w *Writer) keyed(in input, ns, ne, d int, rule string, auth bool) {
 	b := in.b
 	switch {
 	case w.quotedKey(in, ns, ne, d, rule):
+	case ns > 0 && b[ns-1] == '<' && ne < len(b) && b[ne] == '>':
+		// <password>…</password>, as in Maven's settings.xml.
+		if e := bytes.IndexByte(b[ne+1:], '<'); e > 0 {
+			w.addValue(in, ne+1, ne+1+e, rule, false, contValue)
+		}
 	case ne < len(b) && b[ne] == ':':
 		w.colonKey(in, ns, ne, rule, auth)
 	default:
-		w.assignment(in, ne, d, rule)
+		w.assignment(in, ns, ne, d, rule)
 	}
 }
 
@@ -80,6 +88,13 @@ func (w *Writer) keyed(in input, ns, ne, d int, rule string, auth bool) {
 func (w *Writer) quotedKey(in input, ns, ne, d int, rule string) bool {
 	b := in.b
 	ns = prefixStart(b, ns)
+	if ns > 0 && b[ns-1] == '\'' && ne < len(b) && b[ne] == '\'' {
+		// 'password': … , a single-quoted YAML key.
+		if v := ne + 1; v < len(b) && b[v] == ':' && in.atStart && listIndent(b[:ns-1]) {
+			w.yamlValue(in, skipBlank(b, v+1), rule, ns-1)
+		}
+		return true
+	}
 	if ns == 0 || b[ns-1] != '"' {
 		return false
 	}
@@ -106,27 +121,121 @@ func (w *Writer) quotedKey(in input, ns, ne, d int, rule string) bool {
 }
 
 // colonKey handles name: value at the start of a line (YAML, kubectl
-// describe, HTTP headers), and an Authorization header anywhere.
+// describe, HTTP headers, Java properties), in a YAML flow map, in a Go
+// %v dump (Name:value), an HTTP header in the middle of a line, and an
+// Authorization header anywhere.
 func (w *Writer) colonKey(in input, ns, ne int, rule string, auth bool) {
 	b := in.b
 	v := ne + 1
 	spaced := v == len(b) || b[v] == ' ' || b[v] == '\t'
 	ns = prefixStart(b, ns)
+	before := b[:ns]
 	switch {
-	case spaced && in.atStart && listIndent(b[:ns]):
+	case auth && w.sigV4(in, skipBlank(b, v)):
+	case spaced && in.atStart && listIndent(before):
 		w.yamlValue(in, skipBlank(b, v), rule, ns)
-	case spaced && embeddedLineStart(b[:ns]):
+	case spaced && embeddedLineStart(before):
 		w.embeddedValue(in, skipBlank(b, v), rule)
 	case auth:
 		w.headerValue(in, skipBlank(b, v), rule)
+	case !spaced && in.atStart && listIndent(before) && !w.weak:
+		// db.password:value, a Java property.
+		w.addValue(in, v, trimRight(b), rule, false, contLine)
+	case spaced && flowMapKey(before):
+		w.flowValue(in, skipBlank(b, v), rule)
+	case !spaced && goDumpKey(before):
+		w.dumpValue(in, v, rule)
+	case spaced && (ns == 0 || b[ns-1] == ' ' || b[ns-1] == '\t'):
+		w.midLineValue(in, skipBlank(b, v), rule)
 	}
 }
 
-// assignment handles name=value, name = value (INI) and --name value.
-func (w *Writer) assignment(in input, ne, d int, rule string) {
+// flowMapKey reports whether a key that follows b is in a YAML flow map:
+// {host: h, password: x}.
+func flowMapKey(b []byte) bool {
+	i := len(b)
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t') {
+		i--
+	}
+	return i > 0 && (b[i-1] == '{' || b[i-1] == ',' && i < len(b))
+}
+
+// goDumpKey reports whether a key that follows b is a field of a struct or
+// a key of a map as Go's %v and %+v print them: {A:1 B:2}, &{A:1},
+// map[A:[1]].
+func goDumpKey(b []byte) bool {
+	i := len(b)
+	return i > 0 && (b[i-1] == '{' || b[i-1] == '[' || b[i-1] == ' ' || b[i-1] == '(')
+}
+
+// flowValue redacts the value at v of a key in a YAML flow map, up to the
+// ',' or '}' that ends it.
+func (w *Writer) flowValue(in input, v int, rule string) {
+	b := in.b
+	if v < len(b) && (b[v] == '"' || b[v] == '\'') {
+		w.yamlValue(in, v, rule, 0)
+		return
+	}
+	e := v
+	for e < len(b) && b[e] != ',' && b[e] != '}' && b[e] != '"' {
+		e++
+	}
+	for e > v && b[e-1] == ' ' {
+		e--
+	}
+	if e > v {
+		w.addValue(in, v, e, rule, true, contValue)
+	}
+}
+
+// dumpValue redacts the value at v of a field in a Go %v dump: up to a
+// blank or the end of the struct, or a list [...] whole.
+func (w *Writer) dumpValue(in input, v int, rule string) {
+	b := in.b
+	if v < len(b) && b[v] == '[' {
+		if e := bytes.IndexByte(b[v:], ']'); e > 1 {
+			w.addValue(in, v+1, v+e, rule, false, contValue)
+		}
+		return
+	}
+	e := v
+	for e < len(b) && b[e] != ' ' && b[e] != '}' && b[e] != ']' && b[e] != '"' && b[e] != '\\' {
+		e++
+	}
+	w.addValue(in, v, e, rule, false, contValue)
+}
+
+// midLineValue redacts the value of Name: value in the middle of a line,
+// such as an HTTP header in a log message (X-Api-Key: …, Cookie: …). Prose
+// says "the password: see the runbook": the value must look like a
+// credential, or hold a digit or a symbol under a password's name.
+func (w *Writer) midLineValue(in input, v int, rule string) {
+	b := in.b
+	if rule == ruleCookie {
+		e := v
+		for e < len(b) && b[e] != '"' && b[e] != '\\' {
+			e++
+		}
+		if e = v + trimRight(b[v:e]); e > v {
+			w.addValue(in, v, e, rule, false, contValue)
+		}
+		return
+	}
+	e := v + valueByte.span(b[v:])
+	val := b[v:e]
+	if !credentialLike(val) && (w.weak || !hasDigit(val) && alnum.span(val) == len(val)) {
+		return
+	}
+	w.addValue(in, v, e, rule, false, contValue)
+}
+
+// assignment handles name=value, name = value (INI), --name value, name%3Dvalue
+// (URL-encoded), netrc's password value and aws configure set name value.
+func (w *Writer) assignment(in input, ns, ne, d int, rule string) {
 	b := in.b
 	i := skipBlank(b, ne)
-	if i < len(b) && b[i] == '=' {
+	switch {
+	case i < len(b) && b[i] == '=':
 		if i+1 < len(b) && b[i+1] == '=' {
 			return // a comparison
 		}
@@ -134,12 +243,52 @@ func (w *Writer) assignment(in input, ne, d int, rule string) {
 		if i > ne {
 			v = skipBlank(b, v)
 		}
+		if in.atStart && in.final && onlySpace(b[:prefixStart(b, ns)]) && !w.weak && restIsValue(b[v:]) {
+			// name = value at the start of a line: an INI or properties
+			// file, an env file; the value is the rest of the line.
+			if e := trimRight(b); e > v && b[v] != '"' && b[v] != '\'' {
+				w.addValue(in, v, e, rule, false, contLine)
+				return
+			}
+		}
 		w.eqValue(in, v, rule)
-		return
-	}
-	if d >= 2 && i > ne && i < len(b) && b[i] != '-' {
+	case hasFold(b[i:], "%3d"):
+		v := i + 3
+		e := v + valueByte.span(b[v:])
+		if k := bytes.Index(bytes.ToLower(b[v:e]), []byte("%26")); k >= 0 {
+			e = v + k
+		}
+		w.addValue(in, v, e, rule, false, contValue)
+	case d >= 2 && i > ne && i < len(b) && b[i] != '-':
+		w.eqValue(in, i, rule)
+	case d == 0 && i > ne && i < len(b) && (netrcLine(b) || bytes.HasSuffix(b[:ns], []byte("configure set "))):
 		w.eqValue(in, i, rule)
 	}
+}
+
+// restIsValue reports whether b, what follows name= at the start of a line,
+// is one value: no other name=value follows it, as in a logfmt line.
+func restIsValue(b []byte) bool {
+	if bytes.IndexByte(b, '"') >= 0 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != ' ' {
+			continue
+		}
+		j := i + 1 + nameByte.span(b[i+1:])
+		if j > i+1 && j < len(b) && b[j] == '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// netrcLine reports whether b is a line of a .netrc file: machine h login
+// u password p.
+func netrcLine(b []byte) bool {
+	i := skipBlank(b, 0)
+	return hasPrefix(b[i:], "machine ") || hasPrefix(b[i:], "default ")
 }
 
 // envName handles a secret name as the value of an env var's name:

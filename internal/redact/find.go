@@ -42,6 +42,9 @@ func (w *Writer) find(in input, pre []span) []span {
 			w.userRule(in, id)
 		}
 	}
+	if in.final && in.atStart && w.depth < maxDepth {
+		w.quotedValues(in)
+	}
 	return w.spans
 }
 

@@ -146,9 +146,9 @@ func TestFilesInJSONStrings(t *testing.T) {
 	t.Parallel()
 	runCases(t, Default(), []redactCase{
 		{"yaml password", `{"data":{"config.yaml":"endpoint: minio:9000\nusername: velero\npassword: hunter2hunter2\nbucket: velero\n"}}`,
-			`{"data":{"config.yaml":"endpoint: minio:9000\nusername: velero\npassword: [REDACTED:password-field]\nbucket: velero\n"}}`, one(rulePassword)},
+			`{"data":{"config.yaml":"endpoint: minio:9000\nusername: velero\npassword: \"[REDACTED:password-field]\"\nbucket: velero\n"}}`, one(rulePassword)},
 		{"yaml token at the end of the string", `{"data":{"c":"user: a\n  - token: abcdef123456"}}`,
-			`{"data":{"c":"user: a\n  - token: [REDACTED:token-field]"}}`, one(ruleToken)},
+			`{"data":{"c":"user: a\n  - token: \"[REDACTED:token-field]\""}}`, one(ruleToken)},
 		{"yaml quoted value", `{"data":{"c":"a: 1\nsecret: \"s3cr3tV4lue9\"\n"}}`,
 			`{"data":{"c":"a: 1\nsecret: \"[REDACTED:secret-field]\"\n"}}`, one(ruleSecret)},
 		{"gcp key in a json string", `{"data":{"sa.json":"{\n  \"private_key_id\": \"` + hex64[:40] + `\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"v@p.iam.gserviceaccount.com\"\n}\n"}}`,

@@ -9,6 +9,7 @@ type span struct {
 	silent     bool     // drop the bytes without a marker: the block already has one
 	open       bool     // the value goes on past the end of the window
 	cont       contKind // how to drop the rest of an open value
+	repl       []byte   // written instead of a marker: a string redacted as text of its own, encoded again
 }
 
 // add records a span found by a detector.
@@ -82,7 +83,10 @@ func (w *Writer) emit(b []byte, spans []span) {
 			break
 		}
 		w.out = append(w.out, b[prev:s.start]...)
-		if !s.silent {
+		switch {
+		case s.repl != nil:
+			w.out = append(w.out, s.repl...)
+		case !s.silent:
 			w.out = appendMarker(w.out, s.rule, s.quote)
 			w.counts[s.rule]++
 		}

@@ -132,7 +132,9 @@ func (w *Writer) dropLine(indent []byte, final bool, c contKind) {
 		w.state.marked = true
 		w.out = append(w.out, indent...)
 		w.out = appendMarker(w.out, w.state.rule, false)
-		w.out = append(w.out, '\n')
+		if !w.lastLine {
+			w.out = append(w.out, '\n')
+		}
 		w.counts[w.state.rule]++
 	}
 	if !final {

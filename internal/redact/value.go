@@ -34,8 +34,24 @@ func (w *Writer) eqValue(in input, v int, rule string) {
 	case bytes.HasPrefix(b[v:], escQuote):
 		w.addValue(in, v+2, escString(b, v+2), rule, false, contEscQuoted)
 	default:
-		w.addValue(in, v, v+valueByte.span(b[v:]), rule, false, contValue)
+		w.addValue(in, v, valueEnd(b, v), rule, false, contValue)
 	}
+}
+
+// valueEnd returns where an unquoted value that starts at v ends. A ';'
+// ends it only before another name=value, as in a connection string
+// (AccountName=a;AccountKey=k), or at the end: a password may hold one.
+func valueEnd(b []byte, v int) int {
+	e := v + valueByte.span(b[v:])
+	for e < len(b) && b[e] == ';' {
+		n := skipBlank(b, e+1)
+		k := n + nameByte.span(b[n:])
+		if n == len(b) || k > n && k < len(b) && b[k] == '=' || !valueByte[b[n]] {
+			return e
+		}
+		e = n + valueByte.span(b[n:])
+	}
+	return e
 }
 
 // yamlValue redacts the YAML value at v, on a line whose key starts at col.
@@ -107,6 +123,9 @@ func (w *Writer) headerValue(in input, v int, rule string) {
 	}
 	if v < len(b) && b[v] == '"' {
 		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
+		return
+	}
+	if w.sigV4(in, v) {
 		return
 	}
 	t := v

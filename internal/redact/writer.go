@@ -38,6 +38,13 @@ type Writer struct {
 	// a password's or a known credential's: its value is redacted only
 	// when it looks like a credential.
 	weak bool
+	// depth is how deep the Writer's text is inside strings of the text of
+	// its parents: 0 for the text written to a Writer, 1 for the strings of
+	// that text, decoded (see nested).
+	depth    int
+	lastLine bool          // the window being redacted ends the text without a newline
+	sub      *nestedWriter // redacts the strings of this Writer's lines
+	walk     jsonWalk      // scratch space of jsonLine
 
 	// Scratch space, reused for every line.
 	hits    []hit
@@ -82,7 +89,7 @@ func (w *Writer) Close() error {
 	w.closed = true
 	if w.err == nil && len(w.line) > 0 {
 		w.window(w.line, true, false)
-		w.line = nil
+		w.line = w.line[:0]
 	}
 	w.flush()
 	return w.err
@@ -143,6 +150,7 @@ func (w *Writer) flush() {
 func (w *Writer) window(win []byte, final, nl bool) int {
 	start := w.atStart
 	w.atStart = final
+	w.lastLine = final && !nl
 	pos := 0
 	var pre []span
 	switch {
@@ -166,14 +174,34 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 		}
 	}
 	rest := win[pos:]
+	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && jsonStart(rest) {
+		w.hits = w.rs.scan.scan(rest, w.hits[:0])
+		if len(w.hits) == 0 && len(w.rs.always) == 0 {
+			w.emit(rest, nil)
+			w.newline(nl)
+			return len(win)
+		}
+		if spans, ok := w.jsonLine(rest, w.hits); ok {
+			w.emit(rest, merge(spans))
+			w.newline(nl)
+			return len(win)
+		}
+	}
 	spans := merge(w.find(input{b: rest, atStart: start && pos == 0, final: final}, pre))
 	cut := len(rest)
 	if !final {
 		cut, w.cont = w.cutAt(rest, spans)
 	}
 	w.emit(rest[:cut], spans)
-	if final && nl {
-		w.out = append(w.out, '\n')
+	if final {
+		w.newline(nl)
 	}
 	return pos + cut
+}
+
+// newline ends a line of output, if a newline ended its input.
+func (w *Writer) newline(nl bool) {
+	if nl {
+		w.out = append(w.out, '\n')
+	}
 }

@@ -1,0 +1,471 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strconv"
+)
+
+// maxDepth bounds how deep strings inside strings are decoded and redacted
+// as text of their own: a JSON document in a JSON string in a log line is
+// three deep.
+const maxDepth = 6
+
+// maxNesting bounds the nesting of objects and arrays in a JSON line that
+// is redacted by its structure; a deeper line is redacted as text.
+const maxNesting = 256
+
+// A JSON line (an object of a List, written one per line; a JSON log line;
+// a file Velero wrote as JSON) is redacted by its structure: the value of a
+// key that names a secret is replaced whole, and a string that holds a
+// keyword is decoded, redacted as text of its own (a file in a ConfigMap, a
+// document in an annotation, a message) and encoded again. A string in
+// which nothing is redacted keeps its bytes; the line stays valid JSON.
+
+// jsonWalk is the state of one JSON line being walked.
+type jsonWalk struct {
+	w      *Writer
+	b      []byte
+	hits   []int // where keywords start, in order
+	all    bool  // user rules without keywords: every string is redacted as text
+	spans  []span
+	counts map[string]int // of the strings redacted as text, added on success
+	depth  int            // nesting of objects and arrays
+}
+
+// field is what the key of a value says about it.
+type field struct {
+	rule string
+	st   strength
+}
+
+// jsonStart reports whether b may be a line of JSON: it starts, after
+// blanks, with an object or an array.
+func jsonStart(b []byte) bool {
+	i := skipBlank(b, 0)
+	return i < len(b) && (b[i] == '{' || b[i] == '[')
+}
+
+// jsonLine returns the spans that redact b, a whole line that holds one
+// JSON value, or false when b is not one: it is redacted as text then.
+func (w *Writer) jsonLine(b []byte, hits []hit) ([]span, bool) {
+	j := &w.walk
+	*j = jsonWalk{w: w, b: b, hits: j.hits[:0], spans: w.spans[:0], counts: j.counts, all: len(w.rs.always) > 0}
+	if j.counts == nil {
+		j.counts = map[string]int{}
+	}
+	clear(j.counts)
+	for _, h := range hits {
+		j.hits = append(j.hits, h.pos)
+	}
+	slices.Sort(j.hits)
+	i, ok := j.value(skipBlank(b, 0), field{})
+	if !ok || !onlySpace(b[i:]) {
+		return nil, false
+	}
+	for r, n := range j.counts {
+		w.counts[r] += n
+	}
+	w.spans = j.spans
+	return j.spans, true
+}
+
+// hasHit reports whether a keyword starts in b[s:e].
+func (j *jsonWalk) hasHit(s, e int) bool {
+	if j.all {
+		return true
+	}
+	i, _ := slices.BinarySearch(j.hits, s)
+	return i < len(j.hits) && j.hits[i] < e
+}
+
+func (j *jsonWalk) ws(i int) int {
+	for i < len(j.b) {
+		switch j.b[i] {
+		case ' ', '\t', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// value walks the value at i, whose key says f; it returns the index after it.
+func (j *jsonWalk) value(i int, f field) (int, bool) {
+	if i >= len(j.b) {
+		return i, false
+	}
+	switch c := j.b[i]; {
+	case c == '{':
+		return j.object(i)
+	case c == '[':
+		return j.array(i, f)
+	case c == '"':
+		e, esc, ok := j.str(i)
+		if ok {
+			j.stringValue(i+1, e-1, esc, f)
+		}
+		return e, ok
+	}
+	e := i + plainByte.span(j.b[i:])
+	lit := j.b[i:e]
+	switch {
+	case e == i:
+		return i, false
+	case string(lit) == "true", string(lit) == "false", string(lit) == "null":
+	case !isJSONNumber(lit):
+		return i, false
+	case f.st == strongName:
+		j.spans = append(j.spans, span{start: i, end: e, ctx: i, rule: f.rule, quote: true})
+	}
+	return e, true
+}
+
+// isJSONNumber reports whether b is made of the bytes of a JSON number.
+func isJSONNumber(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return true
+}
+
+// str returns the index after the JSON string that starts at i, and
+// whether it holds escapes.
+func (j *jsonWalk) str(i int) (int, bool, bool) {
+	b, esc := j.b, false
+	for k := i + 1; k < len(b); k++ {
+		switch c := b[k]; {
+		case c == '"':
+			return k + 1, esc, true
+		case c == '\\':
+			esc = true
+			k++
+		case c < 0x20:
+			return k, esc, false
+		}
+	}
+	return len(b), esc, false
+}
+
+// decoded returns the content of the string b[s:e].
+func (j *jsonWalk) decoded(s, e int, esc bool) ([]byte, bool) {
+	if !esc {
+		return j.b[s:e], true
+	}
+	var v string
+	if json.Unmarshal(j.b[s-1:e+1], &v) != nil {
+		return nil, false
+	}
+	return []byte(v), true
+}
+
+// object walks the object at i. An env var, {"name": "DB_PASSWORD",
+// "value": "…"} in either order, has its value redacted when its name is a
+// secret's.
+func (j *jsonWalk) object(i int) (int, bool) {
+	if j.depth++; j.depth > maxNesting {
+		return i, false
+	}
+	defer func() { j.depth-- }()
+	var env struct {
+		name       field
+		vs, ve     int // the string under "value", when there is one
+		esc, found bool
+	}
+	i = j.ws(i + 1)
+	if i < len(j.b) && j.b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(j.b) || j.b[i] != '"' {
+			return i, false
+		}
+		ke, kesc, ok := j.str(i)
+		if !ok {
+			return ke, false
+		}
+		ks := i + 1
+		i = j.ws(ke)
+		if i >= len(j.b) || j.b[i] != ':' {
+			return i, false
+		}
+		i = j.ws(i + 1)
+		key := j.b[ks : ke-1]
+		switch {
+		case string(key) == "value" && i < len(j.b) && j.b[i] == '"':
+			e, esc, ok := j.str(i)
+			if !ok {
+				return e, false
+			}
+			env.vs, env.ve, env.esc, env.found = i+1, e-1, esc, true
+			i = e
+		case string(key) == "name" && i < len(j.b) && j.b[i] == '"':
+			e, esc, ok := j.str(i)
+			if !ok {
+				return e, false
+			}
+			if j.hasHit(i+1, e-1) {
+				if name, ok := j.decoded(i+1, e-1, esc); ok {
+					env.name = j.w.keyField(name)
+				}
+				j.stringValue(i+1, e-1, esc, field{})
+			}
+			i = e
+		default:
+			f := field{}
+			if j.hasHit(ks, ke-1) {
+				if name, ok := j.decoded(ks, ke-1, kesc); ok {
+					f = j.w.keyField(name)
+				}
+			}
+			if i, ok = j.value(i, f); !ok {
+				return i, false
+			}
+		}
+		i = j.ws(i)
+		if i < len(j.b) && j.b[i] == ',' {
+			i = j.ws(i + 1)
+			continue
+		}
+		if i < len(j.b) && j.b[i] == '}' {
+			if env.found {
+				j.stringValue(env.vs, env.ve, env.esc, env.name)
+			}
+			return i + 1, true
+		}
+		return i, false
+	}
+}
+
+// array walks the array at i, whose key says f. In a list of arguments,
+// the item after a flag that names a secret ("--password", "…") is its
+// value.
+func (j *jsonWalk) array(i int, f field) (int, bool) {
+	if j.depth++; j.depth > maxNesting {
+		return i, false
+	}
+	defer func() { j.depth-- }()
+	i = j.ws(i + 1)
+	if i < len(j.b) && j.b[i] == ']' {
+		return i + 1, true
+	}
+	var flag field
+	for {
+		item := f
+		if flag.st != notSecretName {
+			item = flag
+		}
+		flag = field{}
+		if i < len(j.b) && j.b[i] == '"' && j.b[min(i+1, len(j.b)-1)] == '-' {
+			item = f // an argument that starts with '-' is not a flag's value
+			e, esc, ok := j.str(i)
+			if !ok {
+				return e, false
+			}
+			if item.st == notSecretName && j.hasHit(i+1, e-1) && !esc {
+				flag = j.w.flagField(j.b[i+1 : e-1])
+			}
+			if flag.st == notSecretName {
+				j.stringValue(i+1, e-1, esc, item)
+			}
+			i = e
+		} else {
+			var ok bool
+			if i, ok = j.value(i, item); !ok {
+				return i, false
+			}
+		}
+		i = j.ws(i)
+		if i < len(j.b) && j.b[i] == ',' {
+			i = j.ws(i + 1)
+			continue
+		}
+		if i < len(j.b) && j.b[i] == ']' {
+			return i + 1, true
+		}
+		return i, false
+	}
+}
+
+// stringValue redacts the string b[s:e] under a key that says f: whole,
+// when the key names a secret and the value is one; else as text of its
+// own, when it holds a keyword.
+func (j *jsonWalk) stringValue(s, e int, esc bool, f field) {
+	if f.st != notSecretName {
+		v, ok := j.decoded(s, e, esc)
+		if !ok {
+			v = j.b[s:e]
+		}
+		switch {
+		case f.rule == ruleLastApplied:
+		case notSecret(v):
+			return
+		case f.st == weakName && !credentialLike(v):
+			f.st = notSecretName
+		}
+		if f.st != notSecretName {
+			j.secretString(s, e, esc, f.rule, v)
+			return
+		}
+	}
+	if s == e || !j.hasHit(s, e) {
+		return
+	}
+	v, ok := j.decoded(s, e, esc)
+	if !ok {
+		return
+	}
+	out, counts := j.w.nested(v)
+	if bytes.Equal(out, v) {
+		return
+	}
+	repl, err := json.Marshal(string(out))
+	if err != nil {
+		return
+	}
+	for r, n := range counts {
+		j.counts[r] += n
+	}
+	j.spans = append(j.spans, span{start: s - 1, end: e + 1, ctx: s - 1, repl: repl})
+}
+
+// secretString replaces the content of the string b[s:e], decoded v; the
+// token of "Bearer …" or "Basic …" is redacted by its own rule.
+func (j *jsonWalk) secretString(s, e int, esc bool, rule string, v []byte) {
+	if n := schemeLen(v); n > 0 && !esc {
+		rule = ruleBasic
+		if hasFold(v, "bearer") {
+			rule = ruleBearer
+		}
+		s += n
+	}
+	j.spans = append(j.spans, span{start: s, end: e, ctx: s, rule: rule})
+}
+
+// keyField returns what the key name, a JSON key or an env var's name,
+// says of its value. An annotation's or a label's prefix (example.com/)
+// counts only for the words that describe a secret: checksum/secret.
+func (w *Writer) keyField(name []byte) field {
+	prefix := []byte(nil)
+	if k := bytes.LastIndexByte(name, '/'); k >= 0 {
+		prefix, name = name[:k], name[k+1:]
+	}
+	if string(name) == "last-applied-configuration" && string(prefix) == "kubectl.kubernetes.io" {
+		return field{rule: ruleLastApplied, st: strongName}
+	}
+	if len(prefix) > 0 && anyContains(w.normalize(prefix), excludedWords) {
+		return field{}
+	}
+	rule, st := classify(name, w.normalize(name), false)
+	return field{rule: rule, st: st}
+}
+
+// flagField returns what an argument --name says of the next one; an
+// argument --name=value says nothing of it.
+func (w *Writer) flagField(arg []byte) field {
+	d := dashes(arg)
+	if d == 0 || d > 2 || bytes.IndexByte(arg, '=') >= 0 || bytes.IndexByte(arg, ' ') >= 0 {
+		return field{}
+	}
+	return w.keyField(arg[d:])
+}
+
+// nested redacts text, the content of a string, as text of its own, one
+// level deeper. It returns the result and the counts, in space that the
+// next call reuses.
+func (w *Writer) nested(text []byte) ([]byte, map[string]int) {
+	if w.sub == nil {
+		w.sub = &nestedWriter{}
+		w.sub.w = w.rs.Writer(&w.sub.buf)
+		w.sub.w.depth = w.depth + 1
+	}
+	n := w.sub
+	n.buf.Reset()
+	n.w.reset(&n.buf)
+	_, _ = n.w.Write(text) // a bytes.Buffer does not fail
+	_ = n.w.Close()
+	return n.buf.Bytes(), n.w.counts
+}
+
+// nestedWriter is the Writer of a Writer's nested strings, and its output.
+type nestedWriter struct {
+	w   *Writer
+	buf bytes.Buffer
+}
+
+// reset makes w ready for a new stream written to dst, keeping its scratch
+// space.
+func (w *Writer) reset(dst *bytes.Buffer) {
+	*w = Writer{
+		rs: w.rs, dst: dst, limit: w.limit, overlap: w.overlap, atStart: true,
+		counts: w.counts, runUser: w.runUser, depth: w.depth, sub: w.sub,
+		line: w.line[:0], out: w.out[:0], hits: w.hits, spans: w.spans, norm: w.norm, walk: w.walk,
+	}
+	clear(w.counts)
+}
+
+// quotedValues redacts, in a line of text, the quoted values of logfmt
+// fields that hold escapes (a logrus msg="{\"name\":…}"): decoded, as text
+// of their own, and quoted again as Go quotes them. The spans that the
+// detectors found inside such a value give way, unless one is the whole
+// value: the value of a field whose name is a secret's.
+func (w *Writer) quotedValues(in input) {
+	b := in.b
+	for i := 0; i < len(b); {
+		k := bytes.Index(b[i:], []byte(`="`))
+		if k < 0 {
+			return
+		}
+		q := i + k + 1
+		e := jsonString(b, q+1)
+		if e >= len(b) {
+			return
+		}
+		i = e + 1
+		if bytes.IndexByte(b[q+1:e], '\\') < 0 || !w.hitIn(q+1, e) || w.wholeSpan(q+1, e) {
+			continue
+		}
+		v, err := strconv.Unquote(string(b[q : e+1]))
+		if err != nil {
+			continue
+		}
+		out, counts := w.nested([]byte(v))
+		if string(out) == v {
+			continue
+		}
+		w.dropSpansIn(q, e+1)
+		for r, n := range counts {
+			w.counts[r] += n // a whole line: the span is written
+		}
+		w.spans = append(w.spans, span{start: q, end: e + 1, ctx: q, repl: []byte(strconv.Quote(string(out)))})
+	}
+}
+
+// hitIn reports whether a keyword of the current window starts in [s, e).
+func (w *Writer) hitIn(s, e int) bool {
+	for _, h := range w.hits {
+		if s <= h.pos && h.pos < e {
+			return true
+		}
+	}
+	return len(w.rs.always) > 0
+}
+
+// wholeSpan reports whether a span covers b[s:e] whole.
+func (w *Writer) wholeSpan(s, e int) bool {
+	for _, sp := range w.spans {
+		if sp.start <= s && sp.end >= e {
+			return true
+		}
+	}
+	return false
+}
+
+// dropSpansIn removes the spans that overlap [s, e).
+func (w *Writer) dropSpansIn(s, e int) {
+	w.spans = slices.DeleteFunc(w.spans, func(sp span) bool { return sp.start < e && sp.end > s })
+}
