@@ -32,6 +32,8 @@ var (
 	upper = newSet("A-Z", "0-9")
 	// nameByte makes up a field name: AWS_SECRET_ACCESS_KEY, X-Amz-Signature, spec.password.
 	nameByte = newSet("a-z", "A-Z", "0-9", "_.-")
+	// pathByte makes up a name or a path: cloud-credentials, /var/run/secrets/token.
+	pathByte = newSet("a-z", "A-Z", "0-9", "_.-/")
 	// valueByte makes up an unquoted value after '=': it stops at blanks,
 	// quotes, and the separators of query strings, connection strings and
 	// JSON. A comma does not stop it: it is common in passwords.

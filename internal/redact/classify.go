@@ -81,14 +81,21 @@ func classify(raw, n []byte, query bool) (string, strength) {
 	if len(n) == 0 {
 		return "", notSecretName
 	}
-	if rule, ok := classifyKnown(n, query); ok {
-		return rule, strongName
-	}
-	if hasPrefix(n, "existing") || anyEqual(n, notSecretNames) ||
-		anySuffix(n, excludedByLast[n[len(n)-1]]) || anyContains(n, excludedWords) {
+	switch {
+	case hasSuffix(n, "accesskeyid"):
+		return ruleAWSKeyID, strongName
+	case string(n) == "privatekeyid":
+		return ruleGCPKeyID, strongName
+	case anySuffix(n, excludedByLast[n[len(n)-1]]) && !anyEqual(n, presignedNames):
 		return "", notSecretName
 	}
 	has := partsOf(n)
+	if rule, ok := classifyKnown(n, has, query); ok {
+		return rule, strongName
+	}
+	if hasPrefix(n, "existing") || anyEqual(n, notSecretNames) || anyContains(n, excludedWords) {
+		return "", notSecretName
+	}
 	password := has&(pPassword|pPasswd|pPassphrase) != 0 || hasSuffix(n, "pwd") || endsWithWord(raw, "pass")
 	switch {
 	case password && has&(pRestic|pKopia|pRepo) != 0:
@@ -112,22 +119,17 @@ func classify(raw, n []byte, query bool) (string, strength) {
 }
 
 // classifyKnown returns the rule of the fields of cloud providers and
-// pre-signed URLs, whatever their suffix.
-func classifyKnown(n []byte, query bool) (string, bool) {
-	has := partsOf(n)
+// pre-signed URLs, whatever their suffix; has holds the parts of n.
+func classifyKnown(n []byte, has part, query bool) (string, bool) {
 	switch {
 	case anyEqual(n, presignedNames), query && string(n) == "signature":
 		return rulePresigned, true
-	case query && string(n) == "sig", has&pSharedAccessSignature != 0 && !hasSuffix(n, "url"):
+	case query && string(n) == "sig", has&pSharedAccessSignature != 0:
 		return ruleAzureSAS, true
 	case hasSuffix(n, "accountkey") || hasSuffix(n, "accountaccesskey") || string(n) == "azurestoragekey" || string(n) == "storagekey":
 		return ruleAzureKey, true
 	case hasSuffix(n, "secretaccesskey") || string(n) == "awssecretkey":
 		return ruleAWSSecret, true
-	case hasSuffix(n, "accesskeyid"):
-		return ruleAWSKeyID, true
-	case string(n) == "privatekeyid":
-		return ruleGCPKeyID, true
 	case string(n) == "privatekey":
 		return ruleGCPKey, true
 	}

@@ -142,7 +142,7 @@ func userinfoEnd(b []byte) int {
 	}
 	for at := bytes.LastIndexByte(b, '@'); at > 0; at = bytes.LastIndexByte(b[:at], '@') {
 		he := at + 1 + authorityByte.span(b[at+1:])
-		if !isHost(b[at+1:he]) {
+		if !isHost(b[at+1 : he]) {
 			continue
 		}
 		c := bytes.IndexByte(b[:at], ':')

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // maxDepth bounds how deep strings inside strings are decoded and redacted
@@ -27,11 +29,13 @@ const maxNesting = 256
 type jsonWalk struct {
 	w      *Writer
 	b      []byte
-	hits   []int // where keywords start, in order
+	hits   []hit // the keywords of the line, in the order of their starts
+	cur    int   // the first hit not before the last string asked about
 	all    bool  // user rules without keywords: every string is redacted as text
 	spans  []span
 	counts map[string]int // of the strings redacted as text, added on success
 	depth  int            // nesting of objects and arrays
+	dec    []byte         // scratch space of decoded
 }
 
 // field is what the key of a value says about it.
@@ -51,15 +55,13 @@ func jsonStart(b []byte) bool {
 // JSON value, or false when b is not one: it is redacted as text then.
 func (w *Writer) jsonLine(b []byte, hits []hit) ([]span, bool) {
 	j := &w.walk
-	*j = jsonWalk{w: w, b: b, hits: j.hits[:0], spans: w.spans[:0], counts: j.counts, all: len(w.rs.always) > 0}
+	*j = jsonWalk{w: w, b: b, hits: j.hits[:0], spans: w.spans[:0], counts: j.counts, dec: j.dec, all: len(w.rs.always) > 0}
 	if j.counts == nil {
 		j.counts = map[string]int{}
 	}
 	clear(j.counts)
-	for _, h := range hits {
-		j.hits = append(j.hits, h.pos)
-	}
-	slices.Sort(j.hits)
+	j.hits = append(j.hits, hits...)
+	slices.SortFunc(j.hits, func(a, b hit) int { return a.pos - b.pos })
 	i, ok := j.value(skipBlank(b, 0), field{})
 	if !ok || !onlySpace(b[i:]) {
 		return nil, false
@@ -76,8 +78,36 @@ func (j *jsonWalk) hasHit(s, e int) bool {
 	if j.all {
 		return true
 	}
-	i, _ := slices.BinarySearch(j.hits, s)
-	return i < len(j.hits) && j.hits[i] < e
+	i := j.firstHit(s)
+	return i < len(j.hits) && j.hits[i].pos < e
+}
+
+// firstHit returns the index of the first hit at or after s. The walk
+// asks in the order of the line, but for an env var's deferred value.
+func (j *jsonWalk) firstHit(s int) int {
+	if j.cur > 0 && j.hits[j.cur-1].pos >= s {
+		i, _ := slices.BinarySearchFunc(j.hits, s, func(h hit, s int) int { return h.pos - s })
+		return i
+	}
+	for j.cur < len(j.hits) && j.hits[j.cur].pos < s {
+		j.cur++
+	}
+	return j.cur
+}
+
+// onlyNames reports whether the string b[s:e] is one name, such as
+// cloud-credentials or /var/run/secrets/token, and its keywords are all
+// parts of names: no detector can find a secret in it.
+func (j *jsonWalk) onlyNames(s, e int) bool {
+	if j.all || pathByte.span(j.b[s:e]) != e-s {
+		return false
+	}
+	for i := j.firstHit(s); i < len(j.hits) && j.hits[i].pos < e; i++ {
+		if k := j.w.rs.scan.words[j.hits[i].kw].kw.kind; k != kwField && k != kwPrivate {
+			return false
+		}
+	}
+	return true
 }
 
 func (j *jsonWalk) ws(i int) int {
@@ -151,16 +181,75 @@ func (j *jsonWalk) str(i int) (int, bool, bool) {
 	return len(b), esc, false
 }
 
-// decoded returns the content of the string b[s:e].
+// decoded returns the content of the string b[s:e], in space that the
+// next call reuses.
 func (j *jsonWalk) decoded(s, e int, esc bool) ([]byte, bool) {
 	if !esc {
 		return j.b[s:e], true
 	}
-	var v string
-	if json.Unmarshal(j.b[s-1:e+1], &v) != nil {
-		return nil, false
+	var ok bool
+	j.dec, ok = unescapeJSON(j.dec[:0], j.b[s:e])
+	return j.dec, ok
+}
+
+// unescapeJSON appends to dst the content of a JSON string whose escaped
+// form is raw.
+func unescapeJSON(dst, raw []byte) ([]byte, bool) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		if i++; i >= len(raw) {
+			return dst, false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			dst = append(dst, raw[i])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, n := hexRune(raw[i+1:])
+			if n == 0 {
+				return dst, false
+			}
+			i += n
+			if utf16.IsSurrogate(r) {
+				r2, n2 := rune(-1), 0
+				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					r2, n2 = hexRune(raw[i+3:])
+				}
+				if r = utf16.DecodeRune(r, r2); r != utf8.RuneError && n2 > 0 {
+					i += 2 + n2
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			return dst, false
+		}
 	}
-	return []byte(v), true
+	return dst, true
+}
+
+// hexRune returns the rune of four hex digits at the start of b, and 4, or 0.
+func hexRune(b []byte) (rune, int) {
+	if len(b) < 4 {
+		return 0, 0
+	}
+	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	if err != nil {
+		return 0, 0
+	}
+	return rune(v), 4
 }
 
 // object walks the object at i. An env var, {"name": "DB_PASSWORD",
@@ -295,13 +384,16 @@ func (j *jsonWalk) array(i int, f field) (int, bool) {
 // when the key names a secret and the value is one; else as text of its
 // own, when it holds a keyword.
 func (j *jsonWalk) stringValue(s, e int, esc bool, f field) {
+	if f.rule == ruleLastApplied {
+		j.spans = append(j.spans, span{start: s, end: e, ctx: s, rule: f.rule})
+		return
+	}
 	if f.st != notSecretName {
 		v, ok := j.decoded(s, e, esc)
 		if !ok {
 			v = j.b[s:e]
 		}
 		switch {
-		case f.rule == ruleLastApplied:
 		case notSecret(v):
 			return
 		case f.st == weakName && !credentialLike(v):
@@ -312,7 +404,7 @@ func (j *jsonWalk) stringValue(s, e int, esc bool, f field) {
 			return
 		}
 	}
-	if s == e || !j.hasHit(s, e) {
+	if s == e || !j.hasHit(s, e) || !esc && j.onlyNames(s, e) {
 		return
 	}
 	v, ok := j.decoded(s, e, esc)
@@ -350,6 +442,24 @@ func (j *jsonWalk) secretString(s, e int, esc bool, rule string, v []byte) {
 // says of its value. An annotation's or a label's prefix (example.com/)
 // counts only for the words that describe a secret: checksum/secret.
 func (w *Writer) keyField(name []byte) field {
+	if f, ok := w.keys[string(name)]; ok {
+		return f
+	}
+	f := w.classifyKey(name)
+	if w.keys == nil {
+		w.keys = map[string]field{}
+	}
+	if len(w.keys) < maxKeys {
+		w.keys[string(name)] = f
+	}
+	return f
+}
+
+// maxKeys bounds the names a Writer remembers the classes of: the keys of
+// the objects of a List repeat.
+const maxKeys = 1024
+
+func (w *Writer) classifyKey(name []byte) field {
 	prefix := []byte(nil)
 	if k := bytes.LastIndexByte(name, '/'); k >= 0 {
 		prefix, name = name[:k], name[k+1:]
@@ -402,7 +512,7 @@ type nestedWriter struct {
 func (w *Writer) reset(dst *bytes.Buffer) {
 	*w = Writer{
 		rs: w.rs, dst: dst, limit: w.limit, overlap: w.overlap, atStart: true,
-		counts: w.counts, runUser: w.runUser, depth: w.depth, sub: w.sub,
+		counts: w.counts, runUser: w.runUser, depth: w.depth, sub: w.sub, keys: w.keys,
 		line: w.line[:0], out: w.out[:0], hits: w.hits, spans: w.spans, norm: w.norm, walk: w.walk,
 	}
 	clear(w.counts)

@@ -42,9 +42,10 @@ type Writer struct {
 	// its parents: 0 for the text written to a Writer, 1 for the strings of
 	// that text, decoded (see nested).
 	depth    int
-	lastLine bool          // the window being redacted ends the text without a newline
-	sub      *nestedWriter // redacts the strings of this Writer's lines
-	walk     jsonWalk      // scratch space of jsonLine
+	lastLine bool             // the window being redacted ends the text without a newline
+	sub      *nestedWriter    // redacts the strings of this Writer's lines
+	walk     jsonWalk         // scratch space of jsonLine
+	keys     map[string]field // what the keys of JSON lines said, by key
 
 	// Scratch space, reused for every line.
 	hits    []hit
