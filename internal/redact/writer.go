@@ -15,6 +15,8 @@ var ErrClosed = errors.New("redact: write after close")
 
 // Writer redacts the text written to it and writes the result to the
 // underlying writer. Every complete line is written through before Write
+// returns but one that may be an env var's value whose name follows on the
+// next line (- value: x, then name: DB_PASSWORD), which waits for it,
 // returns, unless the Writer comes from Rules.BufferedWriter; Close processes
 // a last line without a newline, and writes through what is left. A Writer is not
 // safe for concurrent use.
@@ -46,6 +48,7 @@ type Writer struct {
 	sub      *nestedWriter    // redacts the strings of this Writer's lines
 	walk     jsonWalk         // scratch space of jsonLine
 	keys     map[string]field // what the keys of JSON lines said, by key
+	held     heldValue        // an env var's value whose name may follow
 
 	// Scratch space, reused for every line.
 	hits    []hit
@@ -135,13 +138,18 @@ func (w *Writer) appendLine(p []byte) {
 }
 
 func (w *Writer) flush() {
-	if len(w.out) == 0 || w.err != nil {
+	n := len(w.out)
+	if w.held.active && !w.closed {
+		n = w.held.line // the line may still change: see holdValue
+	}
+	if n == 0 || w.err != nil {
 		return
 	}
-	if _, err := w.dst.Write(w.out); err != nil {
+	if _, err := w.dst.Write(w.out[:n]); err != nil {
 		w.err = err
 	}
-	w.out = w.out[:0]
+	w.out = w.out[:copy(w.out, w.out[n:])]
+	w.held.shift(n)
 }
 
 // window redacts win, the next bytes of the current line, into w.out; final
@@ -174,6 +182,9 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 			return len(win)
 		}
 	}
+	if start && w.held.active {
+		w.checkHeld(win)
+	}
 	rest := win[pos:]
 	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && jsonStart(rest) {
 		w.hits = w.rs.scan.scan(rest, w.hits[:0])
@@ -188,16 +199,47 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 			return len(win)
 		}
 	}
-	spans := merge(w.find(input{b: rest, atStart: start && pos == 0, final: final}, pre))
-	cut := len(rest)
-	if !final {
-		cut, w.cont = w.cutAt(rest, spans)
+	lineStart := start && pos == 0
+	if final {
+		// A bare carriage return ends a line as a newline does.
+		for k := innerCR(rest); k >= 0; k = innerCR(rest) {
+			w.text(rest[:k], lineStart, true, pre)
+			w.out = append(w.out, '\r')
+			rest, pre, lineStart = rest[k+1:], nil, true
+		}
 	}
-	w.emit(rest[:cut], spans)
+	cut := w.text(rest, lineStart, final, pre)
 	if final {
 		w.newline(nl)
+		return len(win)
 	}
 	return pos + cut
+}
+
+// text redacts b, a line of text or a window of one, into w.out; it
+// returns how many bytes of b it consumed (all of a final window).
+func (w *Writer) text(b []byte, atStart, final bool, pre []span) int {
+	spans := merge(w.find(input{b: b, atStart: atStart, final: final}, pre))
+	cut := len(b)
+	if !final {
+		cut, w.cont = w.cutAt(b, spans)
+	}
+	at := len(w.out)
+	w.emit(b[:cut], spans)
+	if final && atStart && len(spans) == 0 {
+		w.holdValue(b, at)
+	}
+	return cut
+}
+
+// innerCR returns the index of the first carriage return in b that is not
+// its last byte, or -1.
+func innerCR(b []byte) int {
+	k := bytes.IndexByte(b, '\r')
+	if k < 0 || k == len(b)-1 {
+		return -1
+	}
+	return k
 }
 
 // newline ends a line of output, if a newline ended its input.
