@@ -17,37 +17,51 @@
 //
 // # Default rules
 //
-//   - aws-access-key-id: AKIA… and ASIA… key ids, and values of fields named like aws_access_key_id.
-//   - aws-secret-key: values of aws_secret_access_key, AWS_SECRET_ACCESS_KEY, secretAccessKey, aws_secret_key.
-//   - azure-storage-key: AccountKey=… in connection strings, AZURE_STORAGE_ACCOUNT_ACCESS_KEY, AZURE_STORAGE_KEY, storageAccountKey.
-//   - azure-sas-token: sig=… in query strings and SAS tokens, SharedAccessSignature=… in connection strings.
-//   - presigned-url: X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token, X-Goog-Signature, X-Goog-Credential, and the S3 v2 Signature query parameter.
-//   - gcp-private-key, gcp-private-key-id: the private_key and private_key_id fields of a GCP service account key.
-//   - pem-private-key: the body of a -----BEGIN … PRIVATE KEY----- block, on one line (a JSON string with \n escapes) or over several lines.
-//   - bearer-token, basic-auth, jwt: Authorization: Bearer …, bearer …, Authorization: Basic …, and eyJ….eyJ….… tokens.
-//   - url-password: the password of scheme://user:password@host; the user survives.
-//   - repository-password: kopia and restic repository passwords (RESTIC_PASSWORD, KOPIA_PASSWORD, repository-password).
-//   - password-field, token-field, secret-field: values of fields whose name, ignoring case, contains
-//     password, passwd or passphrase; token; or secret, apikey, api_key, access_key, accesskey,
-//     private_key, credential or auth (but not author).
-//   - last-applied-configuration: the whole value of the kubectl.kubernetes.io/last-applied-configuration
-//     annotation, a copy of the object that often holds secret data.
+// docs/redaction.md lists the rules, what each finds, and how a field's
+// name and value are decided together; in short:
 //
-// A field is a name and a value in one of these shapes: "name": "value" (JSON, also
-// inside a JSON string as \"name\":\"value\"), name=value and name="value" (logfmt,
-// env, INI with spaces around =, query and connection strings), --name value and
-// "--name", "value" (flags), name: value at the start of a line (YAML, kubectl
-// describe, HTTP headers; a YAML block scalar name: | drops the lines under it),
-// and the Kubernetes env var {"name": "DB_PASSWORD", "value": "…"}, also when name
-// and value are on consecutive lines (indented JSON, YAML). A file inside a JSON
-// string (a ConfigMap's data) has its lines after \n escapes: name: value there
-// is a YAML line whose value ends at the next escape, and its marker is bare, as
-// quotes would end the string. A name may have a prefix, as annotation keys do:
-// "example.com/api-token": "…". Values that are not
-// secrets survive: empty values, true, false, null, objects and lists
-// ("secretKeyRef": {…}), references ($(VAR), ${VAR}, describe's <set to the key …>),
-// and fields whose name ends in name, ref, path, file, namespace, type, url and the
-// like, which name a Secret rather than hold one ("secretName": "cloud-credentials").
+//   - By shape, under any name: AWS key ids (AKIA…, ASIA…), pre-signed URL
+//     signatures and credentials, Azure SAS sig= and AccountKey=, PEM private
+//     keys (also base64-encoded, LS0tLS1CRUdJTi…), JWTs, bearer and basic
+//     credentials, URL passwords and token user parts, Go MySQL DSNs, chat
+//     webhook URLs, SigV4 signatures, and provider tokens known by their
+//     prefix (known-token: ghp_, glpat-, xoxb-, sk_live_, AIza, SG., AGE-SECRET-KEY-1, …).
+//   - By field: the value of a field whose name is a password's (a word
+//     password, passwd, passphrase, pwd or pass) or a known credential's
+//     (client_secret, api_key, secretAccessKey, authorization, cookie, …)
+//     is redacted whatever it is; the value of a field whose name is only
+//     secret-like (a word secret, token, auth, credential or key) only when
+//     it looks like a credential (credentialLike). Names that point at a
+//     secret (secretName, secretKeyRef, tokenTTL, checksum/secret) never are.
+//   - last-applied-configuration: the whole annotation.
+//
+// A field is a name and a value in one of these shapes: "name": "value"
+// (JSON), name=value and name="value" (logfmt, env, query and connection
+// strings), name = value (INI, properties: the rest of the line), --name
+// value and "--name", "value" (flags), name: value at the start of a line
+// (YAML, kubectl describe, HTTP headers, Java properties; a YAML block
+// scalar name: | drops the lines under it), in a YAML flow map or a Go %v
+// dump, an HTTP header in the middle of a line, <name>value</name>, netrc's
+// password value, and the Kubernetes env var {"name": "DB_PASSWORD",
+// "value": "…"} in either order, also on consecutive lines (indented JSON,
+// YAML). A name may have a prefix, as annotation keys do:
+// "example.com/api-token": "…". Values that are not secrets survive: empty
+// values, true, false, null, objects and lists ("secretKeyRef": {…}),
+// references ($(VAR), ${VAR}, {{ … }}, describe's <set to the key …>), masks
+// and markers already in place, so that redacting twice changes nothing.
+//
+// # Strings inside text
+//
+// A line that holds one JSON value (an object of a List, a JSON log line)
+// is redacted by its structure: the value of a key that names a secret is
+// replaced whole, and a string that holds a keyword is decoded, redacted as
+// text of its own by a nested Writer (a file in a ConfigMap, a document in
+// an annotation, a message), and encoded again with encoding/json; a string
+// in which nothing is redacted keeps its bytes, and the line stays valid
+// JSON. A quoted logfmt value with escapes (a logrus msg="{\"name\":…}")
+// is decoded and redacted the same way, and quoted again as strconv.Quote
+// does. Strings are decoded at most six deep. A line that is not valid JSON
+// is redacted as text.
 //
 // Compile adds named regular expressions and literal strings (a known password)
 // to the default rules, or replaces them.
@@ -73,13 +87,16 @@
 // that is not base64, or 512 lines. A YAML block scalar under a secret name or
 // the last-applied annotation is dropped the same way, as long as its lines are
 // indented deeper than the name. An env var name line marks the next line's
-// value.
+// value; an env var value line waits in the Writer until the next line tells
+// whether its name is a secret's. A bare carriage return ends a line.
 //
 // # Limits
 //
 // Detection is by shape and by field name. A secret under a name that says
-// nothing (the base64 values of a Secret's data, a password in prose) is not
-// found: the collector must not read Secrets, and Compile takes literals for
-// known values. A user pattern is matched within a window, so a match longer
+// nothing (the base64 values of a Secret's data, a positional argument, a
+// password in prose), or a word-like value under a secret-like name
+// (token: hunter), is not found: the collector must not read Secrets, and
+// Compile takes literals and patterns for known values. A JSON line longer
+// than a window (1 MiB) is redacted as text. A user pattern is matched within a window, so a match longer
 // than 4 KiB may be cut; so may a JWT or a URL password longer than that.
 package redact
