@@ -45,10 +45,11 @@ type field struct {
 }
 
 // jsonStart reports whether b may be a line of JSON: it starts, after
-// blanks, with an object or an array.
+// blanks, with an object or an array, or with a string as a line of
+// indented JSON does ("key": value, or an item of an array).
 func jsonStart(b []byte) bool {
 	i := skipBlank(b, 0)
-	return i < len(b) && (b[i] == '{' || b[i] == '[')
+	return i < len(b) && (b[i] == '{' || b[i] == '[' || b[i] == '"')
 }
 
 // jsonLine returns the spans that redact b, a whole line that holds one
@@ -62,7 +63,12 @@ func (w *Writer) jsonLine(b []byte, hits []hit) ([]span, bool) {
 	clear(j.counts)
 	j.hits = append(j.hits, hits...)
 	slices.SortFunc(j.hits, func(a, b hit) int { return a.pos - b.pos })
-	i, ok := j.value(skipBlank(b, 0), field{})
+	i, ok := skipBlank(b, 0), false
+	if b[i] == '"' {
+		i, ok = j.member(i)
+	} else {
+		i, ok = j.value(i, field{})
+	}
 	if !ok || !onlySpace(b[i:]) {
 		return nil, false
 	}
@@ -151,6 +157,62 @@ func (j *jsonWalk) value(i int, f field) (int, bool) {
 		j.spans = append(j.spans, span{start: i, end: e, ctx: i, rule: f.rule, quote: true})
 	}
 	return e, true
+}
+
+// member walks a line of indented JSON that starts with a string at i: a
+// member of an object, "key": value, whose value may open an object or an
+// array that the next lines go on with, or an item of an array; a comma
+// may follow. It returns the index after it.
+func (j *jsonWalk) member(i int) (int, bool) {
+	e, esc, ok := j.str(i)
+	if !ok {
+		return e, false
+	}
+	k := j.ws(e)
+	if k < len(j.b) && j.b[k] == ':' {
+		f := field{}
+		if j.hasHit(i+1, e-1) {
+			if name, ok := j.decoded(i+1, e-1, esc); ok {
+				f = j.w.keyField(name)
+			}
+		}
+		v := j.ws(k + 1)
+		if v < len(j.b) && (j.b[v] == '{' || j.b[v] == '[') && onlySpace(j.b[v+1:]) {
+			return len(j.b), true
+		}
+		if string(j.b[i+1:e-1]) == "name" && v < len(j.b) && j.b[v] == '"' {
+			j.envNameLine(v)
+		}
+		if k, ok = j.value(v, f); !ok {
+			return k, false
+		}
+	} else {
+		j.stringValue(i+1, e-1, esc, field{})
+	}
+	k = j.ws(k)
+	if k < len(j.b) && j.b[k] == ',' {
+		k++
+	}
+	return k, true
+}
+
+// envNameLine notes that the string at v, the value of "name" on a line
+// of indented JSON, names a secret env var whose "value" is on the next
+// line.
+func (j *jsonWalk) envNameLine(v int) {
+	e, esc, ok := j.str(v)
+	if !ok || !j.hasHit(v+1, e-1) {
+		return
+	}
+	name, ok := j.decoded(v+1, e-1, esc)
+	if !ok {
+		return
+	}
+	if f := j.w.keyField(name); f.st != notSecretName {
+		j.w.weak = f.st == weakName
+		j.w.expectValue(f.rule, false)
+		j.w.weak = false
+	}
 }
 
 // isJSONNumber reports whether b is made of the bytes of a JSON number.

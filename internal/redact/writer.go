@@ -189,12 +189,18 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && jsonStart(rest) {
 		w.hits = w.rs.scan.scan(rest, w.hits[:0])
 		if len(w.hits) == 0 && len(w.rs.always) == 0 {
+			at := len(w.out)
 			w.emit(rest, nil)
+			w.holdValue(rest, at)
 			w.newline(nl)
 			return len(win)
 		}
 		if spans, ok := w.jsonLine(rest, w.hits); ok {
+			at := len(w.out)
 			w.emit(rest, merge(spans))
+			if len(spans) == 0 {
+				w.holdValue(rest, at)
+			}
 			w.newline(nl)
 			return len(win)
 		}
