@@ -26,7 +26,7 @@ var excludedSuffixes = []string{
 	"version", "kind", "selector", "location", "store", "envvar", "arn", "lifespan",
 	"lifetime", "issuer", "audience", "timeout", "duration", "id", "ids", "template",
 	"policy", "class", "config", "hash", "checksum", "digest", "field", "algorithm",
-	"method", "prefix", "suffix", "label", "labels", "annotation",
+	"method", "prefix", "suffix", "label", "labels", "annotation", "annotationkey", "labelkey",
 }
 
 // excludedByLast holds excludedSuffixes by their last byte.

@@ -133,12 +133,12 @@ func (j *jsonWalk) value(i int, f field) (int, bool) {
 	if i >= len(j.b) {
 		return i, false
 	}
-	switch c := j.b[i]; {
-	case c == '{':
+	switch j.b[i] {
+	case '{':
 		return j.object(i)
-	case c == '[':
+	case '[':
 		return j.array(i, f)
-	case c == '"':
+	case '"':
 		e, esc, ok := j.str(i)
 		if ok {
 			j.stringValue(i+1, e-1, esc, f)
@@ -218,7 +218,7 @@ func (j *jsonWalk) envNameLine(v int) {
 // isJSONNumber reports whether b is made of the bytes of a JSON number.
 func isJSONNumber(b []byte) bool {
 	for _, c := range b {
-		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
 			return false
 		}
 	}
@@ -307,11 +307,11 @@ func hexRune(b []byte) (rune, int) {
 	if len(b) < 4 {
 		return 0, 0
 	}
-	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	v, err := strconv.ParseUint(string(b[:4]), 16, 16)
 	if err != nil {
 		return 0, 0
 	}
-	return rune(v), 4
+	return rune(v), 4 //nolint:gosec // G115: at most 0xFFFF
 }
 
 // object walks the object at i. An env var, {"name": "DB_PASSWORD",

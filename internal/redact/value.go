@@ -191,6 +191,9 @@ func notSecret(v []byte) bool {
 			return true
 		}
 	}
+	if len(v) > 1 && v[0] == '$' && nameByte.span(v[1:]) == len(v)-1 && bytes.IndexByte(v, '.') < 0 {
+		return true // $DB_PASSWORD, a shell variable
+	}
 	return len(bytes.Trim(v, "*")) == 0
 }
 
@@ -306,7 +309,8 @@ func credentialLike(v []byte) bool {
 	}
 	switch {
 	case v[0] == '/' || hasPrefix(v, "./") || hasPrefix(v, "~/") || hasPrefix(v, "arn:"),
-		bytes.Contains(v, []byte("://")), isQuantity(v), wordy(v):
+		bytes.Contains(v, []byte("://")), isQuantity(v), wordy(v),
+		bytes.ContainsAny(v, "()[]{}<>\"'`"): // code, a list, a reference: not a token
 		return false
 	}
 	n := 0
