@@ -66,8 +66,11 @@ func (w *Writer) jsonLine(b []byte, hits []hit) ([]span, bool) {
 	i, ok := skipBlank(b, 0), false
 	if b[i] == '"' {
 		i, ok = j.member(i)
-	} else {
-		i, ok = j.value(i, field{})
+	} else if i, ok = j.value(i, field{}); ok {
+		// An item of a List is followed by a comma: see collect's listWriter.
+		if i = j.ws(i); i < len(b) && b[i] == ',' {
+			i++
+		}
 	}
 	if !ok || !onlySpace(b[i:]) {
 		return nil, false
