@@ -223,7 +223,7 @@ func (w *Writer) midLineValue(in input, v int, rule string) {
 	}
 	e := v + valueByte.span(b[v:])
 	val := b[v:e]
-	if !credentialLike(val) && (w.weak || !hasDigit(val) && alnum.span(val) == len(val)) {
+	if !credentialLike(val) && (w.weak || len(val) < 4 || !hasDigit(val)) {
 		return
 	}
 	w.addValue(in, v, e, rule, false, contValue)

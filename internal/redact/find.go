@@ -22,6 +22,7 @@ func (w *Writer) find(in input, pre []span) []span {
 		w.ctx = 0
 		w.pendingValue(in)
 	}
+	st := w.state
 	rs := w.rs
 	if len(rs.scan.words) == 0 && len(rs.always) == 0 {
 		return w.spans
@@ -43,7 +44,7 @@ func (w *Writer) find(in input, pre []span) []span {
 		}
 	}
 	if in.final && in.atStart && w.depth < maxDepth {
-		w.quotedValues(in)
+		w.quotedValues(in, st)
 	}
 	return w.spans
 }

@@ -70,7 +70,7 @@ func TestGCPAndPEM(t *testing.T) {
 		{"encrypted pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123ABCD\n\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----\n",
 			"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123ABCD\n\n[REDACTED:pem-private-key]\n-----END RSA PRIVATE KEY-----\n", one(rulePEM)},
 		{"openssh key, crlf", "-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\n-----END OPENSSH PRIVATE KEY-----\r\n",
-			"-----BEGIN OPENSSH PRIVATE KEY-----\r\n[REDACTED:pem-private-key]\n-----END OPENSSH PRIVATE KEY-----\r\n", one(rulePEM)},
+			"-----BEGIN OPENSSH PRIVATE KEY-----\r\n[REDACTED:pem-private-key]\r\n-----END OPENSSH PRIVATE KEY-----\r\n", one(rulePEM)},
 		{"pem body and end on one line", "-----BEGIN PRIVATE KEY-----\nMIIEowIBAAKCAQEA7-----END PRIVATE KEY-----\n",
 			"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]-----END PRIVATE KEY-----\n", one(rulePEM)},
 		{"pem with spaces for newlines", "key=-----BEGIN PRIVATE KEY----- MIIEowIBAAKCAQEA7 ZXhhbXBsZQ== -----END PRIVATE KEY----- next=1",

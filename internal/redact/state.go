@@ -74,7 +74,7 @@ func (w *Writer) pemLine(win []byte, final bool) (bool, []span) {
 	case st.lines == 0 && isPEMHeader(win[i:]):
 		return false, nil
 	case j > i && onlySpace(win[j:]):
-		w.dropLine(win[:i], final, contPEM)
+		w.dropLine(win[:i], final, endsWithCR(win), contPEM)
 		if w.state.lines++; w.state.lines >= maxPEMLines {
 			w.state = lineState{}
 		}
@@ -99,7 +99,7 @@ func (w *Writer) blockLine(win []byte, final bool) (bool, []span) {
 			return false, nil
 		}
 		w.state.pem = opensPEM(win, w.state.pem)
-		w.dropLine(win[:i], final, contLine)
+		w.dropLine(win[:i], final, endsWithCR(win), contLine)
 		return true, nil
 	}
 	pem := w.state.pem
@@ -127,11 +127,14 @@ func opensPEM(line []byte, open bool) bool {
 
 // dropLine drops the current line of a block. The first line dropped is
 // replaced by a marker at its indent.
-func (w *Writer) dropLine(indent []byte, final bool, c contKind) {
+func (w *Writer) dropLine(indent []byte, final, cr bool, c contKind) {
 	if !w.state.marked {
 		w.state.marked = true
 		w.out = append(w.out, indent...)
 		w.out = appendMarker(w.out, w.state.rule, false)
+		if cr {
+			w.out = append(w.out, '\r')
+		}
 		if !w.lastLine {
 			w.out = append(w.out, '\n')
 		}
@@ -180,3 +183,6 @@ func (w *Writer) pendingValue(in input) {
 		}
 	}
 }
+
+// endsWithCR reports whether line ends with a carriage return: a CRLF line.
+func endsWithCR(line []byte) bool { return len(line) > 0 && line[len(line)-1] == '\r' }

@@ -584,11 +584,13 @@ func (w *Writer) reset(dst *bytes.Buffer) {
 }
 
 // quotedValues redacts, in a line of text, the quoted values of logfmt
-// fields that hold escapes (a logrus msg="{\"name\":…}"): decoded, as text
-// of their own, and quoted again as Go quotes them. The spans that the
-// detectors found inside such a value give way, unless one is the whole
-// value: the value of a field whose name is a secret's.
-func (w *Writer) quotedValues(in input) {
+// fields that hold a keyword (a logrus msg="{\"name\":…}", error="…"):
+// decoded, as text of their own, and quoted again as Go quotes them. The
+// spans that the detectors found inside such a value give way, unless one
+// is the whole value: the value of a field whose name is a secret's. st is
+// the state of the Writer before the line: what the detectors made of the
+// value's lines does not go on to the next line.
+func (w *Writer) quotedValues(in input, st lineState) {
 	b := in.b
 	for i := 0; i < len(b); {
 		k := bytes.Index(b[i:], []byte(`="`))
@@ -601,18 +603,19 @@ func (w *Writer) quotedValues(in input) {
 			return
 		}
 		i = e + 1
-		if bytes.IndexByte(b[q+1:e], '\\') < 0 || !w.hitIn(q+1, e) || w.wholeSpan(q+1, e) {
+		if !w.hitIn(q+1, e) || w.wholeSpan(q+1, e) {
 			continue
 		}
 		v, err := strconv.Unquote(string(b[q : e+1]))
 		if err != nil {
 			continue
 		}
+		w.dropSpansIn(q, e+1)
+		w.state = st
 		out, counts := w.nested([]byte(v))
 		if string(out) == v {
 			continue
 		}
-		w.dropSpansIn(q, e+1)
 		for r, n := range counts {
 			w.counts[r] += n // a whole line: the span is written
 		}
