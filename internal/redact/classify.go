@@ -55,7 +55,7 @@ var strongSuffixes = []struct {
 	{"clientsecret", ruleSecret}, {"secretkey", ruleSecret}, {"apikey", ruleSecret},
 	{"accesskey", ruleSecret}, {"privatekey", ruleSecret}, {"encryptionkey", ruleSecret},
 	{"signingkey", ruleSecret}, {"masterkey", ruleSecret}, {"sharedkey", ruleSecret},
-	{"connectionstring", ruleSecret}, {"authorization", ruleSecret}, {"auth", ruleSecret}, {"webhooksecret", ruleSecret},
+	{"connectionstring", ruleSecret}, {"authorization", ruleSecret}, {"webhooksecret", ruleSecret},
 	{"apitoken", ruleToken}, {"accesstoken", ruleToken}, {"refreshtoken", ruleToken},
 	{"idtoken", ruleToken}, {"authtoken", ruleToken}, {"sessiontoken", ruleToken},
 	{"securitytoken", ruleToken}, {"bearertoken", ruleToken}, {"cookie", ruleCookie},
@@ -128,7 +128,7 @@ func classifyKnown(n []byte, has part, query bool) (string, bool) {
 		return ruleAzureSAS, true
 	case hasSuffix(n, "accountkey") || hasSuffix(n, "accountaccesskey") || string(n) == "azurestoragekey" || string(n) == "storagekey":
 		return ruleAzureKey, true
-	case hasSuffix(n, "secretaccesskey") || string(n) == "awssecretkey":
+	case hasSuffix(n, "secretaccesskey") || string(n) == "awssecretkey" || string(n) == "secretkey":
 		return ruleAWSSecret, true
 	case string(n) == "privatekey":
 		return ruleGCPKey, true

@@ -118,6 +118,9 @@ func (w *Writer) urlPassword(in input, p int) {
 // userinfo redacts the password in b[a:e], user:password, or the whole
 // user part when it is a token.
 func (w *Writer) userinfo(b []byte, a, e int) {
+	if hasPrefix(b[a:e], "[REDACTED") {
+		return
+	}
 	c := bytes.IndexByte(b[a:e], ':')
 	if c < 0 {
 		if u := b[a:e]; knownTokenAt(u, 0) == len(u) || len(u) >= 20 && credentialLike(u) {

@@ -44,10 +44,10 @@ func (w *Writer) field(in input, p, k int) {
 		return
 	}
 	auth := hasSuffix(n, "authorization")
-	w.weak = st == weakName
+	w.weak, w.sas = st == weakName, rule == ruleAzureSAS && hasSuffix(n, "sharedaccesssignature")
 	w.keyed(in, ns, ne, d, rule, auth)
 	w.envName(in, ns, ne, d, rule)
-	w.weak = false
+	w.weak, w.sas = false, false
 }
 
 // word returns the run of name bytes around b[s:e], and whether it is short
@@ -150,6 +150,15 @@ func (w *Writer) colonKey(in input, ns, ne int, rule string, auth bool) {
 	}
 }
 
+// nextHeader reports whether another header starts at b[i:]: ", Name: ".
+func nextHeader(b []byte, i int) bool {
+	if !hasPrefix(b[i:], ", ") {
+		return false
+	}
+	j := i + 2 + nameByte.span(b[i+2:])
+	return j > i+2 && j+1 < len(b) && b[j] == ':' && b[j+1] == ' '
+}
+
 // flowMapKey reports whether a key that follows b is in a YAML flow map:
 // {host: h, password: x}.
 func flowMapKey(b []byte) bool {
@@ -157,7 +166,8 @@ func flowMapKey(b []byte) bool {
 	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t') {
 		i--
 	}
-	return i > 0 && (b[i-1] == '{' || b[i-1] == ',' && i < len(b))
+	return i > 0 && (b[i-1] == '{' || b[i-1] == ',' && i < len(b)) &&
+		bytes.LastIndexByte(b, '{') > bytes.LastIndexByte(b, '}')
 }
 
 // goDumpKey reports whether a key that follows b is a field of a struct or
@@ -192,6 +202,14 @@ func (w *Writer) flowValue(in input, v int, rule string) {
 // blank or the end of the struct, or a list [...] whole.
 func (w *Writer) dumpValue(in input, v int, rule string) {
 	b := in.b
+	switch {
+	case hasPrefix(b[v:], "[REDACTED"):
+		return
+	case v < len(b) && b[v] == '"':
+		// Password:"…", as %#v prints it.
+		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
+		return
+	}
 	if v < len(b) && b[v] == '[' {
 		if e := bytes.IndexByte(b[v:], ']'); e > 1 {
 			w.addValue(in, v+1, v+e, rule, false, contValue)
@@ -213,7 +231,7 @@ func (w *Writer) midLineValue(in input, v int, rule string) {
 	b := in.b
 	if rule == ruleCookie {
 		e := v
-		for e < len(b) && b[e] != '"' && b[e] != '\\' {
+		for e < len(b) && b[e] != '"' && b[e] != '\\' && !nextHeader(b, e) {
 			e++
 		}
 		if e = v + trimRight(b[v:e]); e > v {
@@ -263,6 +281,11 @@ func (w *Writer) assignment(in input, ns, ne, d int, rule string) {
 		w.eqValue(in, i, rule)
 	case d == 0 && i > ne && i < len(b) && (netrcLine(b) || bytes.HasSuffix(b[:ns], []byte("configure set "))):
 		w.eqValue(in, i, rule)
+	case d == 0 && i > ne && in.atStart && onlySpace(b[:ns]) && !w.weak:
+		// password VALUE alone on a line, as in a .netrc of several lines.
+		if e := i + valueByte.span(b[i:]); onlySpace(b[e:]) && e-i >= 4 && (hasDigit(b[i:e]) || alnum.span(b[i:e]) < e-i) {
+			w.addValue(in, i, e, rule, false, contValue)
+		}
 	}
 }
 

@@ -1,5 +1,7 @@
 package redact
 
+import "bytes"
+
 // input is a window handed to the detectors.
 type input struct {
 	b       []byte
@@ -74,12 +76,36 @@ func (w *Writer) detect(in input, h hit) {
 		w.lastApplied(in, h.pos)
 	case kwKnown:
 		w.knownToken(in, h.pos)
+		w.quotePlain(in)
 	case kwBase64PEM:
 		w.base64Key(in, h.pos)
+		w.quotePlain(in)
 	case kwDSN:
 		w.dsn(in, h.pos)
 	case kwLiteral:
 		w.add(span{start: h.pos, end: h.pos + len(kw.text), rule: ruleLiteral})
+	}
+}
+
+// quotePlain quotes the marker of the span just added when its value is a
+// whole YAML plain scalar (key: TOKEN, - TOKEN), so that it stays a string.
+func (w *Writer) quotePlain(in input) {
+	n := len(w.spans)
+	if n == 0 || !in.atStart || !in.final {
+		return
+	}
+	s := &w.spans[n-1]
+	b := in.b
+	if s.quote || s.repl != nil || trimRight(b) != s.end || s.start < 2 || b[s.start-1] != ' ' {
+		return
+	}
+	before := bytes.TrimRight(b[:s.start], " ")
+	i := skipBlank(before, 0)
+	switch {
+	case len(before) == i+1 && before[i] == '-':
+		s.quote = true
+	case len(before) > i && before[len(before)-1] == ':' && nameByte.span(before[i:]) == len(before)-i-1:
+		s.quote = true
 	}
 }
 

@@ -91,7 +91,7 @@ func TestAzure(t *testing.T) {
 		{"connection string", "DefaultEndpointsProtocol=https;AccountName=velero;AccountKey=abcdEFGH1234+/==;EndpointSuffix=core.windows.net",
 			"DefaultEndpointsProtocol=https;AccountName=velero;AccountKey=[REDACTED:azure-storage-key];EndpointSuffix=core.windows.net", one(ruleAzureKey)},
 		{"connection string with sas", "BlobEndpoint=https://v.blob.core.windows.net/;SharedAccessSignature=sv=2020-08-04&ss=b&sig=abc%2Bdef%3D",
-			"BlobEndpoint=https://v.blob.core.windows.net/;SharedAccessSignature=[REDACTED:azure-sas-token]&ss=b&sig=[REDACTED:azure-sas-token]", map[string]int{ruleAzureSAS: 2}},
+			"BlobEndpoint=https://v.blob.core.windows.net/;SharedAccessSignature=[REDACTED:azure-sas-token]", map[string]int{ruleAzureSAS: 1}},
 		{"account key env", "AZURE_STORAGE_ACCOUNT_ACCESS_KEY=abc==\nAZURE_STORAGE_KEY=def==\nAZURE_STORAGE_ACCOUNT_ID=velero\n",
 			"AZURE_STORAGE_ACCOUNT_ACCESS_KEY=[REDACTED:azure-storage-key]\nAZURE_STORAGE_KEY=[REDACTED:azure-storage-key]\nAZURE_STORAGE_ACCOUNT_ID=velero\n", map[string]int{ruleAzureKey: 2}},
 		{"storage account key yaml", "  storageAccountKey: abc==\n  storageAccount: velero\n",

@@ -450,7 +450,9 @@ func (j *jsonWalk) array(i int, f field) (int, bool) {
 // own, when it holds a keyword.
 func (j *jsonWalk) stringValue(s, e int, esc bool, f field) {
 	if f.rule == ruleLastApplied {
-		j.spans = append(j.spans, span{start: s, end: e, ctx: s, rule: f.rule})
+		if !hasPrefix(j.b[s:e], "[REDACTED") {
+			j.spans = append(j.spans, span{start: s, end: e, ctx: s, rule: f.rule})
+		}
 		return
 	}
 	if f.st != notSecretName {

@@ -73,7 +73,7 @@ const base64PEM = "LS0tLS1CRUdJTi"
 // label is decoded to tell a key from a certificate, which survives.
 func (w *Writer) base64Key(in input, p int) {
 	b := in.b
-	if p > 0 && base64Byte[b[p-1]] {
+	if p > 0 && base64Byte[b[p-1]] && b[p-1] != '=' {
 		return
 	}
 	e := p + base64Byte.span(b[p:])
@@ -107,7 +107,7 @@ func (w *Writer) webhookURL(b []byte, h, e, end int) {
 			continue
 		}
 		s := e + len(wh.path)
-		if s < end {
+		if s < end && !hasPrefix(b[s:end], "[REDACTED") {
 			w.add(span{start: s, end: end, rule: ruleWebhook})
 		}
 		return

@@ -27,12 +27,23 @@ func (w *Writer) eqValue(in input, v int, rule string) {
 	b := in.b
 	switch {
 	case v >= len(b):
+	case b[v] == '"' && w.sigV4(in, v+1):
 	case b[v] == '"':
 		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
 	case b[v] == '\'':
 		w.addValue(in, v+1, singleString(b, v+1, in.final), rule, false, contSingle)
 	case bytes.HasPrefix(b[v:], escQuote):
 		w.addValue(in, v+2, escString(b, v+2), rule, false, contEscQuoted)
+	case b[v] == '{' && bytes.IndexByte(b[v:], '}') > 1:
+		// Pwd={pa;ss}, an ODBC value in braces.
+		w.addValue(in, v+1, v+bytes.IndexByte(b[v:], '}'), rule, false, contValue)
+	case w.sas:
+		// SharedAccessSignature=sv=…&sig=…: the whole token, up to ';'.
+		e := v
+		for e < len(b) && b[e] != ';' && b[e] != '"' && b[e] != ' ' && b[e] != '\'' {
+			e++
+		}
+		w.addValue(in, v, e, rule, false, contValue)
 	default:
 		w.addValue(in, v, valueEnd(b, v), rule, false, contValue)
 	}
@@ -149,6 +160,10 @@ func (w *Writer) addValue(in input, vs, ve int, rule string, quote bool, c contK
 	}
 	if !open && (notSecret(in.b[vs:ve]) || w.weak && rule != ruleBasic && rule != ruleBearer && !credentialLike(in.b[vs:ve])) {
 		return
+	}
+	if !open && c == contLine && rule != rulePassword && rule != ruleRepository && rule != ruleLastApplied &&
+		bytes.IndexByte(in.b[vs:ve], ' ') >= 0 {
+		return // prose after Name: — keys and tokens have no blanks
 	}
 	w.add(span{start: vs, end: ve, rule: rule, quote: quote, open: open, cont: c})
 }
@@ -289,7 +304,7 @@ func credentialLike(v []byte) bool {
 	if knownTokenAt(v, 0) > 0 {
 		return true
 	}
-	if len(v) < minCredential || notSecret(v) {
+	if len(v) < minCredential || notSecret(v) || awsScope(v) {
 		return false
 	}
 	var classes [4]bool // lower, upper, digit, other
@@ -335,7 +350,7 @@ func wordy(v []byte) bool {
 		}
 		switch {
 		case 'a' <= fold[c] && fold[c] <= 'z':
-			if digits > 0 {
+			if digits > 0 || randomCase(v, i) {
 				return false
 			}
 			letters++
@@ -354,6 +369,21 @@ func wordy(v []byte) bool {
 		}
 	}
 	return true
+}
+
+// randomCase reports whether the letter v[i] ends two upper-case letters
+// followed by a lower-case one inside a run of letters, as base64 has
+// (dXNlcjpwYXNz) and words seldom do (MountVolume, SetUp, HTTP).
+func randomCase(v []byte, i int) bool {
+	return i >= 2 && 'a' <= v[i] && v[i] <= 'z' && 'A' <= v[i-1] && v[i-1] <= 'Z' && 'A' <= v[i-2] && v[i-2] <= 'Z' &&
+		(i == 2 || 'a' <= fold[v[i-3]] && fold[v[i-3]] <= 'z')
+}
+
+// awsScope reports whether v is the Credential= of a SigV4 signature: an
+// access key id, then /date/region/service/aws4_request. The key id is
+// redacted by its own rule.
+func awsScope(v []byte) bool {
+	return len(v) > awsKeyIDLen && (hasPrefix(v, "AKIA") || hasPrefix(v, "ASIA")) && v[awsKeyIDLen] == '/'
 }
 
 // isQuantity reports whether v is a number, a duration (1h30m, 300s), a

@@ -40,6 +40,9 @@ type Writer struct {
 	// a password's or a known credential's: its value is redacted only
 	// when it looks like a credential.
 	weak bool
+	// sas tells that the field being handled is a SharedAccessSignature,
+	// whose value holds '&'.
+	sas bool
 	// depth is how deep the Writer's text is inside strings of the text of
 	// its parents: 0 for the text written to a Writer, 1 for the strings of
 	// that text, decoded (see nested).
