@@ -35,7 +35,8 @@
 // log stream cut half-way is still evidence); an item without content has no
 // archive entry and an empty sha256. Open returns an Entry for producers that
 // need to write content piecewise, set Truncated or Redactions after writing,
-// or have the item's duration cover the request that precedes the content.
+// have the item's duration cover the request that precedes the content, or
+// keep a duration measured elsewhere (SetDuration).
 //
 // # Memory and concurrency
 //

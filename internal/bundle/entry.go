@@ -45,6 +45,9 @@ type Entry struct {
 	data    []byte
 	werr    error // first spooling error
 	pending *job  // finished, waiting for Close to hand it over
+	// duration, when durationSet, replaces the time since Open.
+	duration    time.Duration
+	durationSet bool
 }
 
 // Write appends p to the item's content. Once writing the archive has
@@ -84,6 +87,15 @@ func (e *Entry) SetRedactions(counts map[string]int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.item.Redactions = maps.Clone(counts)
+}
+
+// SetDuration records d as the item's duration, instead of the time from
+// Open to the item's end: for an item whose content was fetched elsewhere,
+// such as one copied from another bundle.
+func (e *Entry) SetDuration(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.duration, e.durationSet = d, true
 }
 
 // Commit ends the item as ok.
@@ -189,6 +201,9 @@ func (e *Entry) manifestItem(st Status, msg string) ManifestItem {
 		Status:     st,
 		Error:      msg,
 		DurationMs: time.Since(e.started).Milliseconds(),
+	}
+	if e.durationSet {
+		m.DurationMs = e.duration.Milliseconds()
 	}
 	if m.Redactions == nil {
 		m.Redactions = map[string]int{}

@@ -209,3 +209,19 @@ func TestScrubRewritesSourcesAndErrors(t *testing.T) {
 	require.Equal(t, "exit 1: bad password [X]", m.Items[0].Error)
 	require.Equal(t, "[X]", m.Items[1].Source)
 }
+
+func TestSetDurationReplacesTheMeasuredOne(t *testing.T) {
+	t.Parallel()
+	w, _, _ := create(t, Options{})
+	e, err := w.Open(Item{Path: "copied.log"})
+	require.NoError(t, err)
+	e.SetDuration(1234 * time.Millisecond)
+	require.NoError(t, e.Fail(errors.New("cut")))
+	e, err = w.Open(Item{Path: "measured.log"})
+	require.NoError(t, err)
+	require.NoError(t, e.Commit())
+	require.NoError(t, w.Close(Meta{}))
+	m := w.Manifest()
+	require.Equal(t, int64(1234), m.Items[0].DurationMs)
+	require.Less(t, m.Items[1].DurationMs, int64(1000))
+}

@@ -33,7 +33,8 @@ What is collected is a plan made by Starlark scripts: the embedded default
 plan, plus any --script (or only them, with --only-scripts); --dry-run prints
 the plan and what your RBAC forbids, and collects nothing. The builtins are
 documented in docs/starlark.md. "velero-debug run" runs crashd scripts, such as
-Velero's velero.cshd, unmodified (docs/crashd.md).
+Velero's velero.cshd, unmodified (docs/crashd.md). "velero-debug redact"
+re-redacts a bundle already written, with more rules (docs/redaction.md).
 
 Exit codes:
   0    complete bundle
@@ -62,12 +63,13 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		},
 	}
 	o.BindFlags(cmd.Flags())
-	cmd.AddCommand(newRunCommand(streams))
+	cmd.AddCommand(newRunCommand(streams), newRedactCommand(streams))
 	return cmd
 }
 
 // ExitError is the error of a run that ends with an exit code other than
-// 1: a bundle was written, but it is partial or was interrupted.
+// 1 and has already told the user why: a bundle was written but is
+// partial, or the run was interrupted.
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }

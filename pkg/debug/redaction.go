@@ -29,23 +29,29 @@ type rulesFile struct {
 // redactionRules compiles the rules of a run: the defaults unless
 // --no-default-redaction, plus those of --redact-rules.
 func (o *Options) redactionRules() (*redact.Rules, error) {
+	return compileRedactionRules(o.RedactRules, !o.NoDefaultRedaction)
+}
+
+// compileRedactionRules compiles the rules of the --redact-rules file (none
+// when file is empty), plus the defaults when withDefaults.
+func compileRedactionRules(file string, withDefaults bool) (*redact.Rules, error) {
 	var f rulesFile
-	if o.RedactRules != "" {
-		data, err := os.ReadFile(o.RedactRules)
+	if file != "" {
+		data, err := os.ReadFile(file) //nolint:gosec // G304: the rules file is the user's choice
 		if err != nil {
 			return nil, fmt.Errorf("--redact-rules: %w", err)
 		}
 		if err := yaml.UnmarshalStrict(data, &f); err != nil {
-			return nil, fmt.Errorf("--redact-rules %q: %w", o.RedactRules, err)
+			return nil, fmt.Errorf("--redact-rules %q: %w", file, err)
 		}
 	}
 	extra := make([]redact.Rule, 0, len(f.Rules))
 	for _, r := range f.Rules {
 		extra = append(extra, redact.Rule{Name: r.Name, Pattern: r.Pattern, Keywords: r.Keywords})
 	}
-	rules, err := redact.Compile(extra, f.Literals, !o.NoDefaultRedaction)
+	rules, err := redact.Compile(extra, f.Literals, withDefaults)
 	if err != nil {
-		return nil, fmt.Errorf("--redact-rules %q: %w", o.RedactRules, err)
+		return nil, fmt.Errorf("--redact-rules %q: %w", file, err)
 	}
 	return rules, nil
 }
