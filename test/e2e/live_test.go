@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -53,13 +54,14 @@ func TestLiveVelero(t *testing.T) {
 	waitPhase(t, dyn, ns, "backupstoragelocations", "default", "Available")
 	t.Logf("server and storage ready after %s", time.Since(begin))
 
-	// One backup of plain objects completes. The other has a pre hook in a
-	// pod that kwok cannot exec into, so it fails partly; its command holds
-	// a password, which Velero writes into the backup's log. (The fixture's app
-	// pods ask for pod volume backups, which need a node-agent that kwok
-	// cannot run: neither backup includes them.)
+	// One backup of plain objects completes. The other has pre hooks in a
+	// pod that kwok cannot exec into, so it fails partly; their commands
+	// hold a URL password and a MYSQL_PWD, which Velero writes into the
+	// backup's log. (The fixture's app pods ask for pod volume backups,
+	// which need a node-agent that kwok cannot run: neither backup includes
+	// them.)
 	completed, partial := "live-completed", "live-partial"
-	hookPassword := "vdbgHook" + rand.Text()
+	hookPassword, mysqlPassword := "vdbgHook"+rand.Text(), "vdbg4Mysql"+rand.Text()
 	hooked := ns + "-hooks"
 	_, err = testCluster.Apply(ctx,
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": hooked}}},
@@ -76,8 +78,12 @@ func TestLiveVelero(t *testing.T) {
 		"includedNamespaces": []any{hooked}, "storageLocation": "default", "snapshotVolumes": false,
 		"hooks": map[string]any{"resources": []any{map[string]any{
 			"name": "checkpoint", "includedNamespaces": []any{hooked},
-			"pre": []any{map[string]any{"exec": map[string]any{"container": "db", "onError": "Fail", "timeout": "5s",
-				"command": []any{"psql", "postgresql://admin:" + hookPassword + "@localhost:5432/app", "-c", "CHECKPOINT"}}}},
+			"pre": []any{
+				map[string]any{"exec": map[string]any{"container": "db", "onError": "Continue", "timeout": "5s",
+					"command": []any{"/bin/sh", "-c", "MYSQL_PWD=" + mysqlPassword + " mysqldump -u root app > /backup/app.sql"}}},
+				map[string]any{"exec": map[string]any{"container": "db", "onError": "Fail", "timeout": "5s",
+					"command": []any{"psql", "postgresql://admin:" + hookPassword + "@localhost:5432/app", "-c", "CHECKPOINT"}}},
+			},
 		}}},
 	})
 	waitPhase(t, dyn, ns, "backups", completed, "Completed")
@@ -115,9 +121,10 @@ func TestLiveVelero(t *testing.T) {
 	require.Contains(t, fmt.Sprint(version.Plugins), "velero.io/aws")
 
 	for _, name := range []string{completed, partial} {
-		// The log is the one the Velero CLI prints, but for the password.
+		// The log is the one the Velero CLI prints, but for the passwords.
 		want := veleroCLI(t, srv, "backup", "logs", name, "-n", ns)
 		want = strings.ReplaceAll(want, hookPassword, "[REDACTED:url-password]")
+		want = strings.ReplaceAll(want, mysqlPassword, "[REDACTED:password-field]")
 		require.Equal(t, want, string(a.files["backups/"+name+"/log.txt"]), "the log is the one the Velero CLI prints")
 		require.NotEmpty(t, a.files["backups/"+name+"/resource-list.json"])
 		require.Contains(t, a.files, "backups/"+name+"/results.json")
@@ -143,11 +150,24 @@ func TestLiveVelero(t *testing.T) {
 	}
 	require.Contains(t, desc, "Phase:                         "+partialPhase)
 	require.Contains(t, string(a.files["backups/"+completed+"/describe.txt"]), "v1/PersistentVolumeClaim:", "the resource list")
-	require.Contains(t, string(a.files["backups/"+partial+"/log.txt"]), "postgresql://admin:[REDACTED:url-password]@localhost:5432/app",
+	partialLog := string(a.files["backups/"+partial+"/log.txt"])
+	require.Contains(t, partialLog, "postgresql://admin:[REDACTED:url-password]@localhost:5432/app",
 		"the downloaded log had the hook's command")
+	require.Contains(t, partialLog, "MYSQL_PWD=[REDACTED:password-field] mysqldump -u root app",
+		"the downloaded log had the other hook's command")
 	for path, data := range a.files {
 		require.NotContains(t, string(data), "X-Amz-Signature=", path)
 		require.NotContains(t, string(data), hookPassword, path)
+		require.NotContains(t, string(data), mysqlPassword, path)
+	}
+	// The objects, results and resource lists from the server and object
+	// storage are JSON still; the fixture's planted secrets are gone here
+	// too.
+	assertJSONFiles(t, a)
+	for path, data := range a.files {
+		for _, s := range v.PlantedCredentials {
+			assert.False(t, bytes.Contains(data, []byte(s)), "%s holds the planted credential %q", path, s)
+		}
 	}
 	requireNoRequestsLeft(t, dyn, ns)
 
