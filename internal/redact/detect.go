@@ -139,17 +139,16 @@ func (w *Writer) userinfo(b []byte, a, e int) {
 // registry:5000/velero/velero@sha256:… has no password.
 func userinfoEnd(b []byte) int {
 	b = b[:min(len(b), maxUserinfo)]
-	first := authorityByte.span(b)
-	if at := bytes.LastIndexByte(b[:first], '@'); at >= 0 {
-		return at
-	}
 	for at := bytes.LastIndexByte(b, '@'); at > 0; at = bytes.LastIndexByte(b[:at], '@') {
 		he := at + 1 + authorityByte.span(b[at+1:])
 		if !isHost(b[at+1 : he]) {
 			continue
 		}
 		c := bytes.IndexByte(b[:at], ':')
-		if c < 0 || bytes.ContainsAny(b[:c], "/?#") {
+		switch {
+		case c < 0 && !bytes.ContainsAny(b[:at], "/?#"):
+			return at // a user without a password: maybe a token
+		case c < 0 || bytes.ContainsAny(b[:c], "/?#"):
 			return -1
 		}
 		if d := c + 1 + digit.span(b[c+1:at]); d > c+1 && d < at && b[d] == '/' {

@@ -240,6 +240,9 @@ func (w *Writer) midLineValue(in input, v int, rule string) {
 		return
 	}
 	e := v + valueByte.span(b[v:])
+	if e > v && b[e-1] == ',' {
+		e-- // a list of headers: Accept: */*, X-Api-Key: …, User-Agent: …
+	}
 	val := b[v:e]
 	if !credentialLike(val) && (w.weak || len(val) < 4 || !hasDigit(val)) {
 		return
@@ -261,9 +264,10 @@ func (w *Writer) assignment(in input, ns, ne, d int, rule string) {
 		if i > ne {
 			v = skipBlank(b, v)
 		}
-		if in.atStart && in.final && onlySpace(b[:prefixStart(b, ns)]) && !w.weak && restIsValue(b[v:]) {
+		if i > ne && v > i+1 && in.atStart && in.final && onlySpace(b[:prefixStart(b, ns)]) && !w.weak && restIsValue(b[v:]) {
 			// name = value at the start of a line: an INI or properties
-			// file, an env file; the value is the rest of the line.
+			// file; the value is the rest of the line. NAME=value cmd is
+			// an env var before a command.
 			if e := trimRight(b); e > v && b[v] != '"' && b[v] != '\'' {
 				w.addValue(in, v, e, rule, false, contLine)
 				return

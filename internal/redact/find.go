@@ -82,6 +82,8 @@ func (w *Writer) detect(in input, h hit) {
 		w.quotePlain(in)
 	case kwDSN:
 		w.dsn(in, h.pos)
+	case kwSigV4:
+		w.sigV4(in, h.pos)
 	case kwLiteral:
 		w.add(span{start: h.pos, end: h.pos + len(kw.text), rule: ruleLiteral})
 	}

@@ -20,6 +20,7 @@ const (
 	kwKnown                     // the prefix of a provider's token
 	kwBase64PEM                 // a base64-encoded PEM block
 	kwDSN                       // the @tcp( or @unix( of a Go MySQL DSN
+	kwSigV4                     // AWS4-HMAC-SHA256, a SigV4 signature
 	kwLiteral                   // a user literal
 	kwUser                      // a keyword of a user rule
 )
@@ -74,6 +75,7 @@ var builtinKeywords = []keyword{
 	{text: "eyJ", anchor: "yj", exact: true, kind: kwJWT},
 	{text: "://", exact: true, kind: kwURL},
 	{text: "@tcp(", anchor: "@t", exact: true, kind: kwDSN},
+	{text: "AWS4-HMAC-SHA256", anchor: "c-", exact: true, kind: kwSigV4},
 	{text: "@unix(", anchor: "@u", exact: true, kind: kwDSN},
 	{text: base64PEM, anchor: "dj", exact: true, kind: kwBase64PEM},
 	{text: "last-applied-configuration", anchor: "d-", look: "gu", exact: true, kind: kwLastApplied},

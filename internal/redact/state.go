@@ -93,6 +93,11 @@ func (w *Writer) blockLine(win []byte, final bool) (bool, []span) {
 		return false, nil
 	}
 	if i > w.state.col {
+		if !w.state.marked && bytes.HasPrefix(win[i:], []byte("[REDACTED:")) {
+			// Redacted already: the marker of the block stays as it is.
+			w.state = lineState{}
+			return false, nil
+		}
 		if w.state.weak && !w.state.marked && bytes.HasPrefix(win[i:], beginLabel) {
 			// A PEM block under a secret-like name: its label survives.
 			w.state = lineState{}

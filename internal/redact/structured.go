@@ -500,7 +500,9 @@ func (j *jsonWalk) secretString(s, e int, esc bool, rule string, v []byte) {
 		if hasFold(v, "bearer") {
 			rule = ruleBearer
 		}
-		s += n
+		if s += n; notSecret(j.b[s:e]) {
+			return
+		}
 	}
 	j.spans = append(j.spans, span{start: s, end: e, ctx: s, rule: rule})
 }
@@ -645,7 +647,10 @@ func (w *Writer) wholeSpan(s, e int) bool {
 	return false
 }
 
-// dropSpansIn removes the spans that overlap [s, e).
+// dropSpansIn removes the spans that overlap [s, e), or whose field name is
+// in it: a name inside a quoted value cannot take what follows the value.
 func (w *Writer) dropSpansIn(s, e int) {
-	w.spans = slices.DeleteFunc(w.spans, func(sp span) bool { return sp.start < e && sp.end > s })
+	w.spans = slices.DeleteFunc(w.spans, func(sp span) bool {
+		return sp.start < e && sp.end > s || s <= sp.ctx+len(escQuote) && sp.ctx < e
+	})
 }

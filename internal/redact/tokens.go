@@ -18,7 +18,7 @@ var (
 	// tokenBody makes up the body of most providers' tokens.
 	tokenBody = newSet("a-z", "A-Z", "0-9", "_-")
 	// dottedBody also has the dots of SendGrid's SG.<id>.<secret>.
-	dottedBody = newSet("a-z", "A-Z", "0-9", "_-.")
+	dottedBody = newSet("a-z", "A-Z", "0-9", "._-")
 	// ageBody makes up an age secret key (Bech32, upper case).
 	ageBody = newSet("A-Z", "0-9")
 )
@@ -141,11 +141,11 @@ func (w *Writer) sigV4(in input, v int) bool {
 		return false
 	}
 	end := v + min(len(b)-v, 2048)
-	i := bytes.Index(b[v:end], []byte("Signature="))
+	i := bytes.Index(b[v:end], []byte(" Signature="))
 	if i < 0 {
-		return true
+		return true // a pre-signed URL's X-Amz-Algorithm=AWS4-HMAC-SHA256, or a header cut short
 	}
-	s := v + i + len("Signature=")
+	s := v + i + len(" Signature=")
 	e := s + alnum.span(b[s:])
 	if e > s {
 		w.add(span{start: s, end: e, rule: ruleSigV4, open: in.open(e), cont: contToken})

@@ -161,7 +161,7 @@ func (w *Writer) addValue(in input, vs, ve int, rule string, quote bool, c contK
 	if !open && (notSecret(in.b[vs:ve]) || w.weak && rule != ruleBasic && rule != ruleBearer && !credentialLike(in.b[vs:ve])) {
 		return
 	}
-	if !open && c == contLine && rule != rulePassword && rule != ruleRepository && rule != ruleLastApplied &&
+	if !open && c == contLine && rule != rulePassword && rule != ruleRepository && rule != ruleLastApplied && rule != ruleCookie &&
 		bytes.IndexByte(in.b[vs:ve], ' ') >= 0 {
 		return // prose after Name: — keys and tokens have no blanks
 	}
@@ -380,10 +380,10 @@ func randomCase(v []byte, i int) bool {
 }
 
 // awsScope reports whether v is the Credential= of a SigV4 signature: an
-// access key id, then /date/region/service/aws4_request. The key id is
+// access key id, then /date/region/service/aws4_request. An AKIA key id is
 // redacted by its own rule.
 func awsScope(v []byte) bool {
-	return len(v) > awsKeyIDLen && (hasPrefix(v, "AKIA") || hasPrefix(v, "ASIA")) && v[awsKeyIDLen] == '/'
+	return bytes.Contains(v, []byte("/aws4_request"))
 }
 
 // isQuantity reports whether v is a number, a duration (1h30m, 300s), a
