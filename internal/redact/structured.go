@@ -651,6 +651,7 @@ func (w *Writer) wholeSpan(s, e int) bool {
 // in it: a name inside a quoted value cannot take what follows the value.
 func (w *Writer) dropSpansIn(s, e int) {
 	w.spans = slices.DeleteFunc(w.spans, func(sp span) bool {
-		return sp.start < e && sp.end > s || s <= sp.ctx+len(escQuote) && sp.ctx < e
+		n := sp.ctx + len(escQuote) // where a field name starts: see field
+		return sp.start < e && sp.end > s || s < n && n < e-1
 	})
 }
