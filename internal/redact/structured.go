@@ -173,12 +173,7 @@ func (j *jsonWalk) member(i int) (int, bool) {
 	}
 	k := j.ws(e)
 	if k < len(j.b) && j.b[k] == ':' {
-		f := field{}
-		if j.hasHit(i+1, e-1) {
-			if name, ok := j.decoded(i+1, e-1, esc); ok {
-				f = j.w.keyField(name)
-			}
-		}
+		f := j.keyAt(i+1, e-1, esc)
 		v := j.ws(k + 1)
 		if v < len(j.b) && (j.b[v] == '{' || j.b[v] == '[') && onlySpace(j.b[v+1:]) {
 			return len(j.b), true
@@ -204,14 +199,10 @@ func (j *jsonWalk) member(i int) (int, bool) {
 // line.
 func (j *jsonWalk) envNameLine(v int) {
 	e, esc, ok := j.str(v)
-	if !ok || !j.hasHit(v+1, e-1) {
-		return
-	}
-	name, ok := j.decoded(v+1, e-1, esc)
 	if !ok {
 		return
 	}
-	if f := j.w.keyField(name); f.st != notSecretName {
+	if f := j.keyAt(v+1, e-1, esc); f.st != notSecretName {
 		j.w.weak = f.st == weakName
 		j.w.expectValue(f.rule, false)
 		j.w.weak = false
@@ -362,37 +353,49 @@ func (j *jsonWalk) object(i int) (int, bool) {
 			if !ok {
 				return e, false
 			}
-			if j.hasHit(i+1, e-1) {
-				if name, ok := j.decoded(i+1, e-1, esc); ok {
-					env.name = j.w.keyField(name)
-				}
-				j.stringValue(i+1, e-1, esc, field{})
-			}
+			env.name = j.keyAt(i+1, e-1, esc)
+			j.stringValue(i+1, e-1, esc, field{})
 			i = e
 		default:
-			f := field{}
-			if j.hasHit(ks, ke-1) {
-				if name, ok := j.decoded(ks, ke-1, kesc); ok {
-					f = j.w.keyField(name)
-				}
-			}
-			if i, ok = j.value(i, f); !ok {
+			if i, ok = j.value(i, j.keyAt(ks, ke-1, kesc)); !ok {
 				return i, false
 			}
 		}
-		i = j.ws(i)
-		if i < len(j.b) && j.b[i] == ',' {
-			i = j.ws(i + 1)
-			continue
-		}
-		if i < len(j.b) && j.b[i] == '}' {
-			if env.found {
+		var end bool
+		if i, end, ok = j.sep(i, '}'); !ok || end {
+			if ok && env.found {
 				j.stringValue(env.vs, env.ve, env.esc, env.name)
 			}
-			return i + 1, true
+			return i, ok
 		}
-		return i, false
 	}
+}
+
+// sep reads what follows a member or an item that ends at i: a comma, or
+// end, the byte that closes the object or array. It returns the index after
+// it, whether the container ended, and whether the JSON is well-formed.
+func (j *jsonWalk) sep(i int, end byte) (int, bool, bool) {
+	i = j.ws(i)
+	switch {
+	case i < len(j.b) && j.b[i] == ',':
+		return j.ws(i + 1), false, true
+	case i < len(j.b) && j.b[i] == end:
+		return i + 1, true, true
+	}
+	return i, false, false
+}
+
+// keyAt returns what the string b[s:e], a key or an env var's name, says of
+// the value it names, when it holds a keyword.
+func (j *jsonWalk) keyAt(s, e int, esc bool) field {
+	if !j.hasHit(s, e) {
+		return field{}
+	}
+	name, ok := j.decoded(s, e, esc)
+	if !ok {
+		return field{}
+	}
+	return j.w.keyField(name)
 }
 
 // array walks the array at i, whose key says f. In a list of arguments,
@@ -433,15 +436,10 @@ func (j *jsonWalk) array(i int, f field) (int, bool) {
 				return i, false
 			}
 		}
-		i = j.ws(i)
-		if i < len(j.b) && j.b[i] == ',' {
-			i = j.ws(i + 1)
-			continue
+		var end, ok bool
+		if i, end, ok = j.sep(i, ']'); !ok || end {
+			return i, ok
 		}
-		if i < len(j.b) && j.b[i] == ']' {
-			return i + 1, true
-		}
-		return i, false
 	}
 }
 
