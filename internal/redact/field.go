@@ -277,8 +277,10 @@ func (w *Writer) assignment(in input, ns, ne, d int, rule string) {
 	case hasFold(b[i:], "%3d"):
 		v := i + 3
 		e := v + valueByte.span(b[v:])
-		if k := bytes.Index(bytes.ToLower(b[v:e]), []byte("%26")); k >= 0 {
-			e = v + k
+		for k := v; k < e; k++ {
+			if hasFold(b[k:e], "%26") {
+				e = k // an encoded '&' ends the value
+			}
 		}
 		w.addValue(in, v, e, rule, false, contValue)
 	case d >= 2 && i > ne && i < len(b) && b[i] != '-':

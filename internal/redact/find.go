@@ -68,6 +68,7 @@ func (w *Writer) detect(in input, h hit) {
 		w.bearer(in, h.pos)
 	case kwAWSKeyID:
 		w.awsKeyID(in, h.pos)
+		w.quotePlain(in)
 	case kwJWT:
 		w.jwt(in, h.pos)
 	case kwURL:
@@ -92,6 +93,7 @@ func (w *Writer) detect(in input, h hit) {
 // quotePlain quotes the marker of the span just added when its value is a
 // whole YAML plain scalar (key: TOKEN, - TOKEN), so that it stays a string.
 func (w *Writer) quotePlain(in input) {
+	w.quoteKey(in)
 	n := len(w.spans)
 	if n == 0 || !in.atStart || !in.final {
 		return
@@ -107,6 +109,24 @@ func (w *Writer) quotePlain(in input) {
 	case len(before) == i+1 && before[i] == '-':
 		s.quote = true
 	case len(before) > i && before[len(before)-1] == ':' && nameByte.span(before[i:]) == len(before)-i-1:
+		s.quote = true
+	}
+}
+
+// quoteKey quotes the marker of the span just added when it is a whole
+// YAML key at the start of a line (AKIA…: value), so that it stays a string.
+func (w *Writer) quoteKey(in input) {
+	n := len(w.spans)
+	if n == 0 || !in.atStart {
+		return
+	}
+	s := &w.spans[n-1]
+	b := in.b
+	if s.quote || s.repl != nil || !listIndent(b[:s.start]) {
+		return
+	}
+	k := skipBlank(b, s.end)
+	if k < len(b) && b[k] == ':' && (k+1 == len(b) || b[k+1] == ' ' || b[k+1] == '\t' || b[k+1] == '\r') {
 		s.quote = true
 	}
 }

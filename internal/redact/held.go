@@ -79,8 +79,9 @@ func (w *Writer) checkHeld(line []byte) {
 	var name []byte
 	switch {
 	case hasPrefix(line[i:], "name:"):
-		n := skipBlank(line, i+len("name:"))
-		name = bytes.Trim(line[n:trimRight(line)], `"'`)
+		if n, e := skipBlank(line, i+len("name:")), trimRight(line); n < e {
+			name = bytes.Trim(line[n:e], `"'`)
+		}
 	case hasPrefix(line[i:], `"name":`):
 		if n := skipBlank(line, i+len(`"name":`)); n < len(line) && line[n] == '"' {
 			name = line[n+1 : jsonString(line, n+1)]

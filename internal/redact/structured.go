@@ -357,6 +357,8 @@ func (j *jsonWalk) object(i int) (int, bool) {
 			j.stringValue(i+1, e-1, esc, field{})
 			i = e
 		default:
+			// A key is a name, but it is text too: {"url=…&X-Amz-Signature=…": 1}.
+			j.stringValue(ks, ke-1, kesc, field{})
 			if i, ok = j.value(i, j.keyAt(ks, ke-1, kesc)); !ok {
 				return i, false
 			}
@@ -594,25 +596,37 @@ func (w *Writer) reset(dst *bytes.Buffer) {
 // value's lines does not go on to the next line.
 func (w *Writer) quotedValues(in input, st lineState) {
 	b := in.b
+	slices.SortFunc(w.hits, func(x, y hit) int { return x.pos - y.pos })
+	slices.SortFunc(w.spans, func(x, y span) int { return x.ctx - y.ctx })
+	hc, sc, dropped := 0, 0, false
 	for i := 0; i < len(b); {
 		k := bytes.Index(b[i:], []byte(`="`))
 		if k < 0 {
-			return
+			break
 		}
 		q := i + k + 1
 		e := jsonString(b, q+1)
 		if e >= len(b) {
-			return
+			break
 		}
 		i = e + 1
-		if !w.hitIn(q+1, e) || w.wholeSpan(q+1, e) {
+		for hc < len(w.hits) && w.hits[hc].pos <= q {
+			hc++
+		}
+		if len(w.rs.always) == 0 && (hc == len(w.hits) || w.hits[hc].pos >= e) {
+			continue // no keyword inside
+		}
+		for sc < len(w.spans) && w.spans[sc].ctx < q && w.spans[sc].end <= q {
+			sc++
+		}
+		if w.wholeSpan(sc, q+1, e) {
 			continue
 		}
 		v, err := strconv.Unquote(string(b[q : e+1]))
 		if err != nil {
 			continue
 		}
-		w.dropSpansIn(q, e+1)
+		dropped = w.dropSpansIn(sc, q, e+1) || dropped
 		w.state = st
 		out, counts := w.nested([]byte(v))
 		if string(out) == v {
@@ -623,33 +637,34 @@ func (w *Writer) quotedValues(in input, st lineState) {
 		}
 		w.spans = append(w.spans, span{start: q, end: e + 1, ctx: q, repl: []byte(strconv.Quote(string(out)))})
 	}
-}
-
-// hitIn reports whether a keyword of the current window starts in [s, e).
-func (w *Writer) hitIn(s, e int) bool {
-	for _, h := range w.hits {
-		if s <= h.pos && h.pos < e {
-			return true
-		}
+	if dropped {
+		w.spans = slices.DeleteFunc(w.spans, func(sp span) bool { return sp.start < 0 })
 	}
-	return len(w.rs.always) > 0
 }
 
-// wholeSpan reports whether a span covers b[s:e] whole.
-func (w *Writer) wholeSpan(s, e int) bool {
-	for _, sp := range w.spans {
-		if sp.start <= s && sp.end >= e {
+// wholeSpan reports whether one of the spans from the index from on covers
+// b[s:e] whole. The spans are in the order of their contexts.
+func (w *Writer) wholeSpan(from, s, e int) bool {
+	for k := from; k < len(w.spans) && w.spans[k].ctx <= s; k++ {
+		if sp := w.spans[k]; sp.start <= s && sp.end >= e && sp.repl == nil {
 			return true
 		}
 	}
 	return false
 }
 
-// dropSpansIn removes the spans that overlap [s, e), or whose field name is
-// in it: a name inside a quoted value cannot take what follows the value.
-func (w *Writer) dropSpansIn(s, e int) {
-	w.spans = slices.DeleteFunc(w.spans, func(sp span) bool {
+// dropSpansIn marks as dropped (start -1) the spans from the index from
+// on that overlap [s, e), or whose field name is in it: a name inside a
+// quoted value cannot take what follows the value. It reports whether it
+// dropped one.
+func (w *Writer) dropSpansIn(from, s, e int) bool {
+	dropped := false
+	for k := from; k < len(w.spans) && w.spans[k].ctx < e; k++ {
+		sp := &w.spans[k]
 		n := sp.ctx + len(escQuote) // where a field name starts: see field
-		return sp.start < e && sp.end > s || s < n && n < e-1
-	})
+		if sp.start >= 0 && sp.repl == nil && (sp.start < e && sp.end > s || s < n && n < e-1) {
+			sp.start, dropped = -1, true
+		}
+	}
+	return dropped
 }

@@ -129,6 +129,9 @@ func escapedLineEnd(b []byte, i int) bool {
 // a line: Authorization: Basic …, and Go's map[Authorization:[Bearer …]].
 func (w *Writer) headerValue(in input, v int, rule string) {
 	b := in.b
+	if hasPrefix(b[v:], "[REDACTED") {
+		return
+	}
 	if v < len(b) && b[v] == '[' {
 		v++
 	}
@@ -161,9 +164,12 @@ func (w *Writer) addValue(in input, vs, ve int, rule string, quote bool, c contK
 	if !open && (notSecret(in.b[vs:ve]) || w.weak && rule != ruleBasic && rule != ruleBearer && !credentialLike(in.b[vs:ve])) {
 		return
 	}
-	if !open && c == contLine && rule != rulePassword && rule != ruleRepository && rule != ruleLastApplied && rule != ruleCookie &&
-		bytes.IndexByte(in.b[vs:ve], ' ') >= 0 {
-		return // prose after Name: — keys and tokens have no blanks
+	if !open && c == contLine && rule != rulePassword && rule != ruleRepository && rule != ruleLastApplied && rule != ruleCookie {
+		if k := bytes.IndexByte(in.b[vs:ve], ' '); k >= 0 && !credentialLike(in.b[vs:vs+k]) {
+			// Keys and tokens have no blanks: prose after Name: stays,
+			// unless its first word looks like a credential.
+			return
+		}
 	}
 	w.add(span{start: vs, end: ve, rule: rule, quote: quote, open: open, cont: c})
 }
