@@ -38,6 +38,12 @@ var (
 	// quotes, and the separators of query strings, connection strings and
 	// JSON. A comma does not stop it: it is common in passwords.
 	valueByte = newSet(" \t\r\n\v\f\"';&<>)]}`\\").not()
+	// fieldValueByte makes up an unquoted value after name= outside a
+	// query string: it stops only at blanks, quotes and backslashes, so
+	// that a password with '&', ')' or '<' is seen whole (see trimClosers).
+	fieldValueByte = newSet(" \t\r\n\v\f\"'`\\").not()
+	// shellVar makes up the name of a shell variable, as in $DB_PASSWORD.
+	shellVar = newSet("A-Z", "0-9", "_")
 	// plainByte makes up an unquoted JSON value: a number, true, false.
 	plainByte = newSet(" \t\r\n,}]\\").not()
 	// tokenByte makes up a bearer token (RFC 6750 token68).

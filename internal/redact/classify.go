@@ -27,6 +27,8 @@ var excludedSuffixes = []string{
 	"lifetime", "issuer", "audience", "timeout", "duration", "id", "ids", "template",
 	"policy", "class", "config", "hash", "checksum", "digest", "field", "algorithm",
 	"method", "prefix", "suffix", "label", "labels", "annotation", "annotationkey", "labelkey",
+	"objectkey", "cachekey", "sortkey", "partitionkey", "primarykey", "foreignkey", "routingkey",
+	"idempotencykey", "hashkey", "rangekey", "publickey",
 }
 
 // excludedByLast holds excludedSuffixes by their last byte.

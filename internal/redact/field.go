@@ -21,6 +21,9 @@ func (w *Writer) field(in input, p, k int) {
 	b := in.b
 	ns, ne, ok := word(b, p, p+k)
 	w.seen = ne
+	if ns >= len("[REDACTED:") && string(b[ns-len("[REDACTED:"):ns]) == "[REDACTED:" {
+		return // the name of a rule in a marker
+	}
 	if !ok || in.open(ne) || ne < w.covered {
 		// Not a name; one that goes on in the next window; or one inside a
 		// value already redacted, with what follows it: token=password=x.
@@ -44,10 +47,10 @@ func (w *Writer) field(in input, p, k int) {
 		return
 	}
 	auth := hasSuffix(n, "authorization")
-	w.weak, w.sas = st == weakName, rule == ruleAzureSAS && hasSuffix(n, "sharedaccesssignature")
+	w.weak, w.sas, w.query = st == weakName, rule == ruleAzureSAS && hasSuffix(n, "sharedaccesssignature"), query || rule == ruleAzureSAS || rule == rulePresigned
 	w.keyed(in, ns, ne, d, rule, auth)
 	w.envName(in, ns, ne, d, rule)
-	w.weak, w.sas = false, false
+	w.weak, w.sas, w.query = false, false, false
 }
 
 // word returns the run of name bytes around b[s:e], and whether it is short
@@ -145,7 +148,8 @@ func (w *Writer) colonKey(in input, ns, ne int, rule string, auth bool) {
 		w.flowValue(in, skipBlank(b, v), rule)
 	case !spaced && goDumpKey(before):
 		w.dumpValue(in, v, rule)
-	case spaced && (ns == 0 || b[ns-1] == ' ' || b[ns-1] == '\t'):
+	case spaced && (ns == 0 || b[ns-1] == ' ' || b[ns-1] == '\t' || b[ns-1] == '"' || b[ns-1] == '\''):
+		// -H "X-Api-Key: …" in a command line, too.
 		w.midLineValue(in, skipBlank(b, v), rule)
 	}
 }
@@ -166,9 +170,15 @@ func flowMapKey(b []byte) bool {
 	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t') {
 		i--
 	}
-	return i > 0 && (b[i-1] == '{' || b[i-1] == ',' && i < len(b)) &&
-		bytes.LastIndexByte(b, '{') > bytes.LastIndexByte(b, '}')
+	if i == 0 || b[i-1] != '{' && (b[i-1] != ',' || i == len(b)) {
+		return false
+	}
+	near := b[max(0, len(b)-maxFlowMap):]
+	return bytes.LastIndexByte(near, '{') > bytes.LastIndexByte(near, '}')
 }
+
+// maxFlowMap bounds how far back a key looks for the '{' of its flow map.
+const maxFlowMap = 512
 
 // goDumpKey reports whether a key that follows b is a field of a struct or
 // a key of a map as Go's %v and %+v print them: {A:1 B:2}, &{A:1},
@@ -211,15 +221,15 @@ func (w *Writer) dumpValue(in input, v int, rule string) {
 		return
 	}
 	if v < len(b) && b[v] == '[' {
+		if hasPrefix(b[v+1:], "[REDACTED:") {
+			return
+		}
 		if e := bytes.IndexByte(b[v:], ']'); e > 1 {
 			w.addValue(in, v+1, v+e, rule, false, contValue)
 		}
 		return
 	}
-	e := v
-	for e < len(b) && b[e] != ' ' && b[e] != '}' && b[e] != ']' && b[e] != '"' && b[e] != '\\' {
-		e++
-	}
+	e := trimClosers(b, v, v+fieldValueByte.span(b[v:]))
 	w.addValue(in, v, e, rule, false, contValue)
 }
 
@@ -325,10 +335,15 @@ func netrcLine(b []byte) bool {
 // an env var (or of a flag in a YAML list) whose value is on the next line.
 func (w *Writer) envName(in input, ns, ne, d int, rule string) {
 	b := in.b
-	if ns > 0 && b[ns-1] == '"' && ne < len(b) && b[ne] == '"' {
-		if k := nameKeyBefore(b, ns-1); k >= 0 {
+	if ns > 0 && (b[ns-1] == '"' || b[ns-1] == '\'') && ne < len(b) && b[ne] == b[ns-1] {
+		if k := nameKeyBefore(b, ns-1); k >= 0 && b[ns-1] == '"' {
 			w.ctx = k
 			w.jsonEnv(in, ne, k, rule)
+			return
+		}
+		// - name: "DB_PASSWORD", as Helm charts render it.
+		if in.atStart && in.final && onlySpace(b[ne+1:]) && d == 0 && yamlNameKey(b[:ns-1]) {
+			w.expectValue(rule, false)
 		}
 		return
 	}

@@ -71,8 +71,11 @@ func (w *Writer) detect(in input, h hit) {
 		w.quotePlain(in)
 	case kwJWT:
 		w.jwt(in, h.pos)
+		w.quotePlain(in)
 	case kwURL:
-		w.urlPassword(in, h.pos)
+		if len(kw.text) == len("://") { // :\/\/ only wakes the decoding of a JSON string
+			w.urlPassword(in, h.pos)
+		}
 	case kwLastApplied:
 		w.lastApplied(in, h.pos)
 	case kwKnown:
@@ -108,8 +111,14 @@ func (w *Writer) quotePlain(in input) {
 	switch {
 	case len(before) == i+1 && before[i] == '-':
 		s.quote = true
-	case len(before) > i && before[len(before)-1] == ':' && nameByte.span(before[i:]) == len(before)-i-1:
-		s.quote = true
+	case len(before) > i && before[len(before)-1] == ':':
+		k := i
+		if hasPrefix(before[k:], "- ") {
+			k = skipBlank(before, k+2) // - key: TOKEN
+		}
+		if nameByte.span(before[k:]) == len(before)-k-1 {
+			s.quote = true
+		}
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 const (
 	// maxWindow is the most bytes of one line processed at once.
 	maxWindow = 1 << 20
+	// maxJSONLine is the most bytes of a JSON line held to be redacted by
+	// its structure; a longer one is redacted as text, in windows.
+	maxJSONLine = 4 << 20
 	// overlap is how many bytes at the end of a window are processed again
 	// with the next window, so that a secret across the cut is seen whole.
 	overlap = 4 << 10

@@ -74,6 +74,7 @@ var builtinKeywords = []keyword{
 	{text: "ASIA", anchor: "ia", exact: true, kind: kwAWSKeyID},
 	{text: "eyJ", anchor: "yj", exact: true, kind: kwJWT},
 	{text: "://", exact: true, kind: kwURL},
+	{text: `:\/\/`, anchor: `:\`, exact: true, kind: kwURL}, // https:\/\/ in JSON that escapes slashes
 	{text: "@tcp(", anchor: "@t", exact: true, kind: kwDSN},
 	{text: "AWS4-HMAC-SHA256", anchor: "c-", exact: true, kind: kwSigV4},
 	{text: "@unix(", anchor: "@u", exact: true, kind: kwDSN},

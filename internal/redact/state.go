@@ -2,9 +2,6 @@ package redact
 
 import "bytes"
 
-// maxPEMLines bounds the lines a PEM block can drop, should its END be lost.
-const maxPEMLines = 512
-
 type stateKind uint8
 
 const (
@@ -75,9 +72,7 @@ func (w *Writer) pemLine(win []byte, final bool) (bool, []span) {
 		return false, nil
 	case j > i && onlySpace(win[j:]):
 		w.dropLine(win[:i], final, endsWithCR(win), contPEM)
-		if w.state.lines++; w.state.lines >= maxPEMLines {
-			w.state = lineState{}
-		}
+		w.state.lines++
 		return true, nil
 	}
 	w.state = lineState{}

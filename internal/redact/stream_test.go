@@ -93,8 +93,8 @@ func TestLongLine(t *testing.T) {
 	for p := line.Bytes(); len(p) > 0; p = p[min(len(p), 64<<10):] {
 		_, err := w.Write(p[:min(len(p), 64<<10)])
 		require.NoError(t, err)
-		require.LessOrEqual(t, cap(w.line), maxWindow, "the pending line is bounded")
-		require.LessOrEqual(t, cap(w.out), 2*maxWindow+flushSize, "the output buffer is bounded")
+		require.LessOrEqual(t, cap(w.line), maxJSONLine, "the pending line is bounded: a JSON line to maxJSONLine")
+		require.LessOrEqual(t, cap(w.out), 2*maxJSONLine+flushSize, "the output buffer is bounded")
 	}
 	require.NoError(t, w.Close())
 	require.NotContains(t, out.String(), "vdbgS3cret")
@@ -116,7 +116,7 @@ func TestLongValues(t *testing.T) {
 		{"single quoted value", "password: '" + big("it''s ") + "'\n", "password: '[REDACTED:password-field]'\n", one(rulePassword)},
 		{"yaml plain value", "password: " + big("a b ") + "\nnext: 1\n", "password: \"[REDACTED:password-field]\"\nnext: 1\n", one(rulePassword)},
 		{"pem in a json string", `{"k":"-----BEGIN PRIVATE KEY-----\n` + big(`MIIEvQIBADAN\n`) + `-----END PRIVATE KEY-----\n","n":1}` + "\n",
-			`{"k":"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]-----END PRIVATE KEY-----\n","n":1}` + "\n", one(rulePEM)},
+			`{"k":"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]\n-----END PRIVATE KEY-----\n","n":1}` + "\n", one(rulePEM)},
 		{"jwt", "t " + jwtTok + big("x") + " next\n", "t [REDACTED:jwt] next\n", one(ruleJWT)},
 		{"pem body line", "-----BEGIN PRIVATE KEY-----\n" + big("MIIE") + "\n-----END PRIVATE KEY-----\n",
 			"-----BEGIN PRIVATE KEY-----\n[REDACTED:pem-private-key]\n-----END PRIVATE KEY-----\n", one(rulePEM)},

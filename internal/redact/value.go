@@ -45,22 +45,50 @@ func (w *Writer) eqValue(in input, v int, rule string) {
 		}
 		w.addValue(in, v, e, rule, false, contValue)
 	default:
-		w.addValue(in, v, valueEnd(b, v), rule, false, contValue)
+		w.addValue(in, v, valueEnd(b, v, w.query), rule, false, contValue)
 	}
 }
 
 // valueEnd returns where an unquoted value that starts at v ends. A ';'
 // ends it only before another name=value, as in a connection string
 // (AccountName=a;AccountKey=k), or at the end: a password may hold one.
-func valueEnd(b []byte, v int) int {
-	e := v + valueByte.span(b[v:])
+func valueEnd(b []byte, v int, query bool) int {
+	set := fieldValueByte
+	if query {
+		set = valueByte
+	}
+	e := v + set.span(b[v:])
 	for e < len(b) && b[e] == ';' {
-		n := skipBlank(b, e+1)
+		n := e + 1
 		k := n + nameByte.span(b[n:])
-		if n == len(b) || k > n && k < len(b) && b[k] == '=' || !valueByte[b[n]] {
-			return e
+		if n == len(b) || k > n && k < len(b) && b[k] == '=' || !set[b[n]] {
+			break
 		}
-		e = n + valueByte.span(b[n:])
+		e = n + set.span(b[n:])
+	}
+	return trimClosers(b, v, e)
+}
+
+// trimClosers returns e without the brackets at the end of b[v:e] that no
+// bracket in it opened: they close what the field is in ({Password:x},
+// map[password:x], (password=x)).
+func trimClosers(b []byte, v, e int) int {
+	depth := [3]int{}
+	for _, c := range b[v:e] {
+		switch c {
+		case '(', '[', '{':
+			depth[bytes.IndexByte([]byte("([{"), c)]++
+		case ')', ']', '}':
+			depth[bytes.IndexByte([]byte(")]}"), c)]--
+		}
+	}
+	for e > v {
+		k := bytes.IndexByte([]byte(")]}"), b[e-1])
+		if k < 0 || depth[k] >= 0 {
+			break
+		}
+		depth[k]++
+		e--
 	}
 	return e
 }
@@ -193,29 +221,53 @@ func schemeLen(b []byte) int {
 	return t
 }
 
-var (
-	plainWords = []string{"true", "false", "null", "nil", "none", "~"}
-	references = []string{"[REDACTED", "$(", "${", "<", "{{", "%!"}
-)
+var plainWords = []string{"true", "false", "null", "nil", "none", "~"}
+
+// references are the openings of values that refer to others, with their
+// closings: $(VAR), ${VAR}, {{ .Values.x }}, describe's <set to the key …>.
+var references = []struct{ open, close string }{
+	{"$(", ")"}, {"${", "}"}, {"{{", "}}"}, {"<", ">"},
+}
 
 // notSecret reports whether a value is obviously not a secret: empty, a
-// boolean or null, a reference to another value (describe's <set to the key
-// …> too), or already masked.
+// boolean or null, a reference to another value, a shell variable
+// ($DB_PASSWORD), or already masked.
 func notSecret(v []byte) bool {
 	for _, s := range plainWords {
 		if len(v) == len(s) && hasFold(v, s) {
 			return true
 		}
 	}
+	if hasPrefix(v, "[REDACTED:") || describeRef(v) {
+		return true // a marker in place, maybe cut at its ']'; <set to the key …>
+	}
 	for _, r := range references {
-		if len(v) >= len(r) && string(v[:len(r)]) == r {
+		if hasPrefix(v, r.open) && hasSuffix(v, r.close) && len(v) >= len(r.open)+len(r.close) {
 			return true
 		}
 	}
-	if len(v) > 1 && v[0] == '$' && nameByte.span(v[1:]) == len(v)-1 && bytes.IndexByte(v, '.') < 0 {
-		return true // $DB_PASSWORD, a shell variable
+	if len(v) > 1 && v[0] == '$' && shellVar.span(v[1:]) == len(v)-1 {
+		return true
 	}
 	return len(bytes.Trim(v, "*")) == 0
+}
+
+// describeRef reports whether v starts with one of kubectl describe's
+// words in angle brackets: <none>, <unset>, <set to the key 'x' in secret 'y'>.
+func describeRef(v []byte) bool {
+	if len(v) < 3 || v[0] != '<' {
+		return false
+	}
+	e := bytes.IndexByte(v, '>')
+	if e < 2 {
+		return false
+	}
+	for _, c := range v[1:e] {
+		if (c < 'a' || c > 'z') && c != ' ' && c != '\'' && c != '-' && c != '.' && c != '_' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return bytes.IndexByte(v[1:e], ' ') >= 0 || alnum.span(v[1:e]) == e-1 && 'a' <= v[1] && v[1] <= 'z' && e < 10
 }
 
 // isBlockHeader reports whether b is the header of a YAML block scalar:
@@ -348,7 +400,7 @@ func credentialLike(v []byte) bool {
 // paths and references are (cloud-credentials, bsl-credentials=cloud,
 // database/creds/db-app, MountVolume.SetUp).
 func wordy(v []byte) bool {
-	letters, digits := 0, 0
+	letters, digits, segments, upper := 0, 0, 0, false
 	for i := 0; i <= len(v); i++ {
 		var c byte = '-'
 		if i < len(v) {
@@ -356,26 +408,34 @@ func wordy(v []byte) bool {
 		}
 		switch {
 		case 'a' <= fold[c] && fold[c] <= 'z':
-			if digits > 0 || randomCase(v, i) {
+			if randomCase(v, i) {
 				return false
 			}
 			letters++
+			upper = upper || c < 'a'
 		case '0' <= c && c <= '9':
-			if letters > 0 {
-				return false
-			}
 			digits++
-		case bytes.IndexByte([]byte("-._/=:,@+"), c) >= 0:
-			if digits > 4 {
+		case bytes.IndexByte([]byte("-._/=:,@"), c) >= 0:
+			// A segment of letters and digits is a word when it is short
+			// and in lower case, as generated suffixes and versions are
+			// (x7k9q, s3, v2, k8s); A1B2C of a license key is not.
+			if letters > 0 && digits > 0 && (letters+digits > maxMixedWord || upper && letters+digits >= 4) {
 				return false
 			}
-			letters, digits = 0, 0
+			if letters > 0 || digits > 0 {
+				segments++
+			}
+			letters, digits, upper = 0, 0, false
 		default:
 			return false
 		}
 	}
-	return true
+	return segments > 0
 }
+
+// maxMixedWord is the longest segment of letters and digits that wordy
+// takes for a word.
+const maxMixedWord = 5
 
 // randomCase reports whether the letter v[i] ends two upper-case letters
 // followed by a lower-case one inside a run of letters, as base64 has

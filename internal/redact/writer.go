@@ -43,6 +43,9 @@ type Writer struct {
 	// sas tells that the field being handled is a SharedAccessSignature,
 	// whose value holds '&'.
 	sas bool
+	// query tells that the field being handled is a query parameter,
+	// whose value ends at '&'.
+	query bool
 	// depth is how deep the Writer's text is inside strings of the text of
 	// its parents: 0 for the text written to a Writer, 1 for the strings of
 	// that text, decoded (see nested).
@@ -108,7 +111,7 @@ func (w *Writer) Counts() map[string]int { return maps.Clone(w.counts) }
 // next processes the start of p: the end of a line, or as much of a long
 // line as a window holds. It returns the rest of p.
 func (w *Writer) next(p []byte) []byte {
-	room := w.limit - len(w.line)
+	room := w.lineLimit(p) - len(w.line)
 	if i := bytes.IndexByte(p[:min(len(p), room+1)], '\n'); i >= 0 {
 		line := p[:i]
 		if len(w.line) > 0 {
@@ -130,10 +133,28 @@ func (w *Writer) next(p []byte) []byte {
 	return p[room:]
 }
 
+// lineLimit returns how many bytes of the current line, which goes on
+// with p, may be held at once: a JSON line is held up to maxJSONLine, so
+// that it is redacted by its structure (an object of a List is seldom
+// longer than 1.5 MiB, etcd's limit, and its JSON escapes).
+func (w *Writer) lineLimit(p []byte) int {
+	if !w.atStart || w.depth >= maxDepth || w.limit < maxWindow {
+		return w.limit
+	}
+	first := w.line
+	if len(first) == 0 {
+		first = p
+	}
+	if i := skipBlank(first, 0); i < len(first) && (first[i] == '{' || first[i] == '[') {
+		return maxJSONLine
+	}
+	return w.limit
+}
+
 // appendLine appends p to the pending line, never growing it past the limit.
 func (w *Writer) appendLine(p []byte) {
 	if n := len(w.line) + len(p); n > cap(w.line) {
-		line := make([]byte, len(w.line), min(w.limit, max(n, 2*cap(w.line), 512)))
+		line := make([]byte, len(w.line), min(maxJSONLine, max(n, 2*cap(w.line), 512)))
 		copy(line, w.line)
 		w.line = line
 	}
