@@ -134,9 +134,10 @@ func (w *Writer) quoteKey(in input) {
 	if s.quote || s.repl != nil || !listIndent(b[:s.start]) {
 		return
 	}
-	k := skipBlank(b, s.end)
+	t := s.end + nameByte.span(b[s.end:])
+	k := skipBlank(b, t)
 	if k < len(b) && b[k] == ':' && (k+1 == len(b) || b[k+1] == ' ' || b[k+1] == '\t' || b[k+1] == '\r') {
-		s.quote = true
+		s.quote, s.end = true, t // the whole key, AKIA….-prod: too, in quotes
 	}
 }
 

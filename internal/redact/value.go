@@ -419,7 +419,7 @@ func wordy(v []byte) bool {
 			// A segment of letters and digits is a word when it is short
 			// and in lower case, as generated suffixes and versions are
 			// (x7k9q, s3, v2, k8s); A1B2C of a license key is not.
-			if letters > 0 && digits > 0 && (letters+digits > maxMixedWord || upper && letters+digits >= 4) {
+			if letters > 0 && digits > 0 && (letters+digits > maxMixedWord || upper && letters+digits >= 3) {
 				return false
 			}
 			if letters > 0 || digits > 0 {
