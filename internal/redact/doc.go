@@ -82,9 +82,9 @@
 // last-applied-configuration, a long quoted value) is dropped up to its end in
 // the next windows. Memory does not depend on the length of a line.
 //
-// A multi-line PEM block is followed across lines: after a BEGIN line, lines of
-// base64 are dropped (one marker takes their place) until the END line or a
-// line that is not base64, however many there are. A YAML block scalar under a secret name or
+// A multi-line PEM block is followed across lines: after a BEGIN line, lines
+// of base64 are dropped (one marker takes their place) until the END line or
+// a line that is not base64, however many. A YAML block scalar under a secret name or
 // the last-applied annotation is dropped the same way, as long as its lines are
 // indented deeper than the name. An env var name line marks the next line's
 // value; an env var value line waits in the Writer until the next line tells

@@ -134,7 +134,7 @@ func (w *Writer) colonKey(in input, ns, ne int, rule string, auth bool) {
 	ns = prefixStart(b, ns)
 	before := b[:ns]
 	switch {
-	case auth && w.sigV4(in, skipBlank(b, v)):
+	case auth && w.awsAuth(in, skipBlank(b, v)):
 	case spaced && in.atStart && listIndent(before):
 		w.yamlValue(in, skipBlank(b, v), rule, ns)
 	case spaced && embeddedLineStart(before):

@@ -19,6 +19,7 @@ type lineState struct {
 	marked bool // the marker of the block was written
 	lines  int  // statePEM: body lines dropped
 	list   bool // statePending: the value is the next list item, "- value"
+	item   bool // statePending: the value is the next item of an indented JSON array, "value",
 	weak   bool // statePending, stateBlock: the name is secret-like, not a password's
 	pem    bool // stateBlock: the lines dropped opened a PEM block they did not end
 }
@@ -167,6 +168,10 @@ func (w *Writer) pendingValue(in input) {
 	b := in.b
 	i := skipBlank(b, 0)
 	switch {
+	case st.item:
+		if i < len(b) && b[i] == '"' && (i+1 == len(b) || b[i+1] != '-') {
+			w.jsonValue(in, i, st.rule, false)
+		}
 	case st.list:
 		if bytes.HasPrefix(b[i:], []byte("- ")) {
 			if v := skipBlank(b, i+2); v < len(b) && b[v] != '-' {

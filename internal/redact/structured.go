@@ -186,6 +186,14 @@ func (j *jsonWalk) member(i int) (int, bool) {
 		}
 	} else {
 		j.stringValue(i+1, e-1, esc, field{})
+		// "--password", alone on a line of an indented array: the next
+		// line holds its value.
+		if f := j.w.flagField(j.b[i+1 : e-1]); f.st != notSecretName && !esc && j.hasHit(i+1, e-1) {
+			j.w.weak = f.st == weakName
+			j.w.expectValue(f.rule, false)
+			j.w.state.item = true
+			j.w.weak = false
+		}
 	}
 	k = j.ws(k)
 	if k < len(j.b) && j.b[k] == ',' {
@@ -357,8 +365,10 @@ func (j *jsonWalk) object(i int) (int, bool) {
 			j.stringValue(i+1, e-1, esc, field{})
 			i = e
 		default:
-			// A key is a name, but it is text too: {"url=…&X-Amz-Signature=…": 1}.
-			j.stringValue(ks, ke-1, kesc, field{})
+			// A key is a name, but it may be text too: {"url=…&X-Amz-Signature=…": 1}.
+			if kesc || pathByte.span(key) != len(key) {
+				j.stringValue(ks, ke-1, kesc, field{})
+			}
 			if i, ok = j.value(i, j.keyAt(ks, ke-1, kesc)); !ok {
 				return i, false
 			}

@@ -167,7 +167,7 @@ func (w *Writer) headerValue(in input, v int, rule string) {
 		w.addValue(in, v+1, jsonString(b, v+1), rule, false, contQuoted)
 		return
 	}
-	if w.sigV4(in, v) {
+	if w.awsAuth(in, v) {
 		return
 	}
 	t := v
@@ -175,6 +175,24 @@ func (w *Writer) headerValue(in input, v int, rule string) {
 		t += n
 	}
 	w.addValue(in, v, t+valueByte.span(b[t:]), rule, false, contValue)
+}
+
+// awsAuth redacts an Authorization value at v of AWS's schemes: SigV4
+// (AWS4-HMAC-SHA256 …, Signature=…) and S3's version 2 (AWS AKIA…:signature).
+// It reports whether the value is one.
+func (w *Writer) awsAuth(in input, v int) bool {
+	if w.sigV4(in, v) {
+		return true
+	}
+	b := in.b
+	if !hasPrefix(b[v:], "AWS ") {
+		return false
+	}
+	k := v + 4 + upper.span(b[v+4:])
+	if k < len(b) && b[k] == ':' {
+		w.addValue(in, k+1, k+1+tokenByte.span(b[k+1:]), ruleSigV4, false, contToken)
+	}
+	return true
 }
 
 // addValue adds the value b[vs:ve] as a span, unless it is obviously not a

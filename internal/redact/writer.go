@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"slices"
 )
 
 // flushSize is how much output a Writer gathers before writing it through.
@@ -229,6 +230,10 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 			return len(win)
 		}
 	}
+	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && w.jsonTail(rest) {
+		w.newline(nl)
+		return len(win)
+	}
 	lineStart := start && pos == 0
 	if final {
 		// A bare carriage return ends a line as a newline does.
@@ -260,6 +265,29 @@ func (w *Writer) text(b []byte, atStart, final bool, pre []span) int {
 		w.holdValue(b, at)
 	}
 	return cut
+}
+
+// jsonTail redacts line when it ends with a JSON object after some text (a
+// log message, "Response body: {…}"): the text as text, the object by its
+// structure. It reports false, writing nothing, when the line is not so.
+func (w *Writer) jsonTail(line []byte) bool {
+	k := bytes.Index(line, []byte(`{"`))
+	if k <= 0 {
+		return false
+	}
+	obj := line[k:]
+	w.hits = w.rs.scan.scan(obj, w.hits[:0])
+	if len(w.hits) == 0 && len(w.rs.always) == 0 {
+		return false
+	}
+	spans, ok := w.jsonLine(obj, w.hits)
+	if !ok {
+		return false
+	}
+	spans = slices.Clone(spans) // text reuses the scratch space
+	w.text(line[:k], true, true, nil)
+	w.emit(obj, merge(spans))
+	return true
 }
 
 // innerCR returns the index of the first carriage return in b that is not
