@@ -298,7 +298,7 @@ func loadCorpus() ([]*corpusCase, error) {
 	corpusOnce.Do(func() {
 		files, err := filepath.Glob(filepath.Join(corpusDir, "*.txt"))
 		if err != nil || len(files) == 0 {
-			corpusErr = fmt.Errorf("no corpus in %s: %v", corpusDir, err)
+			corpusErr = fmt.Errorf("no corpus in %s: %w", corpusDir, err)
 			return
 		}
 		var errs []string

@@ -228,19 +228,20 @@ func isJSONNumber(b []byte) bool {
 }
 
 // str returns the index after the JSON string that starts at i, and
-// whether it holds escapes.
+// whether it holds escapes. It looks for quotes and backslashes a run at a
+// time.
 func (j *jsonWalk) str(i int) (int, bool, bool) {
 	b, esc := j.b, false
-	for k := i + 1; k < len(b); k++ {
-		switch c := b[k]; {
-		case c == '"':
-			return k + 1, esc, true
-		case c == '\\':
-			esc = true
-			k++
-		case c < 0x20:
-			return k, esc, false
+	for k := i + 1; k < len(b); {
+		q := bytes.IndexByte(b[k:], '"')
+		if q < 0 {
+			break
 		}
+		s := bytes.IndexByte(b[k:k+q], '\\')
+		if s < 0 {
+			return k + q + 1, esc, true
+		}
+		esc, k = true, k+s+2 // the backslash and what it escapes
 	}
 	return len(b), esc, false
 }
