@@ -104,8 +104,23 @@ func (w *Writer) urlPassword(in input, p int) {
 	}
 	w.ctx = s
 	a := p + len("://")
-	end := a + urlByte.span(b[a:min(len(b), a+maxURL)])
-	at := userinfoEnd(b[a:end])
+	// The run of URL bytes and its '@' are found once for all the URLs
+	// that start in it (a://a://… stays linear).
+	if a >= w.url.end {
+		w.url.end = a + urlByte.span(b[a:])
+		w.url.at = -1
+	}
+	if w.url.at < a {
+		w.url.at = w.url.end
+		if k := bytes.IndexByte(b[a:w.url.end], '@'); k >= 0 {
+			w.url.at = a + k
+		}
+	}
+	end := min(w.url.end, a+maxURL)
+	at := -1
+	if w.url.at < min(end, a+maxUserinfo) {
+		at = userinfoEnd(b[a:end])
+	}
 	host := a
 	if at >= 0 {
 		host = a + at + 1

@@ -224,7 +224,7 @@ func (w *Writer) dumpValue(in input, v int, rule string) {
 		if hasPrefix(b[v+1:], "[REDACTED:") {
 			return
 		}
-		if e := bytes.IndexByte(b[v:], ']'); e > 1 {
+		if e := bytes.IndexByte(b[v:min(len(b), v+overlap)], ']'); e > 1 {
 			w.addValue(in, v+1, v+e, rule, false, contValue)
 		}
 		return

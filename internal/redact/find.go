@@ -16,7 +16,7 @@ func (in input) open(e int) bool { return e >= len(in.b) && !in.final }
 // find returns the spans to redact in the window, starting with pre.
 func (w *Writer) find(in input, pre []span) []span {
 	w.spans = append(w.spans[:0], pre...)
-	w.seen, w.covered = 0, 0
+	w.seen, w.covered, w.url = 0, 0, urlRun{}
 	for _, s := range pre {
 		w.covered = max(w.covered, s.end)
 	}

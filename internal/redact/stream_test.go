@@ -191,6 +191,9 @@ func TestAdversarialLinesStayLinear(t *testing.T) {
 		"token=", "tokentoken", `"password":"`, `\"password\":\"`, "-----BEGIN PRIVATE KEY-----", "eyJhbGciOiJIUzI1NiJ9.",
 		"a://", "a://b:", "bearer ", "Authorization: ", "AKIA", "sig=", "kubectl.kubernetes.io/last-applied-configuration:",
 		`{"name":"DB_PASSWORD",`, "password='", "x\\", "--token ", "password: ",
+		`k="password=1" `, `k="token" `, `password="`, "{password: x, ", "Cookie: a=1, ", "X-Api-Key: k1, ",
+		"u:p@tcp(", `x {"a":"token",`, "AWS4-HMAC-SHA256 Credential=", "LS0tLS1CRUdJTi", "a://u@", "ghp_",
+		"- value: x\n", "db.password = x ", "map[Password:[",
 	} {
 		t.Run(unit, func(t *testing.T) {
 			t.Parallel()

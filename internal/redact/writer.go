@@ -56,6 +56,7 @@ type Writer struct {
 	walk     jsonWalk         // scratch space of jsonLine
 	keys     map[string]field // what the keys of JSON lines said, by key
 	held     heldValue        // an env var's value whose name may follow
+	url      urlRun           // the run of URL bytes of the last URL, in the window
 
 	// Scratch space, reused for every line.
 	hits    []hit
@@ -299,6 +300,10 @@ func innerCR(b []byte) int {
 	}
 	return k
 }
+
+// urlRun is a run of URL bytes that a URL starts in, and the first '@' in
+// it at or after that URL's authority (end when there is none).
+type urlRun struct{ end, at int }
 
 // newline ends a line of output, if a newline ended its input.
 func (w *Writer) newline(nl bool) {
