@@ -48,7 +48,15 @@ var builtinKeywords = []keyword{
 	{text: "_key", anchor: "_k"},
 	{text: "-key", anchor: "-k"},
 	{text: ".key", anchor: ".k"},
-	{text: "Key", anchor: "ke", exact: true},
+	// camelCase names that end in Key and hold one (snake and kebab case
+	// are found by _key, -key, .key; apiKey, secretKey, accessKey and
+	// privateKey by their other words).
+	{text: "encryptionkey", anchor: "nk"},
+	{text: "signingkey", anchor: "gk"},
+	{text: "masterkey", anchor: "rk"},
+	{text: "sharedkey", anchor: "dk"},
+	{text: "clientkey", anchor: "tk"},
+	{text: "licensekey", anchor: "ek"},
 	{text: "cookie", anchor: "ki"},
 	{text: "creds", anchor: "ds"},
 	{text: "passphrase", anchor: "hr"},

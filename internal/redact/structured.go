@@ -143,7 +143,7 @@ func (j *jsonWalk) value(i int, f field) (int, bool) {
 		return j.array(i, f)
 	case '"':
 		e, esc, ok := j.str(i)
-		if ok {
+		if ok && (f.st != notSecretName || j.hasHit(i+1, e-1)) {
 			j.stringValue(i+1, e-1, esc, f)
 		}
 		return e, ok
@@ -321,10 +321,17 @@ func hexRune(b []byte) (rune, int) {
 // "value": "…"} in either order, has its value redacted when its name is a
 // secret's.
 func (j *jsonWalk) object(i int) (int, bool) {
-	if j.depth++; j.depth > maxNesting {
+	if j.depth >= maxNesting {
 		return i, false
 	}
-	defer func() { j.depth-- }()
+	j.depth++
+	i, ok := j.members(i)
+	j.depth--
+	return i, ok
+}
+
+// members walks the members of the object at i.
+func (j *jsonWalk) members(i int) (int, bool) {
 	var env struct {
 		name       field
 		vs, ve     int // the string under "value", when there is one
@@ -367,7 +374,7 @@ func (j *jsonWalk) object(i int) (int, bool) {
 			i = e
 		default:
 			// A key is a name, but it may be text too: {"url=…&X-Amz-Signature=…": 1}.
-			if kesc || pathByte.span(key) != len(key) {
+			if kesc || j.hasHit(ks, ke-1) && pathByte.span(key) != len(key) {
 				j.stringValue(ks, ke-1, kesc, field{})
 			}
 			if i, ok = j.value(i, j.keyAt(ks, ke-1, kesc)); !ok {
@@ -415,10 +422,17 @@ func (j *jsonWalk) keyAt(s, e int, esc bool) field {
 // the item after a flag that names a secret ("--password", "…") is its
 // value.
 func (j *jsonWalk) array(i int, f field) (int, bool) {
-	if j.depth++; j.depth > maxNesting {
+	if j.depth >= maxNesting {
 		return i, false
 	}
-	defer func() { j.depth-- }()
+	j.depth++
+	i, ok := j.items(i, f)
+	j.depth--
+	return i, ok
+}
+
+// items walks the items of the array at i, whose key says f.
+func (j *jsonWalk) items(i int, f field) (int, bool) {
 	i = j.ws(i + 1)
 	if i < len(j.b) && j.b[i] == ']' {
 		return i + 1, true
