@@ -103,22 +103,28 @@ func (w *Writer) quotePlain(in input) {
 	}
 	s := &w.spans[n-1]
 	b := in.b
-	if s.quote || s.repl != nil || trimRight(b) != s.end || s.start < 2 || b[s.start-1] != ' ' {
+	end := trimRight(b)
+	if s.quote || s.repl != nil || s.end > end || s.start < 2 || b[s.start-1] != ' ' ||
+		bytes.ContainsAny(b[s.end:end], " \t#") {
 		return
 	}
 	before := bytes.TrimRight(b[:s.start], " ")
 	i := skipBlank(before, 0)
+	plain := false
 	switch {
 	case len(before) == i+1 && before[i] == '-':
-		s.quote = true
+		plain = true
 	case len(before) > i && before[len(before)-1] == ':':
 		k := i
 		if hasPrefix(before[k:], "- ") {
 			k = skipBlank(before, k+2) // - key: TOKEN
 		}
-		if nameByte.span(before[k:]) == len(before)-k-1 {
-			s.quote = true
-		}
+		plain = nameByte.span(before[k:]) == len(before)-k-1
+	}
+	if plain {
+		// The token and what sticks to it (sk_live_…!) are one scalar,
+		// replaced whole and quoted.
+		s.quote, s.end = true, end
 	}
 }
 
