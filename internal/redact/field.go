@@ -197,7 +197,7 @@ func (w *Writer) flowValue(in input, v int, rule string) {
 		return
 	}
 	e := v
-	for e < len(b) && b[e] != ',' && b[e] != '}' && b[e] != '"' {
+	for e < len(b) && b[e] != ',' && b[e] != '}' {
 		e++
 	}
 	for e > v && b[e-1] == ' ' {

@@ -119,7 +119,8 @@ func (w *Writer) quotePlain(in input) {
 		if hasPrefix(before[k:], "- ") {
 			k = skipBlank(before, k+2) // - key: TOKEN
 		}
-		plain = nameByte.span(before[k:]) == len(before)-k-1
+		key := bytes.TrimRight(before[k:len(before)-1], " \t")
+		plain = len(key) > 0 && nameByte.span(key) == len(key)
 	}
 	if plain {
 		// The token and what sticks to it (sk_live_…!) are one scalar,

@@ -372,11 +372,13 @@ func yamlDocs(s string) (docs []*yaml.Node, ok bool) {
 }
 
 // yamlPlain tells whether a tree looks like the YAML of Kubernetes objects
-// and config files: no anchor, alias or explicit tag, and keys that are
-// names (letters, digits and _ . / -), not a log line that happens to parse
-// as a mapping.
+// and config files: block style (a marker's brackets are flow indicators
+// inside a flow collection, a limit docs/redaction.md states; JSON, which
+// is flow YAML, has its own invariant), no anchor, alias or explicit tag,
+// and keys that are names (letters, digits and _ . / -), not a log line
+// that happens to parse as a mapping.
 func yamlPlain(n *yaml.Node) bool {
-	if n.Anchor != "" || n.Kind == yaml.AliasNode || n.Style&yaml.TaggedStyle != 0 {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode || n.Style&(yaml.TaggedStyle|yaml.FlowStyle) != 0 {
 		return false
 	}
 	for i, c := range n.Content {

@@ -14,7 +14,10 @@ func (w *Writer) jsonValue(in input, v int, rule string, esc bool) {
 	case !esc && b[v] == '"':
 		e := jsonString(b, v+1)
 		w.addValue(in, v+1, e, rule, false, contQuoted)
-	case b[v] == '{' || b[v] == '[' || b[v] == '"' || b[v] == '\\':
+	case !esc && b[v] == '\'':
+		// "key": 'value', a YAML line with a quoted key.
+		w.addValue(in, v+1, singleString(b, v+1, in.final), rule, false, contSingle)
+	case b[v] == '{' || b[v] == '[' || b[v] == '"' || b[v] == '\\' || b[v] == '\'':
 		// An object, a list, or not JSON.
 	default:
 		e := v + plainByte.span(b[v:])
@@ -256,8 +259,10 @@ func notSecret(v []byte) bool {
 			return true
 		}
 	}
-	if hasPrefix(v, "[REDACTED:") || describeRef(v) {
-		return true // a marker in place, maybe cut at its ']'; <set to the key …>
+	if bytes.Contains(v, []byte("[REDACTED:")) || describeRef(v) {
+		// A marker in place, maybe cut at its ']', or in a value that an
+		// earlier pass found the rest of harmless; <set to the key …>.
+		return true
 	}
 	for _, r := range references {
 		if hasPrefix(v, r.open) && hasSuffix(v, r.close) && len(v) >= len(r.open)+len(r.close) {

@@ -212,6 +212,9 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 		w.checkHeld(win)
 	}
 	rest := win[pos:]
+	if final && start && pos == 0 && w.state.kind == statePending && !w.state.item && jsonStart(rest) && rest[skipBlank(rest, 0)] != '"' {
+		w.state = lineState{} // a JSON value is not the value: line a name line waits for
+	}
 	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && jsonStart(rest) {
 		w.hits = w.rs.scan.scan(rest, w.hits[:0])
 		if len(w.hits) == 0 && len(w.rs.always) == 0 {
