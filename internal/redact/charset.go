@@ -45,7 +45,7 @@ var (
 	// shellVar makes up the name of a shell variable, as in $DB_PASSWORD.
 	shellVar = newSet("A-Z", "0-9", "_")
 	// plainByte makes up an unquoted JSON value: a number, true, false.
-	plainByte = newSet(" \t\r\n,}]\\").not()
+	plainByte = newSet(" \t\r\n,}]\\'\"").not()
 	// tokenByte makes up a bearer token (RFC 6750 token68).
 	tokenByte = newSet("a-z", "A-Z", "0-9", "-._~+/=")
 	// jwtByte makes up one segment of a JWT (base64url).

@@ -114,13 +114,30 @@ func (w *Writer) quotedKey(in input, ns, ne, d int, rule string) bool {
 	v := skipBlank(b, ne+q)
 	switch {
 	case v < len(b) && b[v] == ':':
-		w.jsonValue(in, skipBlank(b, v+1), rule, esc)
+		val := skipBlank(b, v+1)
+		if !esc && in.atStart && listIndent(b[:ns-1]) && !jsonScalarAt(b, val) {
+			// "password": value with blanks, a YAML line with a quoted key.
+			w.yamlValue(in, val, rule, ns-1)
+			return true
+		}
+		w.jsonValue(in, val, rule, esc)
 	case d >= 2 && v < len(b) && b[v] == ',':
 		if v = skipBlank(b, v+1); v+q < len(b) && b[v+q] != '-' {
 			w.jsonValue(in, v, rule, esc)
 		}
 	}
 	return true
+}
+
+// jsonScalarAt reports whether a JSON value starts at b[v:]: a string, an
+// object, an array, or a literal that ends where JSON lets it end.
+func jsonScalarAt(b []byte, v int) bool {
+	if v >= len(b) || b[v] == '"' || b[v] == '{' || b[v] == '[' {
+		return true
+	}
+	e := v + plainByte.span(b[v:])
+	k := skipBlank(b, e)
+	return k == len(b) || b[k] == ',' || b[k] == '}' || b[k] == ']' || b[k] == '\r'
 }
 
 // colonKey handles name: value at the start of a line (YAML, kubectl

@@ -300,8 +300,8 @@ func fuzzRedactCounts(t *testing.T, text string, chunk int) (string, map[string]
 // checkJSONStaysJSON fails when text was valid JSON and out is not, as a
 // document, or line by line when the output has as many lines. A line that
 // became a marker alone is the body of a multi-line value (a block scalar,
-// a PEM body, the last-applied annotation under describe), which may be
-// JSON by chance: it is not compared.
+// a PEM body, the last-applied annotation under describe, the continuation
+// of a YAML plain scalar), which may be JSON by chance: it is not compared.
 func checkJSONStaysJSON(t *testing.T, text, out string) {
 	t.Helper()
 	if json.Valid([]byte(text)) && !json.Valid([]byte(out)) {
@@ -312,7 +312,9 @@ func checkJSONStaysJSON(t *testing.T, text, out string) {
 		return // lines were joined (a PEM body, a block scalar): no line to compare with
 	}
 	for i := range in {
-		if json.Valid([]byte(in[i])) && !json.Valid([]byte(got[i])) && !markerLineRE.MatchString(got[i]) {
+		// An empty line out is the last line dropped: the continuation of
+		// a redacted YAML plain scalar.
+		if json.Valid([]byte(in[i])) && !json.Valid([]byte(got[i])) && !markerLineRE.MatchString(got[i]) && got[i] != "" {
 			t.Fatalf("line %d was valid JSON and is not:\n%q\n%q", i+1, in[i], got[i])
 		}
 	}

@@ -118,7 +118,14 @@ func (w *Writer) yamlValue(in input, v int, rule string, col int) {
 		if in.open(len(b)) {
 			e = len(b)
 		}
+		n := len(w.spans)
 		w.addValue(in, v, e, rule, true, contLine)
+		if len(w.spans) > n && in.final && in.atStart && w.state.kind == stateNone {
+			// A plain scalar goes on on the lines indented deeper than its
+			// key: they are dropped with it, under its marker.
+			w.enterBlock(col, rule)
+			w.state.marked = true
+		}
 	}
 }
 
