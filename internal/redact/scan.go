@@ -53,12 +53,11 @@ var builtinKeywords = []keyword{
 	// privateKey by their other words).
 	{text: "encryptionkey", anchor: "nk"},
 	{text: "signingkey", anchor: "gk"},
-	{text: "masterkey", anchor: "rk"},
 	{text: "sharedkey", anchor: "dk"},
-	{text: "clientkey", anchor: "tk"},
+	{text: "masterKey", anchor: "rk", exact: true}, // rK, as "rk" is in every worker
 	{text: "licensekey", anchor: "ek"},
-	{text: "cookie", anchor: "ki"},
-	{text: "creds", anchor: "ds"},
+	{text: "cookie", anchor: "ok"},
+	{text: "creds", anchor: "cr"},
 	{text: "passphrase", anchor: "hr"},
 	{text: "secret", anchor: "cr"},
 	{text: "token", anchor: "ok"},
@@ -82,7 +81,7 @@ var builtinKeywords = []keyword{
 	{text: "ASIA", anchor: "ia", exact: true, kind: kwAWSKeyID},
 	{text: "eyJ", anchor: "yj", exact: true, kind: kwJWT},
 	{text: "://", exact: true, kind: kwURL},
-	{text: `:\/\/`, anchor: `:\`, exact: true, kind: kwURL}, // https:\/\/ in JSON that escapes slashes
+	{text: `:\/\/`, anchor: `\/`, exact: true, kind: kwURL}, // https:\/\/ in JSON that escapes slashes
 	{text: "@tcp(", anchor: "@t", exact: true, kind: kwDSN},
 	{text: "AWS4-HMAC-SHA256", anchor: "c-", exact: true, kind: kwSigV4},
 	{text: "@unix(", anchor: "@u", exact: true, kind: kwDSN},

@@ -25,13 +25,13 @@ var (
 
 // knownPrefixes are the tokens found by their shape under any name.
 var knownPrefixes = []knownPrefix{
-	{"ghp_", "hp", 30, alnum}, {"gho_", "ho", 30, alnum}, {"ghu_", "hu", 30, alnum},
+	{"ghp_", "hp", 30, alnum}, {"gho_", "o_", 30, alnum}, {"ghu_", "hu", 30, alnum},
 	{"ghs_", "hs", 30, alnum}, {"ghr_", "hr", 30, alnum}, {"github_pat_", "b_", 30, tokenBody},
 	{"glpat-", "lp", 20, tokenBody},
 	{"xoxb-", "xo", 10, tokenBody}, {"xoxp-", "xo", 10, tokenBody}, {"xoxa-", "xo", 10, tokenBody},
 	{"xoxr-", "xo", 10, tokenBody}, {"xoxs-", "xo", 10, tokenBody}, {"xapp-", "xa", 10, tokenBody},
 	{"sk_live_", "k_", 16, alnum}, {"rk_live_", "k_", 16, alnum},
-	{"sk_test_", "k_", 16, alnum}, {"rk_test_", "k_", 16, alnum}, {"whsec_", "c_", 16, alnum},
+	{"sk_test_", "k_", 16, alnum}, {"rk_test_", "k_", 16, alnum}, {"whsec_", "wh", 16, alnum},
 	{"sk-proj-", "k-", 20, tokenBody}, {"sk-ant-", "k-", 20, tokenBody},
 	{"AIza", "Iz", 30, tokenBody}, {"SG.", "G.", 40, dottedBody},
 	{"npm_", "pm", 30, alnum}, {"pypi-", "yp", 40, tokenBody}, {"hf_", "f_", 30, alnum},
