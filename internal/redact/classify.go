@@ -1,6 +1,9 @@
 package redact
 
-import "math/bits"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // strength tells how a field's name decides its value.
 type strength uint8
@@ -248,4 +251,50 @@ func anyContains(b []byte, list []string) bool {
 		}
 	}
 	return false
+}
+
+// keyField returns what the key name, a JSON key or an env var's name,
+// says of its value. An annotation's or a label's prefix (example.com/)
+// counts only for the words that describe a secret: checksum/secret.
+func (w *Writer) keyField(name []byte) field {
+	if f, ok := w.keys[string(name)]; ok {
+		return f
+	}
+	f := w.classifyKey(name)
+	if w.keys == nil {
+		w.keys = map[string]field{}
+	}
+	if len(w.keys) < maxKeys {
+		w.keys[string(name)] = f
+	}
+	return f
+}
+
+// maxKeys bounds the names a Writer remembers the classes of: the keys of
+// the objects of a List repeat.
+const maxKeys = 1024
+
+func (w *Writer) classifyKey(name []byte) field {
+	prefix := []byte(nil)
+	if k := bytes.LastIndexByte(name, '/'); k >= 0 {
+		prefix, name = name[:k], name[k+1:]
+	}
+	if string(name) == "last-applied-configuration" && string(prefix) == "kubectl.kubernetes.io" {
+		return field{rule: ruleLastApplied, st: strongName}
+	}
+	if len(prefix) > 0 && anyContains(w.normalize(prefix), excludedWords) {
+		return field{}
+	}
+	rule, st := classify(name, w.normalize(name), false)
+	return field{rule: rule, st: st}
+}
+
+// flagField returns what an argument --name says of the next one; an
+// argument --name=value says nothing of it.
+func (w *Writer) flagField(arg []byte) field {
+	d := dashes(arg)
+	if d == 0 || d > 2 || bytes.IndexByte(arg, '=') >= 0 || bytes.IndexByte(arg, ' ') >= 0 {
+		return field{}
+	}
+	return w.keyField(arg[d:])
 }
