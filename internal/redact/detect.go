@@ -13,6 +13,8 @@ const (
 	maxScheme, maxUserinfo = 32, 512
 	// maxURL bounds the part of a URL looked at after its scheme.
 	maxURL = 2048
+	// maxAtTries bounds the '@' of a URL tried as the end of its user part.
+	maxAtTries = 4
 	// A bare "bearer" is followed by a token when the word after it is long,
 	// or not so long but with a digit: "bearer token" is prose.
 	minBearer, minBearerWithDigit = 20, 8
@@ -154,7 +156,10 @@ func (w *Writer) userinfo(b []byte, a, e int) {
 // registry:5000/velero/velero@sha256:… has no password.
 func userinfoEnd(b []byte) int {
 	b = b[:min(len(b), maxUserinfo)]
-	for at := bytes.LastIndexByte(b, '@'); at > 0; at = bytes.LastIndexByte(b[:at], '@') {
+	// The last few '@' only: a password seldom holds more, and a run of
+	// user@host URLs stays linear.
+	tries := 0
+	for at := bytes.LastIndexByte(b, '@'); at > 0 && tries < maxAtTries; at, tries = bytes.LastIndexByte(b[:at], '@'), tries+1 {
 		he := at + 1 + authorityByte.span(b[at+1:])
 		if !isHost(b[at+1 : he]) {
 			continue

@@ -195,7 +195,7 @@ func flowMapKey(b []byte) bool {
 }
 
 // maxFlowMap bounds how far back a key looks for the '{' of its flow map.
-const maxFlowMap = 512
+const maxFlowMap = 128
 
 // goDumpKey reports whether a key that follows b is a field of a struct or
 // a key of a map as Go's %v and %+v print them: {A:1 B:2}, &{A:1},

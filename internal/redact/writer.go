@@ -215,16 +215,16 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 	if final && start && pos == 0 && w.state.kind == statePending && !w.state.item && jsonStart(rest) && rest[skipBlank(rest, 0)] != '"' {
 		w.state = lineState{} // a JSON value is not the value: line a name line waits for
 	}
-	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && jsonStart(rest) {
+	// A whole line, in no state of an earlier one, may be JSON: walked by
+	// its structure (see structured.go).
+	whole := final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth
+	if whole && jsonStart(rest) {
 		w.hits = w.rs.scan.scan(rest, w.hits[:0])
-		if len(w.hits) == 0 && len(w.rs.always) == 0 {
-			at := len(w.out)
-			w.emit(rest, nil)
-			w.holdValue(rest, at)
-			w.newline(nl)
-			return len(win)
+		spans, ok := []span(nil), true // without a keyword, nothing to redact
+		if len(w.hits) > 0 || len(w.rs.always) > 0 {
+			spans, ok = w.jsonLine(rest, w.hits)
 		}
-		if spans, ok := w.jsonLine(rest, w.hits); ok {
+		if ok {
 			at := len(w.out)
 			w.emit(rest, merge(spans))
 			if len(spans) == 0 {
@@ -234,7 +234,7 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 			return len(win)
 		}
 	}
-	if final && start && pos == 0 && pre == nil && w.state.kind == stateNone && w.depth < maxDepth && w.jsonTail(rest) {
+	if whole && w.jsonTail(rest) {
 		w.newline(nl)
 		return len(win)
 	}
