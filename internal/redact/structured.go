@@ -170,6 +170,7 @@ func (j *jsonWalk) member(i int) (int, bool) {
 	}
 	k := j.ws(e)
 	if k < len(j.b) && j.b[k] == ':' {
+		j.keyText(i+1, e-1, esc)
 		f := j.keyAt(i+1, e-1, esc)
 		v := j.ws(k + 1)
 		if v < len(j.b) && (j.b[v] == '{' || j.b[v] == '[') && onlySpace(j.b[v+1:]) {
@@ -299,10 +300,7 @@ func (j *jsonWalk) members(i int) (int, bool) {
 			j.stringValue(i+1, e-1, esc, field{})
 			i = e
 		default:
-			// A key is a name, but it may be text too: {"url=…&X-Amz-Signature=…": 1}.
-			if kesc || j.hasHit(ks, ke-1) && pathByte.span(key) != len(key) {
-				j.stringValue(ks, ke-1, kesc, field{})
-			}
+			j.keyText(ks, ke-1, kesc)
 			if i, ok = j.value(i, j.keyAt(ks, ke-1, kesc)); !ok {
 				return i, false
 			}
@@ -329,6 +327,14 @@ func (j *jsonWalk) sep(i int, end byte) (int, bool, bool) {
 		return i + 1, true, true
 	}
 	return i, false, false
+}
+
+// keyText redacts the key b[s:e] as text when it is not a name: a key may
+// hold a value too ({"url=…&X-Amz-Signature=…": 1}).
+func (j *jsonWalk) keyText(s, e int, esc bool) {
+	if esc || j.hasHit(s, e) && pathByte.span(j.b[s:e]) != e-s {
+		j.stringValue(s, e, esc, field{})
+	}
 }
 
 // keyAt returns what the string b[s:e], a key or an env var's name, says of
