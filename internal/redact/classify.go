@@ -257,17 +257,29 @@ func anyContains(b []byte, list []string) bool {
 // says of its value. An annotation's or a label's prefix (example.com/)
 // counts only for the words that describe a secret: checksum/secret.
 func (w *Writer) keyField(name []byte) field {
-	if f, ok := w.keys[string(name)]; ok {
-		return f
+	return w.keyMemo(name).f
+}
+
+// keyMemo returns what name says as a key, and name as a string kept by
+// the Writer.
+func (w *Writer) keyMemo(name []byte) keyClass {
+	if k, ok := w.keys[string(name)]; ok {
+		return k
 	}
-	f := w.classifyKey(name)
+	k := keyClass{name: string(name), f: w.classifyKey(name)}
 	if w.keys == nil {
-		w.keys = map[string]field{}
+		w.keys = map[string]keyClass{}
 	}
 	if len(w.keys) < maxKeys {
-		w.keys[string(name)] = f
+		w.keys[k.name] = k
 	}
-	return f
+	return k
+}
+
+// keyClass is what a key says of its value.
+type keyClass struct {
+	name string
+	f    field
 }
 
 // maxKeys bounds the names a Writer remembers the classes of: the keys of

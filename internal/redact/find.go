@@ -122,7 +122,7 @@ func (w *Writer) quotePlain(in input) {
 			k = skipBlank(before, k+2) // - key: TOKEN
 		}
 		key := bytes.TrimRight(before[k:len(before)-1], " \t")
-		plain = len(key) > 0 && nameByte.span(key) == len(key)
+		plain = len(key) > 0 && !bytes.ContainsAny(key, " \t") // a key of one word: name, a.b/c, /
 	}
 	if plain {
 		// The token and what follows it on the line (sk_live_…!, or more

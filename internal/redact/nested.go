@@ -72,7 +72,7 @@ func (w *Writer) quotedValues(in input, st lineState) {
 		for sc < len(w.spans) && w.spans[sc].ctx < q && w.spans[sc].end <= q {
 			sc++
 		}
-		if w.wholeSpan(sc, q+1, e) {
+		if w.wholeSpan(sc, q+1, e) || !logfmtKeyBefore(b, q-1) {
 			continue
 		}
 		v, err := strconv.Unquote(string(b[q : e+1]))
@@ -104,6 +104,17 @@ func (w *Writer) wholeSpan(from, s, e int) bool {
 		}
 	}
 	return false
+}
+
+// logfmtKeyBefore reports whether the '=' at b[i] follows the key of a
+// logfmt field, a name at the start of the line or after a blank: in
+// password=x="…" it is part of a value.
+func logfmtKeyBefore(b []byte, i int) bool {
+	k := i
+	for k > 0 && nameByte[b[k-1]] {
+		k--
+	}
+	return k < i && (k == 0 || b[k-1] == ' ' || b[k-1] == '\t')
 }
 
 // dropSpansIn marks as dropped (start -1) the spans from the index from

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -160,4 +161,55 @@ func TestFilesInJSONStrings(t *testing.T) {
 		{"yaml annotation with a prefix", "  annotations:\n    example.com/token: abcdef123456\n",
 			"  annotations:\n    example.com/token: \"[REDACTED:token-field]\"\n", one(ruleToken)},
 	})
+}
+
+func TestFoldUpper(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		for _, at := range []int{0, 3, 7} {
+			var b [8]byte
+			for i := range b {
+				b[i] = byte(255 - c + i)
+			}
+			b[at] = byte(c)
+			got := foldUpper(le.Uint64(b[:]))
+			for i := range b {
+				if want := fold[b[i]]; byte(got>>(8*i)) != want {
+					t.Fatalf("foldUpper of byte %#x at %d: %#x, want %#x", b[i], i, byte(got>>(8*i)), want)
+				}
+			}
+		}
+	}
+}
+
+// TestJSONStringEnd checks the end and the escapes str finds in strings
+// with quotes and backslashes at every offset, shorter and longer than
+// the part it reads eight bytes at a time.
+func TestJSONStringEnd(t *testing.T) {
+	t.Parallel()
+	for n := range 48 {
+		for at := range n {
+			for _, c := range []byte{'"', '\\'} {
+				body := bytes.Repeat([]byte{'a'}, n)
+				body[at] = c
+				if c == '\\' {
+					body = append(body[:at+1], append([]byte{'"'}, body[at+1:]...)...) // an escaped quote
+				}
+				line := append(append([]byte(`"`), body...), `"x`...)
+				wantEnd, wantEsc := bytes.IndexByte(line[1:], '"')+2, false
+				if c == '\\' {
+					wantEnd, wantEsc = len(line)-1, true
+				}
+				j := &jsonWalk{b: line}
+				end, esc, ok := j.str(0)
+				if !ok || end != wantEnd || esc != wantEsc {
+					t.Fatalf("str(%q) = %d, %v, %v; want %d, %v, true", line, end, esc, ok, wantEnd, wantEsc)
+				}
+			}
+		}
+	}
+	j := &jsonWalk{b: []byte(`"abcdefghijklmnopqrstuvwxyz0123456789\`)}
+	if _, _, ok := j.str(0); ok {
+		t.Fatal("an unterminated string ended")
+	}
 }

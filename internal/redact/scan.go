@@ -43,8 +43,8 @@ type keyword struct {
 
 var builtinKeywords = []keyword{
 	{text: "passw", anchor: "sw"},
-	{text: "pass", anchor: "as", look: "ss"},
-	{text: "pwd", anchor: "pw"},
+	{text: "pass", anchor: "as"},
+	{text: "pwd", anchor: "pw", look: "wd"},
 	{text: "_key", anchor: "_k"},
 	{text: "-key", anchor: "-k"},
 	{text: ".key", anchor: ".k"},
@@ -62,11 +62,11 @@ var builtinKeywords = []keyword{
 	{text: "secret", anchor: "cr"},
 	{text: "token", anchor: "ok"},
 	{text: "apikey", anchor: "ik"},
-	{text: "api_key", anchor: "i_"},
-	{text: "api-key", anchor: "i-"},
+	{text: "api_key", anchor: "i_", look: "_k"},
+	{text: "api-key", anchor: "i-", look: "-k"},
 	{text: "accesskey", anchor: "sk"},
-	{text: "access_key", anchor: "s_"},
-	{text: "access-key", anchor: "s-"},
+	{text: "access_key", anchor: "s_", look: "_k"},
+	{text: "access-key", anchor: "s-", look: "-k"},
 	{text: "accountkey", anchor: "tk"},
 	{text: "account_key", anchor: "_k"},
 	{text: "storagekey", anchor: "ek"},
@@ -76,16 +76,16 @@ var builtinKeywords = []keyword{
 	{text: "sig=", anchor: "g=", look: "si"},
 	{text: "signature", anchor: "gn"},
 	{text: "private", anchor: "iv", kind: kwPrivate},
-	{text: "bearer", anchor: "be", kind: kwBearer},
-	{text: "AKIA", anchor: "ia", exact: true, kind: kwAWSKeyID},
-	{text: "ASIA", anchor: "ia", exact: true, kind: kwAWSKeyID},
+	{text: "bearer", anchor: "be", look: "ea", kind: kwBearer},
+	{text: "AKIA", anchor: "ia", look: "ak", exact: true, kind: kwAWSKeyID},
+	{text: "ASIA", anchor: "ia", look: "si", exact: true, kind: kwAWSKeyID},
 	{text: "eyJ", anchor: "yj", exact: true, kind: kwJWT},
 	{text: "://", exact: true, kind: kwURL},
 	{text: `:\/\/`, anchor: `\/`, exact: true, kind: kwURL}, // https:\/\/ in JSON that escapes slashes
 	{text: "@tcp(", anchor: "@t", exact: true, kind: kwDSN},
 	{text: "AWS4-HMAC-SHA256", anchor: "c-", exact: true, kind: kwSigV4},
 	{text: "@unix(", anchor: "@u", exact: true, kind: kwDSN},
-	{text: base64PEM, anchor: "dj", exact: true, kind: kwBase64PEM},
+	{text: base64PEM, anchor: "dj", look: "s1", exact: true, kind: kwBase64PEM},
 	{text: "last-applied-configuration", anchor: "d-", look: "gu", exact: true, kind: kwLastApplied},
 }
 
@@ -114,6 +114,10 @@ type entry struct {
 	offset  int // of the anchor in text
 	look    int // of the pair looked for in text
 	nameLen int // of the part of text that can be in a field name: "sig" of "sig="
+	// head holds the first eight bytes of text (fewer when it is
+	// shorter: mask tells which), compared with eight bytes of input at
+	// once.
+	head, mask uint64
 }
 
 type scanner struct {
@@ -147,8 +151,16 @@ func (s *scanner) add(kw keyword) {
 	if kw.look != "" {
 		look = strings.Index(strings.ToLower(kw.text), kw.look)
 	}
+	if offset < 0 || look < 0 {
+		panic("redact: the anchor or pair looked for of " + kw.text + " is not in it")
+	}
 	s.reorder = s.reorder || look != offset
-	s.words = append(s.words, entry{kw: kw, offset: offset, look: look, nameLen: nameByte.span([]byte(kw.text))})
+	e := entry{kw: kw, offset: offset, look: look, nameLen: nameByte.span([]byte(kw.text))}
+	for i := range min(8, len(kw.text)) {
+		e.head |= uint64(kw.text[i]) << (8 * i)
+		e.mask |= 0xff << (8 * i)
+	}
+	s.words = append(s.words, e)
 }
 
 // slotOf returns the index of the slot of the pair k: its own, or
@@ -297,6 +309,19 @@ func (s *scanner) verify(b []byte, i int, r uint8, hits []hit) []hit {
 		if p < 0 || p+len(e.kw.text) > len(b) {
 			continue
 		}
+		if p+8 <= len(b) {
+			x := le.Uint64(b[p:])
+			if !e.kw.exact {
+				x = foldUpper(x)
+			}
+			if x&e.mask != e.head {
+				continue
+			}
+			if len(e.kw.text) <= 8 {
+				hits = append(hits, hit{pos: p, kw: id})
+				continue
+			}
+		}
 		if e.kw.exact && string(b[p:p+len(e.kw.text)]) != e.kw.text ||
 			!e.kw.exact && !hasFold(b[p:], e.kw.text) {
 			continue
@@ -304,6 +329,17 @@ func (s *scanner) verify(b []byte, i int, r uint8, hits []hit) []hit {
 		hits = append(hits, hit{pos: p, kw: id})
 	}
 	return hits
+}
+
+// foldUpper maps the ASCII upper-case letters of the eight bytes x to
+// lower case, as fold does, and leaves the other bytes as they are.
+func foldUpper(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	y := x &^ highs                // no byte carries into the next below
+	ge := y + ones*(0x80-'A')      // a byte's high bit: it is at least 'A'
+	gt := y + ones*(0x80-'Z'-1)    // a byte's high bit: it is above 'Z'
+	upper := ge &^ gt &^ x & highs // 0x80 in the bytes 'A' to 'Z'
+	return x | upper>>2            // 0x20 added to them
 }
 
 // hasFold reports whether b starts with lower, ignoring ASCII case.

@@ -3,6 +3,7 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
+	"math/bits"
 	"slices"
 )
 
@@ -33,6 +34,10 @@ type jsonWalk struct {
 	counts map[string]int // of the strings redacted as text, added on success
 	depth  int            // nesting of objects and arrays
 	dec    []byte         // scratch space of decoded
+	nth    int            // keys with keywords asked about by keyAt
+	// No hit starts in b[gapStart:gapEnd], the gap between two hits
+	// that hasHit last asked about.
+	gapStart, gapEnd int
 }
 
 // field is what the key of a value says about it.
@@ -53,7 +58,7 @@ func jsonStart(b []byte) bool {
 // JSON value, or false when b is not one: it is redacted as text then.
 func (w *Writer) jsonLine(b []byte, hits []hit) ([]span, bool) {
 	j := &w.walk
-	*j = jsonWalk{w: w, b: b, hits: j.hits[:0], spans: w.spans[:0], counts: j.counts, dec: j.dec, all: len(w.rs.always) > 0}
+	*j = jsonWalk{w: w, b: b, hits: j.hits[:0], spans: w.spans[:0], counts: j.counts, dec: j.dec, all: len(w.rs.always) > 0, gapStart: len(b) + 1}
 	if j.counts == nil {
 		j.counts = map[string]int{}
 	}
@@ -79,12 +84,28 @@ func (w *Writer) jsonLine(b []byte, hits []hit) ([]span, bool) {
 	return j.spans, true
 }
 
-// hasHit reports whether a keyword starts in b[s:e].
+// hasHit reports whether a keyword starts in b[s:e]. It is asked of every
+// string, and answers from the gap between two hits the walk is in.
 func (j *jsonWalk) hasHit(s, e int) bool {
+	if j.gapStart <= s && e <= j.gapEnd {
+		return false
+	}
+	return j.hitIn(s, e)
+}
+
+// hitIn is hasHit outside the gap it knows; it moves the gap to s.
+func (j *jsonWalk) hitIn(s, e int) bool {
 	if j.all {
 		return true
 	}
 	i := j.firstHit(s)
+	j.gapStart, j.gapEnd = 0, len(j.b)
+	if i > 0 {
+		j.gapStart = j.hits[i-1].pos + 1
+	}
+	if i < len(j.hits) {
+		j.gapEnd = j.hits[i].pos
+	}
 	return i < len(j.hits) && j.hits[i].pos < e
 }
 
@@ -117,13 +138,8 @@ func (j *jsonWalk) onlyNames(s, e int) bool {
 }
 
 func (j *jsonWalk) ws(i int) int {
-	for i < len(j.b) {
-		switch j.b[i] {
-		case ' ', '\t', '\r':
-			i++
-		default:
-			return i
-		}
+	for i < len(j.b) && (j.b[i] == ' ' || j.b[i] == '\t' || j.b[i] == '\r') {
+		i++
 	}
 	return i
 }
@@ -226,11 +242,24 @@ func isJSONNumber(b []byte) bool {
 }
 
 // str returns the index after the JSON string that starts at i, and
-// whether it holds escapes. It looks for quotes and backslashes a run at a
-// time.
+// whether it holds escapes.
 func (j *jsonWalk) str(i int) (int, bool, bool) {
-	b, esc := j.b, false
-	for k := i + 1; k < len(b); {
+	b, esc, k := j.b, false, i+1
+	// Most strings of an object are short: eight bytes at a time costs
+	// less for them than to start a search.
+	for n := min(len(b), k+shortString); k+8 <= n; {
+		m := quoteOrEscape(le.Uint64(b[k:]))
+		if m == 0 {
+			k += 8
+			continue
+		}
+		k += bits.TrailingZeros64(m) / 8
+		if b[k] == '"' {
+			return k + 1, esc, true
+		}
+		esc, k = true, k+2 // the backslash and what it escapes
+	}
+	for k < len(b) {
 		q := bytes.IndexByte(b[k:], '"')
 		if q < 0 {
 			break
@@ -242,6 +271,19 @@ func (j *jsonWalk) str(i int) (int, bool, bool) {
 		esc, k = true, k+s+2 // the backslash and what it escapes
 	}
 	return len(b), esc, false
+}
+
+// shortString is how many bytes of a string str reads eight at a time
+// before it searches for its end.
+const shortString = 32
+
+// quoteOrEscape returns x, eight bytes of a string, with the high bit set
+// in its first byte that is a quote or a backslash (and maybe in later
+// ones), or 0 when none is.
+func quoteOrEscape(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, e := x^(ones*'"'), x^(ones*'\\')
+	return ((q-ones)&^q | (e-ones)&^e) & highs
 }
 
 // object walks the object at i. An env var, {"name": "DB_PASSWORD",
@@ -347,7 +389,18 @@ func (j *jsonWalk) keyAt(s, e int, esc bool) field {
 	if !ok {
 		return field{}
 	}
-	return j.w.keyField(name)
+	// The objects of a List repeat their keys in the same order: the n-th
+	// key with a keyword of a line is most often that of the line before.
+	n := j.nth
+	j.nth++
+	if n < len(j.w.recent) && j.w.recent[n].name == string(name) {
+		return j.w.recent[n].f
+	}
+	k := j.w.keyMemo(name)
+	if n < len(j.w.recent) {
+		j.w.recent[n] = k
+	}
+	return k.f
 }
 
 // array walks the array at i, whose key says f. In a list of arguments,

@@ -31,11 +31,11 @@ var knownPrefixes = []knownPrefix{
 	{"xoxb-", "xo", 10, tokenBody}, {"xoxp-", "xo", 10, tokenBody}, {"xoxa-", "xo", 10, tokenBody},
 	{"xoxr-", "xo", 10, tokenBody}, {"xoxs-", "xo", 10, tokenBody}, {"xapp-", "xa", 10, tokenBody},
 	{"sk_live_", "k_", 16, alnum}, {"rk_live_", "k_", 16, alnum},
-	{"sk_test_", "k_", 16, alnum}, {"rk_test_", "k_", 16, alnum}, {"whsec_", "wh", 16, alnum},
-	{"sk-proj-", "k-", 20, tokenBody}, {"sk-ant-", "k-", 20, tokenBody},
+	{"sk_test_", "k_", 16, alnum}, {"rk_test_", "k_", 16, alnum}, {"whsec_", "hs", 16, alnum},
+	{"sk-proj-", "j-", 20, tokenBody}, {"sk-ant-", "sk", 20, tokenBody},
 	{"AIza", "Iz", 30, tokenBody}, {"SG.", "G.", 40, dottedBody},
-	{"npm_", "pm", 30, alnum}, {"pypi-", "yp", 40, tokenBody}, {"hf_", "f_", 30, alnum},
-	{"dop_v1_", "_v", 40, alnum}, {"shpat_", "hp", 24, alnum}, {"shpss_", "hp", 24, alnum},
+	{"npm_", "pm", 30, alnum}, {"pypi-", "py", 40, tokenBody}, {"hf_", "f_", 30, alnum},
+	{"dop_v1_", "1_", 40, alnum}, {"shpat_", "hp", 24, alnum}, {"shpss_", "hp", 24, alnum},
 	{"AGE-SECRET-KEY-1", "E-", 40, ageBody},
 }
 

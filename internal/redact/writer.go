@@ -51,12 +51,13 @@ type Writer struct {
 	// its parents: 0 for the text written to a Writer, 1 for the strings of
 	// that text, decoded (see nested).
 	depth    int
-	lastLine bool             // the window being redacted ends the text without a newline
-	sub      *nestedWriter    // redacts the strings of this Writer's lines
-	walk     jsonWalk         // scratch space of jsonLine
-	keys     map[string]field // what the keys of JSON lines said, by key
-	held     heldValue        // an env var's value whose name may follow
-	url      urlRun           // the run of URL bytes of the last URL, in the window
+	lastLine bool                // the window being redacted ends the text without a newline
+	sub      *nestedWriter       // redacts the strings of this Writer's lines
+	walk     jsonWalk            // scratch space of jsonLine
+	keys     map[string]keyClass // what the keys of JSON lines said, by key
+	recent   [64]keyClass        // the keys with keywords of the last JSON line, in order
+	held     heldValue           // an env var's value whose name may follow
+	url      urlRun              // the run of URL bytes of the last URL, in the window
 
 	// Scratch space, reused for every line.
 	hits    []hit
@@ -233,6 +234,10 @@ func (w *Writer) window(win []byte, final, nl bool) int {
 			w.newline(nl)
 			return len(win)
 		}
+	}
+	if whole && w.yamlScalarLine(rest) {
+		w.newline(nl)
+		return len(win)
 	}
 	if whole && w.jsonTail(rest) {
 		w.newline(nl)
