@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
-# bench.sh prints the speed and memory figures of a whole velero-debug run
-# against the local test cluster: 200 node-agent pods with 1 MiB logs, then
-# with logs ten times larger, each against a plain client-go parallel fetch
-# of the same logs (see BenchmarkCollect in test/e2e). It takes minutes.
+# bench.sh prints the speed and memory figures of whole velero-debug runs
+# against the local test cluster, each beside a plain client-go baseline
+# doing the same reads in the same run (see test/e2e/bench_test.go). It
+# takes minutes.
+#
+#   hack/bench.sh          200 node-agent pods with 1 MiB logs, then 10 MiB
+#   hack/bench.sh scale    6,000 backups with 30,000 PodVolumeBackups beside
+#                          200 node-agent pods with 1 MiB logs
+#
+# BENCH_NODES, BENCH_LOG_MIB, BENCH_BACKUPS, BENCH_PVBS, BENCH_DUS and
+# BENCH_TIME (rounds, default 2x) change the sizes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VELERO_DEBUG_ROOT"
 bash hack/build-tools.sh cluster kwok velero >/dev/null
-for mib in 1 10; do
-  BENCH_NODES="${BENCH_NODES:-200}" BENCH_LOG_MIB=$mib \
-    go test ./test/e2e -run '^$' -bench BenchmarkCollect -benchtime "${BENCH_TIME:-2x}" -timeout 60m
-done
+case "${1:-logs}" in
+logs)
+  for mib in 1 10; do
+    BENCH_NODES="${BENCH_NODES:-200}" BENCH_LOG_MIB=$mib \
+      go test ./test/e2e -run '^$' -bench BenchmarkCollect -benchtime "${BENCH_TIME:-2x}" -timeout 60m
+  done
+  ;;
+scale)
+  go test ./test/e2e -run '^$' -bench BenchmarkScale -benchtime "${BENCH_TIME:-2x}" -timeout 90m
+  ;;
+*)
+  echo "usage: hack/bench.sh [logs|scale]" >&2
+  exit 2
+  ;;
+esac

@@ -115,15 +115,8 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 			if k.resource != res {
 				continue
 			}
-			reqCtx, cancel := r.requestContext(ctx)
-			list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, res)).Namespace(d.namespace).
-				List(reqCtx, metav1.ListOptions{LabelSelector: label + "=" + d.name})
-			cancel()
-			if err != nil {
-				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
-				continue
-			}
-			for _, o := range list.Items {
+			ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, res)).Namespace(d.namespace)
+			err := r.eachObject(ctx, ri, metav1.ListOptions{LabelSelector: label + "=" + d.name}, func(o *unstructured.Unstructured) {
 				found = true
 				phase := str(o.Object, "status", "phase")
 				node := str(o.Object, "status", "node")
@@ -138,6 +131,9 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 				if msg := str(o.Object, "status", "message"); msg != "" {
 					b.line("    message: " + msg)
 				}
+			})
+			if err != nil {
+				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
 			}
 		}
 	}

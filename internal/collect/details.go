@@ -62,24 +62,14 @@ func (r *run) recentFailures(ctx context.Context, namespace, resource string, n 
 	type failure struct{ name, start string }
 	var failed []failure
 	ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(namespace)
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		reqCtx, cancel := r.requestContext(ctx)
-		page, err := ri.List(reqCtx, opts)
-		cancel()
-		if err != nil {
-			return nil, err
+	err := r.eachObject(ctx, ri, metav1.ListOptions{}, func(o *unstructured.Unstructured) {
+		phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
+		if phase == "Failed" || phase == "PartiallyFailed" {
+			failed = append(failed, failure{o.GetName(), startOf(o)})
 		}
-		for i := range page.Items {
-			o := &page.Items[i]
-			phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-			if phase == "Failed" || phase == "PartiallyFailed" {
-				failed = append(failed, failure{o.GetName(), startOf(o)})
-			}
-		}
-		if opts.Continue = page.GetContinue(); opts.Continue == "" {
-			break
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(failed, func(i, j int) bool { return failed[i].start > failed[j].start })
 	var names []string

@@ -69,6 +69,7 @@ func (o *countingObserver) check(t *testing.T) {
 type fakeCluster struct {
 	clients Clients
 	kube    *kubefake.Clientset
+	dyn     *dynamicfake.FakeDynamicClient
 }
 
 func newFakeCluster() *fakeCluster {
@@ -131,7 +132,7 @@ func newFakeCluster() *fakeCluster {
 		"status":   map[string]any{"phase": "Failed"},
 	}}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, pod, node, backup)
-	return &fakeCluster{clients: Clients{Kube: kube, Dynamic: dyn, Discovery: disc}, kube: kube}
+	return &fakeCluster{clients: Clients{Kube: kube, Dynamic: dyn, Discovery: disc}, kube: kube, dyn: dyn}
 }
 
 var exampleGroups = []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com"}
@@ -358,4 +359,47 @@ func TestLogsTwice(t *testing.T) {
 	require.Equal(t, bundle.StatusOK, items["resources/velero/core_v1/pods.json"].Status)
 	require.Equal(t, bundle.StatusOK, items["logs/velero/velero-1/velero.log"].Status)
 	require.Equal(t, bundle.StatusOK, items["logs/velero/velero-1/sidecar.log"].Status)
+}
+
+// addRestore adds a failed restore of backup to c, the storage location
+// the backup names, and a backup in progress named running.
+func (c *fakeCluster) addRestore(t *testing.T, name, backup string) {
+	t.Helper()
+	restore := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "velero.io/v1", "kind": "Restore",
+		"metadata": map[string]any{"name": name, "namespace": "velero"},
+		"spec":     map[string]any{"backupName": backup},
+		"status":   map[string]any{"phase": "Failed"},
+	}}
+	_, err := c.dyn.Resource(gvr(VeleroGroup, "v1", "restores")).Namespace("velero").Create(t.Context(), restore, metav1.CreateOptions{})
+	require.NoError(t, err)
+	running := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "velero.io/v1", "kind": "Backup",
+		"metadata": map[string]any{"name": "running", "namespace": "velero"},
+		"status":   map[string]any{"phase": "InProgress"},
+	}}
+	_, err = c.dyn.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace("velero").Create(t.Context(), running, metav1.CreateOptions{})
+	require.NoError(t, err)
+	b, err := c.dyn.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace("velero").Get(t.Context(), backup, metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NoError(t, unstructured.SetNestedField(b.Object, "default", "spec", "storageLocation"))
+	_, err = c.dyn.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace("velero").Update(t.Context(), b, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	c.dyn.ClearActions()
+}
+
+// addServerPods adds the Velero server's pod and a node-agent's to the
+// typed client of c, through which the engine finds them.
+func (c *fakeCluster) addServerPods(t *testing.T) {
+	t.Helper()
+	for _, p := range []*corev1api.Pod{
+		{ObjectMeta: metav1.ObjectMeta{Name: "velero-1", Namespace: "velero", Labels: map[string]string{"deploy": "velero"}},
+			Spec: corev1api.PodSpec{Containers: []corev1api.Container{{Name: "velero"}}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "node-agent-1", Namespace: "velero", Labels: map[string]string{"name": "node-agent"}},
+			Spec: corev1api.PodSpec{NodeName: "node-1", Containers: []corev1api.Container{{Name: "node-agent"}}}},
+	} {
+		_, err := c.kube.CoreV1().Pods("velero").Create(t.Context(), p, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	c.kube.ClearActions()
 }

@@ -22,46 +22,25 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 			return err
 		}
 	}
-	var versions []*plan.ServerVersion
-	var detailSteps []*plan.Detail
+	q := &queues{objects: objects, logs: logs, details: details}
+	kinds := make([]kind, 0, len(p.Steps))
 	for _, s := range p.Steps {
-		switch {
-		case s.Logs != nil:
-			objects.Go(r.task(func() error { return r.podsAndLogs(ctx, s.Logs, logs) }))
-		case s.ServerVersion != nil:
-			versions = append(versions, s.ServerVersion)
-		case s.Detail != nil:
-			detailSteps = append(detailSteps, s.Detail)
+		if k := kindOf(s); k != nil {
+			kinds = append(kinds, k)
 		}
 	}
-	if len(versions) > 0 || len(detailSteps) > 0 {
-		objects.Go(r.task(func() error { return r.veleroServer(ctx, versions, detailSteps, details) }))
-	}
-	for _, s := range p.Steps {
-		var job func() error
-		switch {
-		case s.ClusterVersion != nil:
-			job = func() error { return r.version(ctx) }
-		case s.VolumeFailures != nil:
-			job = func() error { return r.volumeFailures(ctx, s.VolumeFailures.Namespace) }
-		case s.File != nil:
-			item := bundle.Item{Path: s.File.Path, Type: "file", Source: "written by script " + s.Script}
-			job = func() error {
-				r.obs.Started(item.Path)
-				return r.addBytes(item, []byte(s.File.Content))
-			}
-		case s.Objects != nil:
-			job = func() error { return r.objects(ctx, s.Objects) }
-		case s.APIGroup != nil:
-			job = func() error { return r.apiGroup(ctx, s.APIGroup) }
-		case s.Search != nil:
-			job = func() error { return r.search(ctx, s.Search, r.lists, logs) }
-		case s.Command != nil:
-			job = func() error { return r.command(ctx, s.Command) }
-		default:
-			continue
+	for _, k := range kinds {
+		if slow(k) {
+			k.queue(ctx, r, q)
 		}
-		objects.Go(r.task(job))
+	}
+	if len(q.versions) > 0 || len(q.detailSteps) > 0 {
+		objects.Go(r.task(func() error { return r.veleroServer(ctx, q.versions, q.detailSteps, details) }))
+	}
+	for _, k := range kinds {
+		if !slow(k) {
+			k.queue(ctx, r, q)
+		}
 	}
 	return nil
 }

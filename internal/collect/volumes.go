@@ -41,21 +41,17 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 	}
 	var failures []volumeFailure
 	for _, k := range volumeKinds {
-		reqCtx, cancel := r.requestContext(ctx)
-		list, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, k.resource)).Namespace(namespace).List(reqCtx, metav1.ListOptions{})
-		cancel()
-		if err != nil {
-			continue // not served by this Velero, or recorded by the list itself
-		}
-		for _, o := range list.Items {
-			if f, ok := failureOf(&o, k.resource, k.owner); ok {
+		ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, k.resource)).Namespace(namespace)
+		// An error: not served by this Velero, or recorded by the list itself.
+		_ = r.eachObject(ctx, ri, metav1.ListOptions{}, func(o *unstructured.Unstructured) {
+			if f, ok := failureOf(o, k.resource, k.owner); ok {
 				f.NodeAgentPod = agents[f.Node]
 				if f.NodeAgentPod != "" {
 					f.NodeAgentLog = path.Join("logs", namespace, f.NodeAgentPod, "node-agent.log")
 				}
 				failures = append(failures, f)
 			}
-		}
+		})
 	}
 	return r.addBytes(item, []byte(renderVolumeFailures(failures)))
 }
@@ -76,17 +72,22 @@ func failureOf(o *unstructured.Unstructured, resource, ownerLabel string) (volum
 
 // nodeAgents maps each node to the node-agent pod that runs on it.
 func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
-	reqCtx, cancel := r.requestContext(ctx)
-	defer cancel()
-	pods, err := r.clients.Kube.CoreV1().Pods(namespace).List(reqCtx, metav1.ListOptions{LabelSelector: "name=node-agent"})
-	if err != nil {
-		return nil, describeAPIError(err, "listing the node-agent pods")
-	}
 	out := map[string]string{}
-	for _, p := range pods.Items {
-		out[p.Spec.NodeName] = p.Name
+	opts := metav1.ListOptions{LabelSelector: "name=node-agent", Limit: summaryPage}
+	for {
+		reqCtx, cancel := r.requestContext(ctx)
+		pods, err := r.clients.Kube.CoreV1().Pods(namespace).List(reqCtx, opts)
+		cancel()
+		if err != nil {
+			return nil, describeAPIError(err, "listing the node-agent pods")
+		}
+		for _, p := range pods.Items {
+			out[p.Spec.NodeName] = p.Name
+		}
+		if opts.Continue = pods.Continue; opts.Continue == "" {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 func renderVolumeFailures(fs []volumeFailure) string {

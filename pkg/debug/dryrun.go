@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/velero-debug/velero-debug/internal/access"
+	"github.com/velero-debug/velero-debug/internal/collect"
 	"github.com/velero-debug/velero-debug/internal/discover"
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
@@ -25,7 +26,7 @@ func (o *Options) dryRun(ctx context.Context, t *target, p *plan.Plan) error {
 			fmt.Fprintf(out, "  (%s:%d)", s.Script, s.Line)
 		}
 		fmt.Fprintln(out)
-		needs, err := access.Needs(ctx, s, res)
+		needs, err := collect.Needs(ctx, s, res)
 		if err != nil {
 			fmt.Fprintf(out, "       ✗ will fail: %v\n", err)
 			denied++

@@ -2,17 +2,22 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 	corev1api "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/velero-debug/velero-debug/test/fixture"
@@ -25,40 +30,57 @@ import (
 // ratio and the tool's peak RSS. Run it with hack/bench.sh.
 func BenchmarkCollect(b *testing.B) {
 	nodes, logMiB := envInt("BENCH_NODES", 200), envInt("BENCH_LOG_MIB", 1)
-	ns := "bench-" + strconv.Itoa(logMiB) + "mib"
-	v, err := fixture.Install(b.Context(), testCluster, fixture.Options{Namespace: ns, Nodes: nodes, LogBytes: logMiB << 20})
+	benchCollect(b, fixture.Options{Namespace: "bench-" + strconv.Itoa(logMiB) + "mib", Nodes: nodes, LogBytes: logMiB << 20}, nil)
+}
+
+// BenchmarkScale measures a run against a namespace of many Velero
+// objects: BENCH_BACKUPS backups (default 6000) with BENCH_PVBS
+// PodVolumeBackups (default 5) and BENCH_DUS DataUploads (default 0)
+// each, beside BENCH_NODES node-agent pods (default 200) with BENCH_LOG_MIB
+// MiB logs (default 1). Its baseline lists the Velero resources with
+// client-go, paged, besides reading the logs. Run it with hack/bench.sh
+// scale.
+func BenchmarkScale(b *testing.B) {
+	backups, pvbs, dus := envInt("BENCH_BACKUPS", 6000), envInt("BENCH_PVBS", 5), envInt("BENCH_DUS", 0)
+	nodes, logMiB := envInt("BENCH_NODES", 200), envInt("BENCH_LOG_MIB", 1)
+	opts := fixture.Options{Namespace: fmt.Sprintf("scale-%d-%d", backups, pvbs), Nodes: nodes, LogBytes: logMiB << 20,
+		Backups: backups, PVBsPerBackup: pvbs, DataUploadsPerBackup: dus}
+	benchCollect(b, opts, func(b *testing.B, ns string) { listVelero(b, ns) })
+	b.ReportMetric(float64(backups*(1+pvbs+dus)), "velero-objects")
+}
+
+// benchCollect installs opts and times, per round, the baseline (the
+// node-agent logs read in parallel, then more, when set) and a whole run of
+// the tool.
+func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, string)) {
+	ns := opts.Namespace
+	installed := time.Now()
+	v, err := fixture.Install(b.Context(), testCluster, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("installed %s in %s", ns, time.Since(installed).Round(time.Second))
 	cs, err := kubernetes.NewForConfig(testCluster.Config)
 	if err != nil {
 		b.Fatal(err)
 	}
 	const parallel = 8
-	var baseline, tool, cpu time.Duration
-	var rss int64
+	var baseline, tool, cpu, otherWall time.Duration
+	var rss, otherRSS int64
 	for b.Loop() {
 		start := time.Now()
 		fetchAll(b, cs, v, parallel)
+		if more != nil {
+			more(b, ns)
+		}
 		baseline += time.Since(start)
 
-		out := filepath.Join(b.TempDir(), "bundle.tar.gz")
-		// No Velero server runs beside the fixture: do not wait for one.
-		cmd := exec.CommandContext(b.Context(), binary, "-n", ns, "--max-log-requests", strconv.Itoa(parallel), "--server-timeout", "0", "--output", out)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		start = time.Now()
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("velero-debug: %v\n%s", err, stderr.String())
+		wall, used, peak := benchTool(b, binary, ns, parallel)
+		tool, cpu, rss = tool+wall, cpu+used, max(rss, peak)
+		if other := os.Getenv("BENCH_COMPARE_BINARY"); other != "" {
+			wall, _, peak := benchTool(b, other, ns, parallel)
+			otherWall, otherRSS = otherWall+wall, max(otherRSS, peak)
 		}
-		if os.Getenv("BENCH_SHOW_STDERR") != "" {
-			b.Log(stderr.String())
-		}
-		tool += time.Since(start)
-		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		rss = max(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) // KiB on Linux
-		_ = os.Remove(out)
 	}
 	n := float64(b.N)
 	b.ReportMetric(baseline.Seconds()/n, "baseline-s/op")
@@ -66,7 +88,105 @@ func BenchmarkCollect(b *testing.B) {
 	b.ReportMetric(tool.Seconds()/baseline.Seconds(), "ratio")
 	b.ReportMetric(cpu.Seconds()/n, "tool-cpu-s/op")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
-	b.ReportMetric(float64(nodes*logMiB), "log-MiB")
+	if otherWall > 0 {
+		b.ReportMetric(otherWall.Seconds()/n, "compared-s/op")
+		b.ReportMetric(float64(otherRSS)/1024, "compared-peak-rss-MiB")
+	}
+	b.ReportMetric(float64(opts.Nodes*opts.LogBytes)/(1<<20), "log-MiB")
+}
+
+// benchTool runs the velero-debug binary bin against namespace ns and
+// returns its wall and CPU time and its peak RSS in KiB. BENCH_COMPARE_BINARY
+// names another build to time in the same rounds (the engine before a
+// change).
+func benchTool(b *testing.B, bin, ns string, parallel int) (wall, cpu time.Duration, rss int64) {
+	b.Helper()
+	out := filepath.Join(b.TempDir(), "bundle.tar.gz")
+	// No Velero server runs beside the fixture: do not wait for one.
+	cmd := exec.CommandContext(b.Context(), bin, "-n", ns, "--max-log-requests", strconv.Itoa(parallel), "--server-timeout", "0", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("%s: %v", bin, err)
+	}
+	peak := make(chan int64)
+	stop := make(chan struct{})
+	go func() { peak <- watchPeakRSS(cmd.Process.Pid, stop) }()
+	err := cmd.Wait()
+	wall = time.Since(start)
+	close(stop)
+	rss = <-peak
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", bin, err, stderr.String())
+	}
+	if os.Getenv("BENCH_SHOW_STDERR") != "" {
+		b.Log(stderr.String())
+	}
+	if st, err := os.Stat(out); err == nil && bin == binary {
+		b.ReportMetric(float64(st.Size())/(1<<20), "bundle-MiB")
+	}
+	_ = os.Remove(out)
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss
+}
+
+// watchPeakRSS reads the peak resident set (VmHWM, KiB) of process pid
+// every 10 ms until stop closes, and returns the last it read. The
+// rusage of a child is no measure: Go starts it with vfork, and Linux
+// counts the parent's memory (here the test's, which holds the fixture) in
+// the child's peak.
+func watchPeakRSS(pid int, stop <-chan struct{}) int64 {
+	var peak int64
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if data, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+					if kib, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+						peak = max(peak, kib)
+					}
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+// listVelero lists, as a client-go user would (kubectl get -o json
+// --chunk-size 500), every Velero resource of namespace ns, and throws the
+// JSON away.
+func listVelero(b *testing.B, ns string) {
+	b.Helper()
+	dyn, err := dynamic.NewForConfig(testCluster.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range []schema.GroupVersionResource{
+		{Group: "velero.io", Version: "v1", Resource: "backups"}, {Group: "velero.io", Version: "v1", Resource: "restores"},
+		{Group: "velero.io", Version: "v1", Resource: "podvolumebackups"}, {Group: "velero.io", Version: "v1", Resource: "podvolumerestores"},
+		{Group: "velero.io", Version: "v2alpha1", Resource: "datauploads"}, {Group: "velero.io", Version: "v2alpha1", Resource: "datadownloads"},
+	} {
+		opts := metav1.ListOptions{Limit: 500}
+		for {
+			page, err := dyn.Resource(r).Namespace(ns).List(b.Context(), opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := json.NewEncoder(io.Discard).Encode(page); err != nil {
+				b.Fatal(err)
+			}
+			if opts.Continue = page.GetContinue(); opts.Continue == "" {
+				break
+			}
+		}
+	}
 }
 
 // fetchAll reads every node-agent log with plain client-go, parallel at

@@ -1,16 +1,22 @@
-package access
+package collect
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/velero-debug/velero-debug/internal/access"
+	"github.com/velero-debug/velero-debug/internal/discover"
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
@@ -96,5 +102,94 @@ func TestNeeds(t *testing.T) {
 
 	needs, err := Needs(context.Background(), plan.Step{Detail: &plan.Detail{Kind: plan.Restore, Namespace: "v", Name: "r"}}, fakeResources{})
 	require.NoError(t, err)
-	require.Equal(t, Need{Verb: "get", Group: "velero.io", Resource: "restores", Namespace: "v"}, needs[0])
+	require.Equal(t, access.Need{Verb: "get", Group: "velero.io", Resource: "restores", Namespace: "v"}, needs[0])
+}
+
+// TestNeedsCoverRequests runs a step of every kind against recording fakes
+// and checks that each request it made is among its needs: the dry run
+// checks the user's rights against the same needs.
+func TestNeedsCoverRequests(t *testing.T) {
+	t.Parallel()
+	steps := []plan.Step{
+		{Objects: &plan.Objects{Version: "v1", Resource: "nodes"}},
+		{Objects: &plan.Objects{Resource: "Pod", Namespace: "velero"}},
+		{APIGroup: &plan.APIGroup{Group: VeleroGroup, Namespace: "velero"}},
+		{Logs: &plan.Logs{Namespace: "velero", Previous: true}},
+		{ClusterVersion: &plan.ClusterVersion{}},
+		{ServerVersion: &plan.ServerVersion{Namespace: "velero"}},
+		{Detail: &plan.Detail{Kind: plan.Backup, Namespace: "velero", Name: "b1"}},
+		{Detail: &plan.Detail{Kind: plan.Restore, Namespace: "velero", Name: "r1"}},
+		{Detail: &plan.Detail{Kind: plan.Backup, Namespace: "velero", Name: "running"}}, // server-log.txt
+		{VolumeFailures: &plan.VolumeFailures{Namespace: "velero"}},
+		{File: &plan.File{Path: "notes.txt", Content: "one"}},
+		{Search: &plan.Search{Kinds: []string{"pods", "nodes"}, Logs: true, Dir: "crashd/kubecapture"}},
+		commandStep("crashd/out.txt", []string{"echo", "hello"}),
+	}
+	covered := map[string]bool{}
+	for _, s := range steps {
+		covered[fmt.Sprintf("%T", kindOf(s))] = true
+	}
+	// Every kind of step the plan has is run here.
+	st := reflect.TypeOf(plan.Step{})
+	for i := range st.NumField() {
+		f := st.Field(i)
+		if f.Type.Kind() != reflect.Pointer {
+			continue
+		}
+		var s plan.Step
+		reflect.ValueOf(&s).Elem().Field(i).Set(reflect.New(f.Type.Elem()))
+		require.True(t, covered[fmt.Sprintf("%T", kindOf(s))], "no step of kind %s is run by this test", f.Name)
+	}
+
+	for i, s := range steps {
+		t.Run(fmt.Sprintf("%d-%s", i, s.Kind()), func(t *testing.T) {
+			t.Parallel()
+			c := newFakeCluster()
+			c.addRestore(t, "r1", "b1")
+			c.addServerPods(t)
+			cfg := testConfig()
+			cfg.Velero.Wait = 200 * time.Millisecond
+			runPlan(t, c, cfg, &plan.Plan{Steps: []plan.Step{s}}, newCountingObserver())
+			needs, err := Needs(t.Context(), s, discover.New(c.clients.Discovery))
+			require.NoError(t, err)
+			made := 0
+			for _, a := range append(c.kube.Actions(), c.dyn.Actions()...) {
+				n, ok := needOf(a)
+				if !ok {
+					continue // discovery, which every user may read
+				}
+				made++
+				require.True(t, coveredBy(n, needs), "%s made a request it does not list among its needs: %s\nits needs: %v", s.Kind(), n, needs)
+			}
+			require.Equal(t, len(needs) > 0, made > 0, "%s made %d requests and needs %v", s.Kind(), made, needs)
+		})
+	}
+}
+
+// needOf is the request an action of a fake client stands for; false for
+// discovery.
+func needOf(a k8stesting.Action) (access.Need, bool) {
+	r := a.GetResource()
+	if r.Group == "" && r.Version == "" {
+		switch r.Resource {
+		case "version":
+			return access.Need{Verb: "get", Path: "/version"}, true
+		case "resource", "group":
+			return access.Need{}, false
+		}
+	}
+	return access.Need{Verb: a.GetVerb(), Group: r.Group, Resource: r.Resource, Subresource: a.GetSubresource(), Namespace: a.GetNamespace()}, true
+}
+
+// coveredBy reports whether one of needs allows n: the same request, in
+// n's namespace or in every namespace.
+func coveredBy(n access.Need, needs []access.Need) bool {
+	for _, m := range needs {
+		ns := m.Namespace
+		m.Namespace = n.Namespace
+		if m == n && (ns == "" || ns == n.Namespace) {
+			return true
+		}
+	}
+	return false
 }
