@@ -89,7 +89,8 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 	if cfg.Logs.MaxRequests <= 0 {
 		cfg.Logs.MaxRequests = 8
 	}
-	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs}
+	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs, volumes: newVolumeIndex(),
+		claims: map[*plan.APIGroup][]string{}, agents: map[string]func() (map[string]string, error){}}
 	r.resolver = discover.New(clients.Discovery)
 	objects := new(errgroup.Group)
 	objects.SetLimit(cfg.ObjectParallelism)
@@ -127,6 +128,16 @@ type run struct {
 	nsOnce  sync.Once
 	nsNames []string
 	nsErr   error
+	// volumes keeps what the summaries need of the volume operations,
+	// fed by the lists of the plan's api_group steps (see claims).
+	volumes *volumeIndex
+	// claims are the volume kinds whose lists each velero.io api_group
+	// step feeds into volumes.
+	claims map[*plan.APIGroup][]string
+	// agents map the nodes of each namespace to their node-agent pods,
+	// listed once.
+	agentsMu sync.Mutex
+	agents   map[string]func() (map[string]string, error)
 }
 
 // now is the run's clock.

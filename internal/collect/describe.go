@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -103,9 +102,9 @@ func describeRestoreSpec(b *textBuilder, o map[string]any) {
 // describeVolumes lists the pod volume and data-mover objects that name d,
 // with the node and node-agent pod that handled each.
 func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
-	label, kinds := "velero.io/backup-name", []string{"podvolumebackups", "datauploads"}
+	kinds := []string{"podvolumebackups", "datauploads"}
 	if d.resource == "restores" {
-		label, kinds = "velero.io/restore-name", []string{"podvolumerestores", "datadownloads"}
+		kinds = []string{"podvolumerestores", "datadownloads"}
 	}
 	agents, _ := r.nodeAgents(ctx, d.namespace)
 	b.section("Volume operations (pod volume and data mover)")
@@ -115,25 +114,23 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 			if k.resource != res {
 				continue
 			}
-			ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, res)).Namespace(d.namespace)
-			err := r.eachObject(ctx, ri, metav1.ListOptions{LabelSelector: label + "=" + d.name}, func(o *unstructured.Unstructured) {
-				found = true
-				phase := str(o.Object, "status", "phase")
-				node := str(o.Object, "status", "node")
-				if node == "" {
-					node = str(o.Object, "spec", "node")
+			ops, err := r.volumeOps(ctx, d.namespace, res, k.version)
+			if err != nil {
+				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
+			}
+			for _, op := range ops {
+				if op.owner != d.name {
+					continue
 				}
-				line := fmt.Sprintf("  %s %s: %s on node %s", res, o.GetName(), orDash(phase), orDash(node))
-				if pod := agents[node]; pod != "" {
+				found = true
+				line := fmt.Sprintf("  %s %s: %s on node %s", res, op.name, orDash(op.phase), orDash(op.node))
+				if pod := agents[op.node]; pod != "" {
 					line += fmt.Sprintf(" (node-agent pod %s, log logs/%s/%s/node-agent.log)", pod, d.namespace, pod)
 				}
 				b.line(line)
-				if msg := str(o.Object, "status", "message"); msg != "" {
-					b.line("    message: " + msg)
+				if op.message != "" {
+					b.line("    message: " + op.message)
 				}
-			})
-			if err != nil {
-				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
 			}
 		}
 	}

@@ -141,7 +141,13 @@ var exampleGroups = []string{"a.example.com", "b.example.com", "c.example.com", 
 // returns its manifest items by path.
 func runPlan(t *testing.T, c *fakeCluster, cfg Config, p *plan.Plan, obs Observer) map[string]bundle.ManifestItem {
 	t.Helper()
-	w, err := bundle.Create(filepath.Join(t.TempDir(), "b.tar.gz"), bundle.Options{})
+	return runPlanInto(t, filepath.Join(t.TempDir(), "b.tar.gz"), c, cfg, p, obs)
+}
+
+// runPlanInto is runPlan into the bundle at out.
+func runPlanInto(t *testing.T, out string, c *fakeCluster, cfg Config, p *plan.Plan, obs Observer) map[string]bundle.ManifestItem {
+	t.Helper()
+	w, err := bundle.Create(out, bundle.Options{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -29,6 +29,7 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 			kinds = append(kinds, k)
 		}
 	}
+	r.prepareVolumes(kinds)
 	for _, k := range kinds {
 		if slow(k) {
 			k.queue(ctx, r, q)
@@ -62,10 +63,43 @@ func (r *run) objects(ctx context.Context, o *plan.Objects) error {
 // where a full group waiting on itself would never end.
 func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup) error {
 	qs, err := r.groupQueries(ctx, g)
+	fed := map[string]bool{}
 	for _, q := range qs {
+		for _, res := range r.claims[g] {
+			if !fed[res] && q.namespace == g.Namespace && q.gvr == volumeGVR(res) {
+				q.feed, fed[res] = res, true
+			}
+		}
 		r.lists.Go(r.task(func() error { return r.list(ctx, q) }))
 	}
+	for _, res := range r.claims[g] {
+		if !fed[res] {
+			r.volumes.finish(g.Namespace, res, false) // not served: the summaries try on their own
+		}
+	}
 	return err
+}
+
+// prepareVolumes notes, before any step runs, the backups and restores
+// collected in detail and the lists that feed the volume operations'
+// summaries: the first velero.io api_group step of a namespace feeds its
+// kinds.
+func (r *run) prepareVolumes(kinds []kind) {
+	for _, k := range kinds {
+		switch k := k.(type) {
+		case detailKind:
+			r.volumes.detail(k.d.Namespace, k.d.Resource()+"/"+k.d.Name)
+		case apiGroupKind:
+			if k.g.Group != VeleroGroup || k.g.Namespace == "" {
+				continue
+			}
+			for _, v := range volumeKinds {
+				if r.volumes.claim(k.g.Namespace, v.resource) {
+					r.claims[k.g] = append(r.claims[k.g], v.resource)
+				}
+			}
+		}
+	}
 }
 
 // task wraps a job of the run: an item whose path another step already

@@ -210,8 +210,11 @@ func (k volumeFailuresKind) needs(context.Context, access.Resources) ([]access.N
 	return volumeNeeds(k.v.Namespace), nil
 }
 
+// queue queues the summary with the details, which wait on the same lists:
+// the jobs that feed those lists (api_group steps, in the objects group)
+// never wait on the details group.
 func (k volumeFailuresKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.volumeFailures(ctx, k.v.Namespace) }))
+	q.details.Go(r.task(func() error { return r.volumeFailures(ctx, k.v.Namespace) }))
 }
 
 // fileKind writes a script's file.

@@ -15,9 +15,13 @@ import (
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
-// pageSize is the number of objects asked for in one list request: a page
-// is held in memory as maps, several times its size in JSON.
-const pageSize = 100
+// pageSize is the number of objects asked for in one list request. A page
+// is held in memory as maps, about 16 times its size in JSON, and up to
+// ObjectParallelism pages at once; fewer requests list faster (the API
+// server pays for each). At 30,000 PodVolumeBackups of 1 KiB, pages of 100,
+// 250 and 500 peak at about 80, 90 and 105 MiB RSS, the largest list
+// taking about 14, 12 and 11 s (hack/bench.sh scale).
+const pageSize = 250
 
 // objectQuery lists one resource into one item of the bundle.
 type objectQuery struct {
@@ -40,6 +44,9 @@ type objectQuery struct {
 	// sparse lists leave nothing in the bundle when they have no object
 	// (a failure is still recorded).
 	sparse bool
+	// feed, when set, is the volume kind whose summaries (run.volumes)
+	// this list feeds.
+	feed string
 }
 
 // resourcePath is where a namespaced list goes:
@@ -71,6 +78,19 @@ func (q objectQuery) source() string {
 // are streamed: a page at a time is held in memory. A failure after some
 // pages keeps them, closes the JSON, and records the error.
 func (r *run) list(ctx context.Context, q objectQuery) error {
+	complete := false // every page read
+	if q.feed != "" {
+		f, visit := r.volumes.feedOf(q.namespace, q.feed), q.visit
+		q.visit = func(o *unstructured.Unstructured) {
+			r.volumes.add(f, q.namespace, q.feed, o)
+			if visit != nil {
+				visit(o)
+			}
+		}
+		// Fed only when every object was read: else the summaries read
+		// their own.
+		defer func() { r.volumes.finish(q.namespace, q.feed, complete) }()
+	}
 	if q.sparse {
 		return r.sparseList(ctx, q)
 	}
@@ -97,6 +117,7 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 		return e.Fail(err)
 	}
 	r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
+	complete = true
 	return e.Commit()
 }
 

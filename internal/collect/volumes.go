@@ -6,9 +6,10 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 )
@@ -20,6 +21,16 @@ var volumeKinds = []struct{ version, resource, owner string }{
 	{"v1", "podvolumerestores", "velero.io/restore-name"},
 	{"v2alpha1", "datauploads", "velero.io/backup-name"},
 	{"v2alpha1", "datadownloads", "velero.io/restore-name"},
+}
+
+// volumeGVR is the resource of a volume kind.
+func volumeGVR(resource string) schema.GroupVersionResource {
+	for _, k := range volumeKinds {
+		if k.resource == resource {
+			return gvr(VeleroGroup, k.version, k.resource)
+		}
+	}
+	return schema.GroupVersionResource{}
 }
 
 // volumeFailure links a failed volume operation to the node-agent that ran it.
@@ -41,37 +52,35 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 	}
 	var failures []volumeFailure
 	for _, k := range volumeKinds {
-		ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, k.version, k.resource)).Namespace(namespace)
-		// An error: not served by this Velero, or recorded by the list itself.
-		_ = r.eachObject(ctx, ri, metav1.ListOptions{}, func(o *unstructured.Unstructured) {
-			if f, ok := failureOf(o, k.resource, k.owner); ok {
-				f.NodeAgentPod = agents[f.Node]
-				if f.NodeAgentPod != "" {
-					f.NodeAgentLog = path.Join("logs", namespace, f.NodeAgentPod, "node-agent.log")
-				}
-				failures = append(failures, f)
+		ops, _ := r.volumeOps(ctx, namespace, k.resource, k.version) // an error: not served by this Velero, or recorded by the list itself
+		for _, op := range ops {
+			if !op.failed() {
+				continue
 			}
-		})
+			f := volumeFailure{Kind: op.resource, Name: op.name, Owner: op.owner, Phase: op.phase, Node: op.node, Message: op.message}
+			if f.NodeAgentPod = agents[f.Node]; f.NodeAgentPod != "" {
+				f.NodeAgentLog = path.Join("logs", namespace, f.NodeAgentPod, "node-agent.log")
+			}
+			failures = append(failures, f)
+		}
 	}
 	return r.addBytes(item, []byte(renderVolumeFailures(failures)))
 }
 
-func failureOf(o *unstructured.Unstructured, resource, ownerLabel string) (volumeFailure, bool) {
-	phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-	if phase != "Failed" && phase != "Canceled" {
-		return volumeFailure{}, false
+// nodeAgents maps each node to the node-agent pod that runs on it. The
+// pods of a namespace are listed once for every summary that asks.
+func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
+	r.agentsMu.Lock()
+	once := r.agents[namespace]
+	if once == nil {
+		once = sync.OnceValues(func() (map[string]string, error) { return r.listNodeAgents(ctx, namespace) })
+		r.agents[namespace] = once
 	}
-	node, _, _ := unstructured.NestedString(o.Object, "status", "node")
-	if node == "" {
-		node, _, _ = unstructured.NestedString(o.Object, "spec", "node")
-	}
-	msg, _, _ := unstructured.NestedString(o.Object, "status", "message")
-	return volumeFailure{Kind: resource, Name: o.GetName(), Owner: o.GetLabels()[ownerLabel],
-		Phase: phase, Node: node, Message: msg}, true
+	r.agentsMu.Unlock()
+	return once()
 }
 
-// nodeAgents maps each node to the node-agent pod that runs on it.
-func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
+func (r *run) listNodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
 	out := map[string]string{}
 	opts := metav1.ListOptions{LabelSelector: "name=node-agent", Limit: summaryPage}
 	for {
