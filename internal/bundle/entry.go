@@ -3,6 +3,7 @@ package bundle
 import (
 	"bufio"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"maps"
@@ -120,22 +121,39 @@ func (e *Entry) Skip(reason string) error {
 
 func (e *Entry) finish(st Status, msg string) (ManifestItem, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.finishLocked(st, msg)
+	m, err := e.finishLocked(st, msg)
+	e.mu.Unlock()
+	e.ended(m, err)
+	return m, err
 }
 
 // commitBytes ends a fresh entry as ok with data as its whole content.
 func (e *Entry) commitBytes(data []byte) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err := e.usable(); err != nil {
+		e.mu.Unlock()
 		return err
 	}
 	e.data = data
 	e.size = int64(len(data))
 	e.hash.Write(data)
-	_, err := e.finishLocked(StatusOK, "")
+	m, err := e.finishLocked(StatusOK, "")
+	e.mu.Unlock()
+	e.ended(m, err)
 	return err
+}
+
+// ended tells the Writer's observer that the item ended, as m records it,
+// or with err when the bundle failed.
+func (e *Entry) ended(m ManifestItem, err error) {
+	obs := e.w.observer
+	switch {
+	case obs == nil || errors.Is(err, ErrClosed):
+	case err != nil:
+		obs.Finished(e.item.Path, StatusError, 0, err.Error())
+	default:
+		obs.Finished(m.Path, m.Status, m.Bytes, m.Error)
+	}
 }
 
 // finishLocked ends the item and hands it to the Writer. When the Writer is

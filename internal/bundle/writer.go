@@ -30,9 +30,20 @@ type Options struct {
 	// reach manifest.json and summary.md: they may quote a command line or
 	// a server's message, which redaction must see too.
 	Scrub func(string) string
+	// Observer, when set, hears of each item as it is opened and as it
+	// ends: the progress a user sees.
+	Observer Observer
 
 	// wrapSink lets tests wrap the output file, to simulate a full disk.
 	wrapSink func(sink) sink
+}
+
+// Observer hears of each item of a bundle as it starts, when its path is
+// taken, and as it ends; it must be safe for concurrent use. Items cut
+// short by Close or Discard are not reported.
+type Observer interface {
+	Started(path string)
+	Finished(path string, status Status, bytes int64, err string)
 }
 
 // Writer writes one bundle. Its methods are safe for concurrent use by many
@@ -44,6 +55,7 @@ type Writer struct {
 	spoolDir string
 	started  time.Time
 	scrub    func(string) string
+	observer Observer
 
 	jobs    chan job
 	done    chan struct{}
@@ -88,6 +100,7 @@ func Create(path string, opts Options) (*Writer, error) {
 		spoolDir: spoolDir,
 		started:  time.Now(),
 		scrub:    opts.Scrub,
+		observer: opts.Observer,
 		jobs:     make(chan job, queueLen),
 		done:     make(chan struct{}),
 		paths:    newPathSet(),
@@ -139,16 +152,21 @@ func (w *Writer) Open(item Item) (*Entry, error) {
 		return nil, err
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if err := w.paths.reserve(item.Path); err != nil {
+		w.mu.Unlock()
 		return nil, err
 	}
 	item.Redactions = maps.Clone(item.Redactions)
 	e := &Entry{w: w, item: item, started: time.Now(), hash: sha256.New()}
 	w.open[e] = struct{}{}
+	w.mu.Unlock()
+	if w.observer != nil {
+		w.observer.Started(item.Path)
+	}
 	return e, nil
 }
 

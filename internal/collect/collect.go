@@ -71,25 +71,18 @@ type Sink interface {
 	AddSkipped(item bundle.Item, reason string) error
 }
 
-// Observer hears of each item as it starts and ends; it must be safe for
-// concurrent use.
-type Observer interface {
-	Started(path string)
-	Finished(path string, status bundle.Status, bytes int64, err string)
-}
-
 // Run executes the plan p into sink. Failures of single items are
 // recorded in the sink and do not stop the run; Run returns an error only
 // when the sink itself fails (the bundle cannot be written), or ctx's error
 // when the run was cut short.
-func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Sink, obs Observer) error {
+func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Sink) error {
 	if cfg.ObjectParallelism <= 0 {
 		cfg.ObjectParallelism = 4
 	}
 	if cfg.Logs.MaxRequests <= 0 {
 		cfg.Logs.MaxRequests = 8
 	}
-	r := &run{cfg: cfg, clients: clients, sink: sink, obs: obs, volumes: newVolumeIndex(),
+	r := &run{cfg: cfg, clients: clients, sink: sink, volumes: newVolumeIndex(),
 		claims: map[*plan.APIGroup][]string{}, agents: map[string]func() (map[string]string, error){}}
 	r.resolver = discover.New(clients.Discovery)
 	objects := new(errgroup.Group)
@@ -116,7 +109,6 @@ type run struct {
 	cfg     Config
 	clients Clients
 	sink    Sink
-	obs     Observer
 	// resolver resolves kinds, preferred versions and API groups.
 	resolver *discover.Resolver
 	// lists are the lists Search and APIGroup steps queue. Steps run in

@@ -29,7 +29,6 @@ type CommandOptions struct {
 // kept, and the next command still runs.
 func (r *run) command(ctx context.Context, c *plan.Command) error {
 	item := bundle.Item{Path: c.Path, Type: "command", Source: commandSource(c)}
-	r.obs.Started(item.Path)
 	e, err := r.open(item)
 	if err != nil {
 		return err
@@ -40,7 +39,6 @@ func (r *run) command(ctx context.Context, c *plan.Command) error {
 	for _, run := range c.Runs {
 		if run.Desc != "" {
 			if _, err := io.WriteString(lim, run.Desc+"\n"); err != nil {
-				r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 				return e.Fail(err)
 			}
 		}
@@ -50,10 +48,8 @@ func (r *run) command(ctx context.Context, c *plan.Command) error {
 	}
 	e.SetTruncated(lim.truncated)
 	if err := errors.Join(errs...); err != nil {
-		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")
 	return e.Commit()
 }
 

@@ -22,7 +22,10 @@ import (
 func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	item := bundle.Item{Path: path.Join(d.resource, d.name, "describe.txt"), Type: "describe",
 		Source: fmt.Sprintf("the %s, its files in object storage and its volume operations", d.kind)}
-	r.obs.Started(item.Path)
+	en, err := r.open(item) // its volume operations may wait on lists
+	if err != nil {
+		return err
+	}
 	var b textBuilder
 	o := d.obj.Object
 	b.field("Name", d.name)
@@ -60,7 +63,7 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	b.resourceList(caps.get(list))
 	b.volumeInfos(caps.get(veleroapi.BackupVolumeInfos))
 	r.describeVolumes(ctx, &b, d)
-	return r.addBytes(item, []byte(b.String()))
+	return writeAll(en, []byte(b.String()))
 }
 
 // scope writes the namespaces and resources a backup or restore includes.

@@ -116,7 +116,6 @@ func (r *run) downloadAll(ctx context.Context, d detailed, server error, caps *c
 		if skip != "" {
 			item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
 			jobs = append(jobs, func() error {
-				r.obs.Started(item.Path)
 				return r.skip(item, skip)
 			})
 			continue
@@ -137,21 +136,19 @@ func phaseName(phase string) string {
 func (r *run) download(ctx context.Context, d detailed, f download, caps *captures) error {
 	item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download",
 		Source: fmt.Sprintf("DownloadRequest %s for %s %s", f.target, d.kind, d.name)}
-	r.obs.Started(item.Path)
-	hc, err := d.client()
-	if err != nil {
-		return r.fail(item, err)
-	}
 	e, err := r.open(item)
 	if err != nil {
 		return err
+	}
+	hc, err := d.client()
+	if err != nil {
+		return e.Fail(err)
 	}
 	out := &countingWriter{w: e}
 	_, err = r.veleroClient(d.namespace).Download(ctx, f.target, d.name, hc, caps.writer(f.target, out))
 	switch {
 	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
 		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
-		r.obs.Finished(item.Path, bundle.StatusSkipped, 0, reason)
 		if err := e.Skip(reason); err != nil {
 			return err
 		}
@@ -163,10 +160,8 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 		return nil
 	case err != nil:
 		err = fmt.Errorf("%s for %s %s: %w", f.target, d.kind, d.name, err)
-		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")
 	return e.Commit()
 }
 

@@ -139,20 +139,20 @@ var exampleGroups = []string{"a.example.com", "b.example.com", "c.example.com", 
 
 // runPlan executes p against c into a new bundle, within a minute, and
 // returns its manifest items by path.
-func runPlan(t *testing.T, c *fakeCluster, cfg Config, p *plan.Plan, obs Observer) map[string]bundle.ManifestItem {
+func runPlan(t *testing.T, c *fakeCluster, cfg Config, p *plan.Plan, obs bundle.Observer) map[string]bundle.ManifestItem {
 	t.Helper()
 	return runPlanInto(t, filepath.Join(t.TempDir(), "b.tar.gz"), c, cfg, p, obs)
 }
 
 // runPlanInto is runPlan into the bundle at out.
-func runPlanInto(t *testing.T, out string, c *fakeCluster, cfg Config, p *plan.Plan, obs Observer) map[string]bundle.ManifestItem {
+func runPlanInto(t *testing.T, out string, c *fakeCluster, cfg Config, p *plan.Plan, obs bundle.Observer) map[string]bundle.ManifestItem {
 	t.Helper()
-	w, err := bundle.Create(out, bundle.Options{})
+	w, err := bundle.Create(out, bundle.Options{Observer: obs})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, p, c.clients, w, obs) }()
+	go func() { done <- Run(ctx, cfg, p, c.clients, w) }()
 	select {
 	case err = <-done:
 	case <-time.After(30 * time.Second):
@@ -284,7 +284,8 @@ func TestSearchNamespacesFail(t *testing.T) {
 func TestCommandDescFails(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	w, err := bundle.Create(filepath.Join(tmp, "b.tar.gz"), bundle.Options{TempDir: tmp})
+	obs := newCountingObserver()
+	w, err := bundle.Create(filepath.Join(tmp, "b.tar.gz"), bundle.Options{TempDir: tmp, Observer: obs})
 	require.NoError(t, err)
 	// Without its spool folder, no item can be streamed: the desc is the
 	// first write.
@@ -292,8 +293,7 @@ func TestCommandDescFails(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, spools, 1)
 	require.NoError(t, os.RemoveAll(spools[0]))
-	obs := newCountingObserver()
-	err = Run(context.Background(), testConfig(), &plan.Plan{Steps: []plan.Step{commandStep("out.txt", []string{"echo", "x"})}}, Clients{}, w, obs)
+	err = Run(context.Background(), testConfig(), &plan.Plan{Steps: []plan.Step{commandStep("out.txt", []string{"echo", "x"})}}, Clients{}, w)
 	require.NoError(t, err)
 	obs.check(t)
 	require.NoError(t, w.Close(bundle.Meta{}))

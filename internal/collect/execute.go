@@ -17,7 +17,6 @@ import (
 func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details *errgroup.Group) error {
 	for _, f := range p.Failures {
 		item := bundle.Item{Path: f.Path, Type: "object-list", Source: f.Source}
-		r.obs.Started(item.Path)
 		if err := r.task(func() error { return r.fail(item, errors.New(f.Error)) })(); err != nil {
 			return err
 		}
@@ -52,7 +51,6 @@ func (r *run) objects(ctx context.Context, o *plan.Objects) error {
 	q, err := r.objectsQuery(ctx, o)
 	if err != nil {
 		item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
-		r.obs.Started(item.Path)
 		return r.fail(item, err)
 	}
 	return r.list(ctx, q)

@@ -228,7 +228,6 @@ func (fileKind) needs(context.Context, access.Resources) ([]access.Need, error) 
 func (k fileKind) queue(_ context.Context, r *run, q *queues) {
 	item := bundle.Item{Path: k.f.Path, Type: "file", Source: "written by script " + k.script}
 	q.objects.Go(r.task(func() error {
-		r.obs.Started(item.Path)
 		return r.addBytes(item, []byte(k.f.Content))
 	}))
 }

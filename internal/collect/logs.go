@@ -150,7 +150,6 @@ func logRequests(o *unstructured.Unstructured) []logRequest {
 // keeps what arrived.
 func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 	item := bundle.Item{Path: req.path(), Type: "log", Source: req.source()}
-	r.obs.Started(item.Path)
 	e, err := r.open(item)
 	if err != nil {
 		return err
@@ -182,13 +181,11 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 			err = fmt.Errorf("no data for %s: %w", r.cfg.RequestTimeout, context.DeadlineExceeded)
 		}
 		err = describeAPIError(err, req.source())
-		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
 	if lim := lo.LimitBytes; lim > 0 && out.n >= lim {
 		e.SetTruncated(true)
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")
 	return e.Commit()
 }
 

@@ -26,17 +26,20 @@ func (n namedObject) path() string {
 // is an error item that says so, and a nil object.
 func (r *run) getNamed(ctx context.Context, n namedObject) (*unstructured.Unstructured, error) {
 	item := bundle.Item{Path: n.path(), Type: "object", Source: fmt.Sprintf("get %s.%s %s/%s", n.resource, VeleroGroup, n.namespace, n.name)}
-	r.obs.Started(item.Path)
+	en, err := r.open(item)
+	if err != nil {
+		return nil, err
+	}
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
 	o, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", n.resource)).Namespace(n.namespace).Get(reqCtx, n.name, metav1.GetOptions{})
 	if err != nil {
-		return nil, r.fail(item, describeAPIError(err, item.Source))
+		return nil, en.Fail(describeAPIError(err, item.Source))
 	}
 	cleanObject(o)
 	data, err := json.MarshalIndent(o.Object, "", "  ")
 	if err != nil {
-		return nil, r.fail(item, fmt.Errorf("encoding %s: %w", n.name, err))
+		return nil, en.Fail(fmt.Errorf("encoding %s: %w", n.name, err))
 	}
-	return o, r.addBytes(item, data)
+	return o, writeAll(en, data)
 }

@@ -95,7 +95,6 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 		return r.sparseList(ctx, q)
 	}
 	item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
-	r.obs.Started(q.path)
 	e, err := r.open(item)
 	if err != nil {
 		return err
@@ -105,7 +104,6 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 	err = r.pages(ctx, q, &lw)
 	if q.optional && apierrors.IsNotFound(err) && !lw.started {
 		reason := fmt.Sprintf("%s is not served by this cluster", q.gvr.GroupResource())
-		r.obs.Finished(q.path, bundle.StatusSkipped, 0, reason)
 		return e.Skip(reason)
 	}
 	if cerr := lw.close(); err == nil {
@@ -113,10 +111,8 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 	}
 	if err != nil {
 		err = describeAPIError(err, q.source())
-		r.obs.Finished(q.path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
-	r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
 	complete = true
 	return e.Commit()
 }

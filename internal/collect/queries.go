@@ -102,17 +102,25 @@ func dropFields(fields []string) func(*unstructured.Unstructured) {
 // is left out, and the step's queries are still returned.
 func (r *run) groupQueries(ctx context.Context, g *plan.APIGroup) ([]objectQuery, error) {
 	item := bundle.Item{Path: "resources/" + g.Group + "-discovery.json", Type: "discovery", Source: "discovery of the " + g.Group + " API group"}
-	r.obs.Started(item.Path)
+	en, err := r.open(item) // nil when left out: the queries are still made
+	if err != nil && !errors.Is(err, errLeftOut) {
+		return nil, err
+	}
 	resources, err := r.groupResources(ctx, g.Group)
 	if err != nil {
-		return nil, r.fail(item, err)
+		if en == nil {
+			return nil, errLeftOut
+		}
+		return nil, en.Fail(err)
 	}
-	data, err := json.MarshalIndent(resources, "", "  ")
-	if err != nil {
-		return nil, r.fail(item, fmt.Errorf("encoding the discovery of %s: %w", g.Group, err))
-	}
-	if err := r.addBytes(item, data); err != nil && !errors.Is(err, errLeftOut) {
-		return nil, err
+	if en != nil {
+		data, err := json.MarshalIndent(resources, "", "  ")
+		if err != nil {
+			return nil, en.Fail(fmt.Errorf("encoding the discovery of %s: %w", g.Group, err))
+		}
+		if err := writeAll(en, data); err != nil {
+			return nil, err
+		}
 	}
 	var qs []objectQuery
 	for _, list := range resources {
@@ -159,17 +167,20 @@ func (r *run) groupResources(ctx context.Context, group string) ([]*metav1.APIRe
 // version writes the Kubernetes version of the cluster.
 func (r *run) version(ctx context.Context) error {
 	item := bundle.Item{Path: path.Join("cluster", "version.json"), Type: "version", Source: "GET /version"}
-	r.obs.Started(item.Path)
+	en, err := r.open(item)
+	if err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
-		return r.fail(item, err)
+		return en.Fail(err)
 	}
 	v, err := discover.Bounded(ctx, r.clients.Discovery.ServerVersion)
 	if err != nil {
-		return r.fail(item, describeAPIError(err, "server version"))
+		return en.Fail(describeAPIError(err, "server version"))
 	}
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return r.fail(item, fmt.Errorf("encoding the server version: %w", err))
+		return en.Fail(fmt.Errorf("encoding the server version: %w", err))
 	}
-	return r.addBytes(item, data)
+	return writeAll(en, data)
 }

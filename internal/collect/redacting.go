@@ -1,7 +1,6 @@
 package collect
 
 import (
-	"context"
 	"errors"
 	"io"
 
@@ -17,13 +16,13 @@ type entry struct {
 	rw *redact.Writer // nil when redaction is off; it writes to e in chunks of 64 KiB
 }
 
-// open starts an item whose content is redacted by Config.Redact. The
-// caller has told the observer the item started; when the item cannot be
-// opened, open tells it the item finished (left out, or failed).
+// open starts an item whose content is redacted by Config.Redact. A
+// producer opens its item when its work starts: the item's duration is
+// from then, and the bundle tells the progress it started.
 func (r *run) open(item bundle.Item) (*entry, error) {
 	e, err := r.sink.Open(item)
 	if err != nil {
-		return nil, r.ended(item, err, bundle.StatusError, 0, "")
+		return nil, leftOut(err)
 	}
 	if r.cfg.Redact == nil {
 		return &entry{e: e, w: e}, nil
@@ -63,49 +62,44 @@ func (en *entry) Skip(reason string) error { return en.e.Skip(reason) }
 // SetTruncated marks the item as cut short on purpose.
 func (en *entry) SetTruncated(t bool) { en.e.SetTruncated(t) }
 
-// addBytes adds a small item whose content is already in memory, redacted,
-// and tells the observer it finished; the caller told it the item started.
+// writeAll writes data, all of the content of an item opened when its work
+// started, and ends the item.
+func writeAll(en *entry, data []byte) error {
+	if _, err := en.Write(data); err != nil {
+		return en.Fail(err)
+	}
+	return en.Commit()
+}
+
+// addBytes adds a small item whose content is already in memory, redacted.
 func (r *run) addBytes(item bundle.Item, data []byte) error {
 	if r.cfg.Redact != nil {
 		data, item.Redactions = r.cfg.Redact.Redact(data)
 	}
-	return r.ended(item, r.sink.AddBytes(item, data), bundle.StatusOK, int64(len(data)), "")
+	return leftOut(r.sink.AddBytes(item, data))
 }
 
-// fail records item as failed with err, and tells the observer it
-// finished; the caller told it the item started.
+// fail records item as failed with err.
 func (r *run) fail(item bundle.Item, err error) error {
-	st := bundle.StatusError
-	if errors.Is(err, context.Canceled) {
-		st = bundle.StatusCancelled
-	}
-	return r.ended(item, r.sink.AddError(item, err), st, 0, err.Error())
+	return leftOut(r.sink.AddError(item, err))
 }
 
-// skip records item as skipped for reason, and tells the observer it
-// finished; the caller told it the item started.
+// skip records item as skipped for reason.
 func (r *run) skip(item bundle.Item, reason string) error {
-	return r.ended(item, r.sink.AddSkipped(item, reason), bundle.StatusSkipped, 0, reason)
+	return leftOut(r.sink.AddSkipped(item, reason))
 }
 
-// ended tells the observer, once, how an item the sink was given ended:
-// left out when its path was already taken (errLeftOut is returned),
-// failed when the sink failed (its error is returned), else as status.
-func (r *run) ended(item bundle.Item, sinkErr error, status bundle.Status, n int64, msg string) error {
-	switch {
-	case errors.Is(sinkErr, bundle.ErrDuplicatePath):
-		r.obs.Finished(item.Path, bundle.StatusSkipped, 0, errLeftOut.Error())
+// leftOut turns the sink's refusal of a path already taken into errLeftOut;
+// any other error is the bundle's own.
+func leftOut(sinkErr error) error {
+	if errors.Is(sinkErr, bundle.ErrDuplicatePath) {
 		return errLeftOut
-	case sinkErr != nil:
-		r.obs.Finished(item.Path, bundle.StatusError, 0, sinkErr.Error())
-		return sinkErr
 	}
-	r.obs.Finished(item.Path, status, n, msg)
-	return nil
+	return sinkErr
 }
 
 // errLeftOut is the error of an item whose path an earlier step of the
 // plan already took: the plan asked twice for the same thing. The bundle's
-// refusal of such a path becomes errLeftOut (see ended), which the
-// observer hears of and the run ignores (see task).
+// refusal of such a path becomes errLeftOut (see leftOut), which the
+// run ignores (see task).
 var errLeftOut = errors.New("left out: an earlier step of the plan already collected it")

@@ -80,7 +80,6 @@ func (r *run) searchList(ctx context.Context, s *plan.Search, gvr schema.GroupVe
 // category brought them in.
 func (r *run) refuseSecrets(s *plan.Search) error {
 	item := bundle.Item{Path: path.Join(s.Dir, "core_v1", "secrets.refused"), Type: "object-list", Source: "list secrets"}
-	r.obs.Started(item.Path)
 	named := slices.ContainsFunc(s.Kinds, func(k string) bool { return strings.EqualFold(k, "secrets") || strings.EqualFold(k, "secret") })
 	if named {
 		return r.fail(item, errors.New("velero-debug never reads Secrets: the script asked for them (kinds), and they were left out"))
@@ -98,7 +97,6 @@ func (r *run) searchNamespaces(ctx context.Context, s *plan.Search) ([]string, e
 	names, err := r.namespaces(ctx)
 	if err != nil {
 		item := bundle.Item{Path: path.Join(s.Dir, "namespaces.json"), Type: "object-list", Source: "list namespaces"}
-		r.obs.Started(item.Path)
 		return nil, r.fail(item, describeAPIError(err, "listing the namespaces to search"))
 	}
 	return names, nil
@@ -136,7 +134,6 @@ func (r *run) searchResources(ctx context.Context, s *plan.Search) ([]discover.S
 		var failed *discovery.ErrGroupDiscoveryFailed
 		if !errors.As(err, &failed) {
 			item := bundle.Item{Path: path.Join(s.Dir, "discovery.json"), Type: "discovery", Source: "discovery of the API"}
-			r.obs.Started(item.Path)
 			return nil, r.fail(item, describeAPIError(err, "discovery"))
 		}
 		if err := r.discoveryFailures(s, failed); err != nil {
@@ -157,7 +154,6 @@ func (r *run) discoveryFailures(s *plan.Search, failed *discovery.ErrGroupDiscov
 			g = "core"
 		}
 		item := bundle.Item{Path: path.Join(s.Dir, g+"_"+gv.Version, "discovery.json"), Type: "discovery", Source: "discovery of " + gv.String()}
-		r.obs.Started(item.Path)
 		if err := r.task(func() error { return r.fail(item, fmt.Errorf("discovering %s: %w", gv, err)) })(); err != nil {
 			return err
 		}

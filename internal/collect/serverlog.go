@@ -21,14 +21,13 @@ import (
 func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 	item := bundle.Item{Path: path.Join(d.resource, d.name, "server-log.txt"), Type: "log",
 		Source: fmt.Sprintf("lines of the Velero server's log that mention %s %s/%s", d.kind, d.namespace, d.name)}
-	r.obs.Started(item.Path)
-	pod, err := r.serverPod(ctx, d.namespace)
-	if err != nil {
-		return r.fail(item, err)
-	}
 	e, err := r.open(item)
 	if err != nil {
 		return err
+	}
+	pod, err := r.serverPod(ctx, d.namespace)
+	if err != nil {
+		return e.Fail(err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -42,10 +41,8 @@ func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 	}
 	if err != nil {
 		err = describeAPIError(err, item.Source)
-		r.obs.Finished(item.Path, statusOf(ctx, err), out.n, err.Error())
 		return e.Fail(err)
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, out.n, "")
 	return e.Commit()
 }
 

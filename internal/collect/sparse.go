@@ -21,7 +21,6 @@ func (l *lazyEntry) Write(p []byte) (int, error) {
 		if l.err != nil {
 			return 0, l.err
 		}
-		l.r.obs.Started(l.item.Path)
 		if l.e, l.err = l.r.open(l.item); l.err != nil {
 			return 0, l.err
 		}
@@ -44,7 +43,6 @@ func (r *run) sparseList(ctx context.Context, q objectQuery) error {
 		if err == nil {
 			return nil
 		}
-		r.obs.Started(item.Path)
 		return r.fail(item, describeAPIError(err, q.source()))
 	}
 	if cerr := lw.close(); err == nil {
@@ -52,9 +50,7 @@ func (r *run) sparseList(ctx context.Context, q objectQuery) error {
 	}
 	if err != nil {
 		err = describeAPIError(err, q.source())
-		r.obs.Finished(q.path, statusOf(ctx, err), out.n, err.Error())
 		return lz.e.Fail(err)
 	}
-	r.obs.Finished(q.path, bundle.StatusOK, out.n, "")
 	return lz.e.Commit()
 }

@@ -86,47 +86,44 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 }
 
 // serverVersion writes velero/version.json. serverErr is set when the
-// server did not answer; err only when the bundle failed.
+// server did not answer; err only when the bundle failed. When another
+// step already wrote version.json (another namespace's), the server is
+// still asked: its answer decides its details' downloads.
 func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, err error) {
 	item := bundle.Item{Path: "velero/version.json", Type: "version", Source: "ServerStatusRequest, and the images of Velero's workloads"}
-	r.obs.Started(item.Path)
+	e, err := r.open(item) // now: the item's time is the server's
+	if err != nil && !errors.Is(err, errLeftOut) {
+		return nil, err
+	}
 	info := versionInfo{Client: map[string]string{"name": "velero-debug", "version": r.cfg.Velero.ClientVersion}, Server: map[string]string{}}
 	if r.cfg.Velero.Wait <= 0 {
 		info.Server["note"] = errNotAsked.Error()
-		info.Images = r.workloadImages(ctx, namespace)
-		data, err := json.MarshalIndent(info, "", "  ")
-		if err != nil {
-			return errNotAsked, r.fail(item, fmt.Errorf("encoding version.json: %w", err))
-		}
-		return errNotAsked, r.addBytes(item, data)
-	}
-	st, serverErr := r.veleroClient(namespace).ServerStatus(ctx)
-	if serverErr != nil {
-		info.Server["error"] = serverErr.Error()
+		serverErr = errNotAsked
 	} else {
-		info.Server["version"] = st.ServerVersion
-		info.Plugins = st.Plugins
+		var st *veleroapi.ServerStatus
+		if st, serverErr = r.veleroClient(namespace).ServerStatus(ctx); serverErr != nil {
+			info.Server["error"] = serverErr.Error()
+		} else {
+			info.Server["version"] = st.ServerVersion
+			info.Plugins = st.Plugins
+		}
 	}
 	info.Images = r.workloadImages(ctx, namespace)
 	info.Notes = skewNotes(info)
-	data, jerr := json.MarshalIndent(info, "", "  ")
-	if jerr != nil {
-		return serverErr, r.fail(item, fmt.Errorf("encoding version.json: %w", jerr))
+	if e == nil {
+		return serverErr, errLeftOut
 	}
-	e, err := r.open(item)
+	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
-		return serverErr, err
+		return serverErr, e.Fail(fmt.Errorf("encoding version.json: %w", err))
 	}
 	if _, err := e.Write(data); err != nil {
-		r.obs.Finished(item.Path, bundle.StatusError, 0, err.Error())
 		return serverErr, e.Fail(err)
 	}
-	if serverErr != nil {
-		r.obs.Finished(item.Path, statusOf(ctx, serverErr), int64(len(data)), serverErr.Error())
+	if serverErr != nil && !errors.Is(serverErr, errNotAsked) {
 		return serverErr, e.Fail(fmt.Errorf("server version: %w", serverErr))
 	}
-	r.obs.Finished(item.Path, bundle.StatusOK, int64(len(data)), "")
-	return nil, e.Commit()
+	return serverErr, e.Commit()
 }
 
 // workloadImages lists the images of Velero's Deployments and DaemonSets:

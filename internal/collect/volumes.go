@@ -45,10 +45,13 @@ type volumeFailure struct {
 // and the node-agent pod (and log) on that node.
 func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 	item := bundle.Item{Path: "velero/volume-failures.md", Type: "summary", Source: "failed PodVolumeBackups, PodVolumeRestores, DataUploads and DataDownloads, and the node-agent pods of their nodes"}
-	r.obs.Started(item.Path)
+	en, err := r.open(item) // it waits on the lists that feed it
+	if err != nil {
+		return err
+	}
 	agents, err := r.nodeAgents(ctx, namespace)
 	if err != nil {
-		return r.fail(item, err)
+		return en.Fail(err)
 	}
 	var failures []volumeFailure
 	for _, k := range volumeKinds {
@@ -64,7 +67,7 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 			failures = append(failures, f)
 		}
 	}
-	return r.addBytes(item, []byte(renderVolumeFailures(failures)))
+	return writeAll(en, []byte(renderVolumeFailures(failures)))
 }
 
 // nodeAgents maps each node to the node-agent pod that runs on it. The

@@ -67,15 +67,16 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	if err != nil {
 		return err
 	}
-	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact)})
+	rep := progress.New(o.ErrOut, o.Verbose)
+	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep})
 	if err != nil {
+		rep.Close()
 		return fmt.Errorf("creating the bundle: %w", err)
 	}
 	defer func() { _ = w.Discard() }() // a no-op once Close has run
 	fmt.Fprintf(o.ErrOut, "velero-debug: %s into %s\n", headline, o.Output)
 
-	rep := progress.New(o.ErrOut, o.Verbose)
-	runErr := collect.Run(ctx, cfg, p, t.clients, w, rep)
+	runErr := collect.Run(ctx, cfg, p, t.clients, w)
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
 	var sinkErr error
