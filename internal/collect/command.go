@@ -33,8 +33,7 @@ func (r *run) command(ctx context.Context, c *plan.Command) error {
 	if err != nil {
 		return err
 	}
-	out := &countingWriter{w: e}
-	lim := &limitWriter{w: out, left: r.cfg.Commands.LimitBytes}
+	lim := &limitWriter{w: e, left: r.cfg.Commands.LimitBytes}
 	var errs []error
 	for _, run := range c.Runs {
 		if run.Desc != "" {

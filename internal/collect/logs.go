@@ -188,11 +188,3 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 	}
 	return e.Commit()
 }
-
-// statusOf is the status of an item that failed with err.
-func statusOf(ctx context.Context, err error) bundle.Status {
-	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
-		return bundle.StatusCancelled
-	}
-	return bundle.StatusError
-}

@@ -99,8 +99,7 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 	if err != nil {
 		return err
 	}
-	out := &countingWriter{w: e}
-	lw := listWriter{w: out}
+	lw := listWriter{w: e}
 	err = r.pages(ctx, q, &lw)
 	if q.optional && apierrors.IsNotFound(err) && !lw.started {
 		reason := fmt.Sprintf("%s is not served by this cluster", q.gvr.GroupResource())

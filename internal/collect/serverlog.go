@@ -33,11 +33,10 @@ func (r *run) serverLogLines(ctx context.Context, d detailed) error {
 	defer cancel()
 	timer := idle.New(r.cfg.RequestTimeout, cancel)
 	defer timer.Stop()
-	out := &countingWriter{w: e}
 	stream, err := r.clients.Kube.CoreV1().Pods(d.namespace).GetLogs(pod, &corev1api.PodLogOptions{Container: "velero"}).Stream(ctx)
 	if err == nil {
 		needle := []byte(fmt.Sprintf("%s=%s/%s", d.kind, d.namespace, d.name))
-		err = errors.Join(grepLines(out, timer.Reader(stream), needle), stream.Close())
+		err = errors.Join(grepLines(e, timer.Reader(stream), needle), stream.Close())
 	}
 	if err != nil {
 		err = describeAPIError(err, item.Source)

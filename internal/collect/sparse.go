@@ -33,8 +33,7 @@ func (l *lazyEntry) Write(p []byte) (int, error) {
 func (r *run) sparseList(ctx context.Context, q objectQuery) error {
 	item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
 	lz := &lazyEntry{r: r, item: item}
-	out := &countingWriter{w: lz}
-	lw := listWriter{w: out}
+	lw := listWriter{w: lz}
 	err := r.pages(ctx, q, &lw)
 	if lz.err != nil {
 		return lz.err // the bundle failed
