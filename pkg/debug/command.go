@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -44,9 +45,16 @@ Exit codes:
   130  interrupted (Ctrl-C): the bundle holds what was collected until then
        (none is written when nothing was collected yet)`
 
-// NewCommand returns the velero-debug command writing to streams.
-func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
+// NewCommand returns the velero-debug command writing to streams. getter
+// resolves the cluster: nil for velero-debug's own --kubeconfig,
+// --kubecontext and --context flags (client-go's loading rules), or the
+// client factory of the CLI that mounts the command, which then binds the
+// flags that choose the cluster itself.
+func NewCommand(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(streams)
+	if getter != nil {
+		o.ConfigFlags, o.Getter = nil, getter
+	}
 	cmd := &cobra.Command{
 		Use:           "velero-debug",
 		Short:         "Collect a diagnostic bundle of a Velero installation",
@@ -55,7 +63,9 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Complete()
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -63,7 +73,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		},
 	}
 	o.BindFlags(cmd.Flags())
-	cmd.AddCommand(newRunCommand(streams), newRedactCommand(streams))
+	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams))
 	return cmd
 }
 
@@ -106,7 +116,7 @@ func Main() int {
 		stop() // restore the default: the next signal kills
 	}()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := NewCommand(streams).ExecuteContext(ctx)
+	err := NewCommand(nil, streams).ExecuteContext(ctx)
 	code := ExitCode(err)
 	var ee *ExitError
 	if err != nil && !errors.As(err, &ee) {

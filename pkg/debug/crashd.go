@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/velero-debug/velero-debug/internal/crashd"
@@ -43,8 +44,11 @@ type crashdOptions struct {
 }
 
 // newRunCommand returns `velero-debug run SCRIPT`.
-func newRunCommand(streams genericiooptions.IOStreams) *cobra.Command {
+func newRunCommand(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &crashdOptions{Options: NewOptions(streams)}
+	if getter != nil {
+		o.ConfigFlags, o.Getter = nil, getter
+	}
 	cmd := &cobra.Command{
 		Use:           "run SCRIPT",
 		Short:         "Run a crashd script (such as Velero's velero.cshd) into a velero-debug bundle",
@@ -122,11 +126,16 @@ func (o *crashdOptions) apply(res *crashd.Result) error {
 	if res.Output != "" && !o.fs.Changed("output") {
 		o.Output, o.outputFrom = res.Output, "the script's archive(output_file=...)"
 	}
-	o.Complete()
+	if err := o.Complete(); err != nil {
+		return err
+	}
 	if !o.DryRun {
 		if err := checkOutputFrom(o.outputFrom, o.Output, o.Force); err != nil {
 			return err
 		}
+	}
+	if (res.Kubeconfig != "" || res.Context != "") && o.ConfigFlags == nil {
+		return errors.New("the script's kube_config() names a cluster, but the CLI that runs velero-debug chooses it: drop kube_config() from the script")
 	}
 	if res.Kubeconfig != "" {
 		if _, err := os.Stat(res.Kubeconfig); err != nil {
@@ -159,7 +168,7 @@ func samePath(a, b string) bool {
 func (o *crashdOptions) manifestOptions() map[string]any {
 	return map[string]any{
 		"script": o.script, "restricted": o.restricted, "args": o.argNames(),
-		"kubecontext": *o.ConfigFlags.Context, "maxLogRequests": o.MaxLogRequests,
+		"kubecontext": o.kubeContext(), "maxLogRequests": o.MaxLogRequests,
 		"since": o.Since.String(), "tail": o.Tail, "limitBytes": o.LimitBytes,
 		"timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
 		"commandTimeout": o.CommandTimeout.String(),

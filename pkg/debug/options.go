@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/velero-debug/velero-debug/internal/redact"
 )
 
 // Options are the settings of one run of the debug command, bound straight
@@ -21,8 +23,12 @@ type Options struct {
 
 	// ConfigFlags hold the kubeconfig and context flags; they resolve the
 	// cluster with client-go's loading rules (every file of KUBECONFIG
-	// merged, in-cluster configuration when run in a pod).
+	// merged, in-cluster configuration when run in a pod). They are nil
+	// when Getter comes from the CLI that mounts the command.
 	ConfigFlags *genericclioptions.ConfigFlags
+	// Getter resolves the cluster: ConfigFlags, or the client factory of
+	// the CLI that mounts the command (see NewCommand).
+	Getter genericclioptions.RESTClientGetter
 
 	Output         string
 	Force          bool
@@ -60,6 +66,11 @@ type Options struct {
 
 	// contextAlias is --context, the alias of --kubecontext.
 	contextAlias string
+
+	// Complete's ready values: the redaction rules compiled and the CA of
+	// --cacert read, once.
+	rules *redact.Rules
+	ca    []byte
 }
 
 // NewOptions returns the defaults.
@@ -72,6 +83,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 	return &Options{
 		IOStreams:      streams,
 		ConfigFlags:    cf,
+		Getter:         cf,
 		Namespace:      ns,
 		MaxLogRequests: 8,
 		Tail:           -1,
@@ -110,8 +122,12 @@ func (o *Options) bindDryRunFlag(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be collected and where it would go, check which parts you may not read, and collect nothing")
 }
 
-// bindKubeFlags adds the flags that choose the cluster.
+// bindKubeFlags adds the flags that choose the cluster, unless the CLI that
+// mounts the command chooses it.
 func (o *Options) bindKubeFlags(fs *pflag.FlagSet) {
+	if o.ConfigFlags == nil {
+		return
+	}
 	fs.StringVar(o.ConfigFlags.KubeConfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, merged, else ~/.kube/config, else in-cluster)")
 	fs.StringVar(o.ConfigFlags.Context, "kubecontext", "", "kubeconfig context to use (default: the current context)")
 	fs.StringVar(&o.contextAlias, "context", "", "alias of --kubecontext")
@@ -133,11 +149,29 @@ func (o *Options) bindRedactionFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoDefaultRedaction, "no-default-redaction", false, "turn the default redaction rules off (a warning is printed): the bundle may then hold secrets")
 }
 
-// Complete fills in what the flags left to defaults.
-func (o *Options) Complete() {
+// Complete fills in what the flags left to defaults and turns flags into
+// ready values: the redaction rules compiled, the CA of --cacert read.
+func (o *Options) Complete() error {
 	if o.Output == "" {
 		o.Output = o.Now().Format("bundle-2006-01-02-15-04-05.tar.gz")
 	}
+	if o.CACert != "" {
+		var err error
+		if o.ca, err = os.ReadFile(o.CACert); err != nil {
+			return fmt.Errorf("reading --cacert: %w", err)
+		}
+	}
+	var err error
+	o.rules, err = o.redactionRules()
+	return err
+}
+
+// kubeContext is the context the flags name, if any.
+func (o *Options) kubeContext() string {
+	if o.ConfigFlags == nil || o.ConfigFlags.Context == nil {
+		return ""
+	}
+	return *o.ConfigFlags.Context
 }
 
 // Validate checks the options without calling the cluster. The output is
@@ -154,7 +188,7 @@ func (o *Options) Validate() error {
 
 // validateFlags checks the options but the output.
 func (o *Options) validateFlags() error {
-	if alias := o.contextAlias; alias != "" {
+	if alias := o.contextAlias; alias != "" && o.ConfigFlags != nil {
 		if kc := *o.ConfigFlags.Context; kc != "" && kc != alias {
 			return fmt.Errorf("--context %q and --kubecontext %q name different contexts: give one", alias, kc)
 		}

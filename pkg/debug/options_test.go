@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 )
@@ -70,7 +73,7 @@ func TestCompleteNamesOutputByTime(t *testing.T) {
 	t.Parallel()
 	o := NewOptions(genericiooptions.NewTestIOStreamsDiscard())
 	o.Now = func() time.Time { return time.Date(2026, 11, 27, 9, 5, 3, 0, time.UTC) }
-	o.Complete()
+	require.NoError(t, o.Complete())
 	require.Equal(t, "bundle-2026-11-27-09-05-03.tar.gz", o.Output)
 }
 
@@ -89,4 +92,33 @@ func TestNamespaceDefault(t *testing.T) {
 	require.Equal(t, "backups", NewOptions(genericiooptions.NewTestIOStreamsDiscard()).Namespace)
 	t.Setenv("VELERO_NAMESPACE", "")
 	require.Equal(t, "velero", NewOptions(genericiooptions.NewTestIOStreamsDiscard()).Namespace)
+}
+
+// hostGetter is the client factory of a CLI that mounts the command: it
+// fails to build a client, so the test sees the command use it.
+type hostGetter struct{ *genericclioptions.ConfigFlags }
+
+func (hostGetter) ToRESTConfig() (*rest.Config, error) {
+	return nil, errors.New("the host CLI's client factory was asked")
+}
+
+// TestMountedCommandUsesTheHostsGetter: mounted with another CLI's client
+// factory, the command binds no flag that chooses the cluster (the host
+// binds its own) and reaches the cluster through that factory.
+func TestMountedCommandUsesTheHostsGetter(t *testing.T) {
+	t.Parallel()
+	streams := genericiooptions.NewTestIOStreamsDiscard()
+	getter := hostGetter{genericclioptions.NewConfigFlags(false)}
+	for _, cmd := range []*cobra.Command{NewCommand(getter, streams), newRunCommand(getter, streams)} {
+		for _, name := range []string{"kubeconfig", "kubecontext", "context"} {
+			require.Nil(t, cmd.Flags().Lookup(name), "%s --%s", cmd.Name(), name)
+		}
+	}
+	own := NewCommand(nil, streams)
+	require.NotNil(t, own.Flags().Lookup("kubeconfig"))
+
+	cmd := NewCommand(getter, streams)
+	cmd.SetArgs([]string{"--dry-run"})
+	err := cmd.ExecuteContext(context.Background())
+	require.ErrorContains(t, err, "the host CLI's client factory was asked")
 }

@@ -38,7 +38,7 @@ func writeRules(t *testing.T, text string) string {
 func runRedact(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
-	cmd := NewCommand(streams)
+	cmd := NewCommand(nil, streams)
 	cmd.SetArgs(append([]string{"redact"}, args...))
 	err := cmd.ExecuteContext(t.Context())
 	require.Empty(t, out.String(), "stdout stays clean")
@@ -111,7 +111,7 @@ func TestRedactCommandInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	streams, _, _, errOut := genericiooptions.NewTestIOStreams()
-	cmd := NewCommand(streams)
+	cmd := NewCommand(nil, streams)
 	cmd.SetArgs([]string{"redact", in, "-o", filepath.Join(dir, "out.tar.gz")})
 	err := cmd.ExecuteContext(ctx)
 	stderr := errOut.String()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -129,7 +128,7 @@ func scrubber(rules *redact.Rules) func(string) string {
 // connect builds the clients from the kubeconfig flags and checks that the
 // API server answers.
 func (o *Options) connect(ctx context.Context) (*target, error) {
-	cfg, err := o.ConfigFlags.ToRESTConfig()
+	cfg, err := o.Getter.ToRESTConfig()
 	if err != nil {
 		return nil, kubeconfigError(err)
 	}
@@ -159,10 +158,10 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 	}
 	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc}}
 	t.cluster.Server = cfg.Host
-	if raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+	if raw, err := o.Getter.ToRawKubeConfigLoader().RawConfig(); err == nil {
 		t.cluster.Context = raw.CurrentContext
-		if *o.ConfigFlags.Context != "" {
-			t.cluster.Context = *o.ConfigFlags.Context
+		if kc := o.kubeContext(); kc != "" {
+			t.cluster.Context = kc
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -180,17 +179,7 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 }
 
 func (o *Options) collectConfig() (collect.Config, error) {
-	var ca []byte
-	if o.CACert != "" {
-		var err error
-		if ca, err = os.ReadFile(o.CACert); err != nil {
-			return collect.Config{}, fmt.Errorf("reading --cacert: %w", err)
-		}
-	}
-	rules, err := o.redactionRules()
-	if err != nil {
-		return collect.Config{}, err
-	}
+	rules, ca := o.rules, o.ca
 	if o.NoDefaultRedaction {
 		fmt.Fprintln(o.ErrOut, "velero-debug: WARNING: --no-default-redaction: the bundle may hold passwords, keys and tokens; read it before you share it")
 	}
@@ -212,7 +201,7 @@ func (o *Options) collectConfig() (collect.Config, error) {
 func (o *Options) manifestOptions() map[string]any {
 	return map[string]any{
 		"namespace": o.Namespace, "backups": o.Backups, "restores": o.Restores,
-		"kubecontext": *o.ConfigFlags.Context, "maxLogRequests": o.MaxLogRequests,
+		"kubecontext": o.kubeContext(), "maxLogRequests": o.MaxLogRequests,
 		"since": o.Since.String(), "tail": o.Tail, "limitBytes": o.LimitBytes,
 		"timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
 		"serverTimeout": o.ServerTimeout.String(), "recentFailed": o.RecentFailed,
