@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/discover"
@@ -61,6 +62,11 @@ type Clients struct {
 	Kube      kubernetes.Interface
 	Dynamic   dynamic.Interface
 	Discovery discovery.DiscoveryInterface
+	// REST, when set, reads the pages of the bundle's lists as they
+	// stream, an object at a time, instead of Dynamic's whole decoded
+	// pages; any REST client of the cluster will do (the paths are
+	// absolute).
+	REST rest.Interface
 }
 
 // Sink receives what the engine collects: a bundle.Writer.

@@ -40,7 +40,9 @@ func TestCommand(t *testing.T) {
 	t.Parallel()
 	rules, err := redact.Compile(nil, nil, true)
 	require.NoError(t, err)
-	cfg := Config{RequestTimeout: time.Minute, Redact: rules, Commands: CommandOptions{Timeout: 500 * time.Millisecond, LimitBytes: 100}}
+	// Long enough for a shell under -race on a loaded machine (500 ms was
+	// not, once in CI), short beside the sleep that must be killed.
+	cfg := Config{RequestTimeout: time.Minute, Redact: rules, Commands: CommandOptions{Timeout: 3 * time.Second, LimitBytes: 100}}
 	m := runCommands(t, cfg,
 		commandStep("ok.txt", []string{"sh", "-c", "echo out; echo err >&2; echo password=hunter2secret"}),
 		commandStep("fails.txt", []string{"sh", "-c", "echo partial; exit 3"}, []string{"echo", "next"}),
@@ -59,7 +61,7 @@ func TestCommand(t *testing.T) {
 	require.Contains(t, items["fails.txt"].Error, `command "sh": exit status 3`)
 	require.Positive(t, items["fails.txt"].Bytes, "what it wrote is kept")
 	require.Contains(t, items["missing.txt"].Error, "executable file not found")
-	require.Contains(t, items["slow.txt"].Error, "did not end within 500ms, killed (see --command-timeout)")
+	require.Contains(t, items["slow.txt"].Error, "did not end within 3s, killed (see --command-timeout)")
 	require.Equal(t, bundle.StatusOK, items["big.txt"].Status)
 	require.True(t, items["big.txt"].Truncated)
 	require.Equal(t, int64(100), items["big.txt"].Bytes)

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,13 +16,14 @@ import (
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
-// pageSize is the number of objects asked for in one list request. A page
-// is held in memory as maps, about 16 times its size in JSON, and up to
-// ObjectParallelism pages at once; fewer requests list faster (the API
-// server pays for each). At 30,000 PodVolumeBackups of 1 KiB, pages of 100,
-// 250 and 500 peak at about 80, 90 and 105 MiB RSS, the largest list
-// taking about 14, 12 and 11 s (hack/bench.sh scale).
-const pageSize = 250
+// pageSize is the number of objects asked for in one list request, as
+// kubectl's --chunk-size: fewer requests list faster (the API server pays
+// for each). With Clients.REST a page streams in an object at a time; the
+// dynamic client holds a page as maps, about 16 times its JSON (at 30,000
+// PodVolumeBackups of 1 KiB, pages of 100, 250 and 500 held whole peaked at
+// about 80, 90 and 105 MiB RSS, the largest list taking about 14, 12 and
+// 11 s; see docs/performance.md).
+const pageSize = 500
 
 // objectQuery lists one resource into one item of the bundle.
 type objectQuery struct {
@@ -118,42 +120,64 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 
 // pages lists q page by page into lw.
 func (r *run) pages(ctx context.Context, q objectQuery, lw *listWriter) error {
-	ri := r.clients.Dynamic.Resource(q.gvr).Namespace(q.namespace)
 	opts := metav1.ListOptions{Limit: pageSize, LabelSelector: q.labelSelector, FieldSelector: q.fieldSelector}
 	downloadRequests := q.gvr.Group == VeleroGroup && q.gvr.Resource == "downloadrequests"
+	each := func(o *unstructured.Unstructured) error {
+		if q.keep != nil && !q.keep(o) {
+			return nil
+		}
+		cleanObject(o)
+		if q.clean != nil {
+			q.clean(o)
+		}
+		if downloadRequests {
+			dropDownloadURL(o)
+		}
+		if err := lw.item(o.Object); err != nil {
+			return err
+		}
+		if q.visit != nil {
+			q.visit(o)
+		}
+		return nil
+	}
 	for {
-		reqCtx, cancel := r.requestContext(ctx)
-		page, err := ri.List(reqCtx, opts)
-		cancel()
+		page, err := r.page(ctx, q, opts, lw, each)
 		if err != nil {
 			return err
 		}
-		if err := lw.header(page.GetAPIVersion(), page.GetKind()); err != nil {
-			return err
-		}
-		for i := range page.Items {
-			o := &page.Items[i]
-			if q.keep != nil && !q.keep(o) {
-				continue
-			}
-			cleanObject(o)
-			if q.clean != nil {
-				q.clean(o)
-			}
-			if downloadRequests {
-				dropDownloadURL(o)
-			}
-			if err := lw.item(o.Object); err != nil {
-				return err
-			}
-			if q.visit != nil {
-				q.visit(o)
-			}
-		}
-		if opts.Continue = page.GetContinue(); opts.Continue == "" {
+		if opts.Continue = page.cont; opts.Continue == "" {
 			return nil
 		}
 	}
+}
+
+// page lists one page of q, calling each with its objects: as they stream
+// in, one at a time, when the run has a REST client (see Clients.REST),
+// else from the dynamic client's decoded page.
+func (r *run) page(ctx context.Context, q objectQuery, opts metav1.ListOptions, lw *listWriter, each func(*unstructured.Unstructured) error) (listPage, error) {
+	reqCtx, cancel := r.requestContext(ctx)
+	defer cancel()
+	if r.clients.REST != nil {
+		page, err := r.streamPage(reqCtx, q, opts, each)
+		if err == nil {
+			err = lw.header(page.apiVersion, page.kind) // a custom resource List names its kind after its items
+		}
+		return page, err
+	}
+	list, err := r.clients.Dynamic.Resource(q.gvr).Namespace(q.namespace).List(reqCtx, opts)
+	if err != nil {
+		return listPage{}, err
+	}
+	if err := lw.header(list.GetAPIVersion(), list.GetKind()); err != nil {
+		return listPage{}, err
+	}
+	for i := range list.Items {
+		if err := each(&list.Items[i]); err != nil {
+			return listPage{}, err
+		}
+	}
+	return listPage{apiVersion: list.GetAPIVersion(), kind: list.GetKind(), cont: list.GetContinue()}, nil
 }
 
 // cleanObject drops what no reader of a bundle needs: the managed fields
@@ -172,14 +196,33 @@ type listWriter struct {
 	apiVersion, kind string
 	written          bool
 	items            int
+	// held are the items of the first page that came before the List's
+	// kind (as the API server writes a custom resource List): written
+	// once header knows it.
+	held bytes.Buffer
 }
 
-// header records the List's apiVersion and kind, from the first page.
+// header records the List's apiVersion and kind, from the first page, and
+// writes the items held until then.
 func (l *listWriter) header(apiVersion, kind string) error {
-	if !l.started {
-		l.started, l.apiVersion, l.kind = true, apiVersion, kind
+	if l.started {
+		return nil
 	}
-	return nil
+	l.started, l.apiVersion, l.kind = true, apiVersion, kind
+	return l.release()
+}
+
+// release writes the held items, after the header.
+func (l *listWriter) release() error {
+	if l.held.Len() == 0 {
+		return nil
+	}
+	if err := l.writeHeader(); err != nil {
+		return err
+	}
+	_, err := l.w.Write(l.held.Bytes())
+	l.held = bytes.Buffer{}
+	return err
 }
 
 // writeHeader writes {"apiVersion":...,"kind":...,"items":[ once.
@@ -204,14 +247,19 @@ func (l *listWriter) item(obj map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("encoding object: %w", err)
 	}
-	if err := l.writeHeader(); err != nil {
-		return err
-	}
 	sep := ",\n"
 	if l.items == 0 {
 		sep = "\n"
 	}
 	l.items++
+	if !l.started {
+		l.held.WriteString(sep)
+		l.held.Write(data)
+		return nil
+	}
+	if err := l.writeHeader(); err != nil {
+		return err
+	}
 	if _, err := io.WriteString(l.w, sep); err != nil {
 		return err
 	}
@@ -222,6 +270,9 @@ func (l *listWriter) item(obj map[string]any) error {
 // close ends the List; a list that never got a page is an empty List.
 func (l *listWriter) close() error {
 	if err := l.writeHeader(); err != nil {
+		return err
+	}
+	if _, err := l.w.Write(l.held.Bytes()); err != nil { // the first page cut short
 		return err
 	}
 	_, err := io.WriteString(l.w, "\n]}\n")

@@ -156,7 +156,7 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 	if err != nil {
 		return nil, kubeconfigError(err)
 	}
-	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc}}
+	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc, REST: kube.CoreV1().RESTClient()}}
 	t.cluster.Server = cfg.Host
 	if raw, err := o.Getter.ToRawKubeConfigLoader().RawConfig(); err == nil {
 		t.cluster.Context = raw.CurrentContext
