@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -65,7 +66,8 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup) error {
 	for _, q := range qs {
 		for _, res := range r.claims[g] {
 			if !fed[res] && q.namespace == g.Namespace && q.gvr == volumeGVR(res) {
-				q.feed, fed[res] = res, true
+				r.feedVolumes(&q, res)
+				fed[res] = true
 			}
 		}
 		r.lists.Go(r.task(func() error { return r.list(ctx, q) }))
@@ -78,15 +80,33 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup) error {
 	return err
 }
 
+// feedVolumes makes list q feed the summaries of the volume kind resource.
+func (r *run) feedVolumes(q *objectQuery, resource string) {
+	f, visit, ns := r.volumes.feedOf(q.namespace, resource), q.visit, q.namespace
+	q.visit = func(o *unstructured.Unstructured) {
+		r.volumes.add(f, ns, resource, o)
+		if visit != nil {
+			visit(o)
+		}
+	}
+	// Fed only when every object was read: else the summaries read their
+	// own.
+	q.ended = func(complete bool) { r.volumes.finish(ns, resource, complete) }
+}
+
 // prepareVolumes notes, before any step runs, the backups and restores
-// collected in detail and the lists that feed the volume operations'
-// summaries: the first velero.io api_group step of a namespace feeds its
-// kinds.
+// collected in detail and the lists that feed the summaries: the first
+// velero.io api_group step of a namespace feeds its volume kinds, the first
+// logs step that lists all its pods feeds its node-agent pods.
 func (r *run) prepareVolumes(kinds []kind) {
 	for _, k := range kinds {
 		switch k := k.(type) {
 		case detailKind:
 			r.volumes.detail(k.d.Namespace, k.d.Resource()+"/"+k.d.Name)
+		case logsKind:
+			if r.claimAgents(k.l) {
+				r.agentClaims[k.l] = true
+			}
 		case apiGroupKind:
 			if k.g.Group != VeleroGroup || k.g.Namespace == "" {
 				continue

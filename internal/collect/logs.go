@@ -55,6 +55,9 @@ func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, logs *errgroup.Grou
 	lf := logFilter{previous: l.Previous, containers: l.Containers, limits: r.logLimits(l), template: l.PathTemplate}
 	var reqs []logRequest
 	q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
+	if r.agentClaims[l] {
+		r.feedAgents(&q)
+	}
 	err := r.list(ctx, q)
 	if errors.Is(err, errLeftOut) {
 		// The list's own failure, if any, is the other step's item; the

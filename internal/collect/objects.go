@@ -46,9 +46,9 @@ type objectQuery struct {
 	// sparse lists leave nothing in the bundle when they have no object
 	// (a failure is still recorded).
 	sparse bool
-	// feed, when set, is the volume kind whose summaries (run.volumes)
-	// this list feeds.
-	feed string
+	// ended, when set, hears whether the list read every object once it
+	// ends: the summaries its visit fed may be used, or must be read anew.
+	ended func(complete bool)
 }
 
 // resourcePath is where a namespaced list goes:
@@ -81,17 +81,8 @@ func (q objectQuery) source() string {
 // pages keeps them, closes the JSON, and records the error.
 func (r *run) list(ctx context.Context, q objectQuery) error {
 	complete := false // every page read
-	if q.feed != "" {
-		f, visit := r.volumes.feedOf(q.namespace, q.feed), q.visit
-		q.visit = func(o *unstructured.Unstructured) {
-			r.volumes.add(f, q.namespace, q.feed, o)
-			if visit != nil {
-				visit(o)
-			}
-		}
-		// Fed only when every object was read: else the summaries read
-		// their own.
-		defer func() { r.volumes.finish(q.namespace, q.feed, complete) }()
+	if q.ended != nil {
+		defer func() { q.ended(complete) }()
 	}
 	if q.sparse {
 		return r.sparseList(ctx, q)

@@ -27,7 +27,11 @@ func TestVolumeListsReadOnce(t *testing.T) {
 	}
 	for name, steps := range map[string][]plan.Step{
 		"fed by api_group": append([]plan.Step{{APIGroup: &plan.APIGroup{Group: VeleroGroup, Namespace: "velero"}}}, summaries...),
-		"alone":            summaries,
+		"fed by api_group and logs": append([]plan.Step{
+			{APIGroup: &plan.APIGroup{Group: VeleroGroup, Namespace: "velero"}},
+			{Logs: &plan.Logs{Namespace: "velero"}},
+		}, summaries...),
+		"alone": summaries,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -45,6 +49,13 @@ func TestVolumeListsReadOnce(t *testing.T) {
 				_, err := c.dyn.Resource(gvr(VeleroGroup, "v1", "podvolumebackups")).Namespace("velero").Create(t.Context(), o, metav1.CreateOptions{})
 				require.NoError(t, err)
 			}
+			agent := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "Pod",
+				"metadata": map[string]any{"name": "node-agent-1", "namespace": "velero", "labels": map[string]any{"name": "node-agent"}},
+				"spec":     map[string]any{"nodeName": "node-1", "containers": []any{map[string]any{"name": "node-agent"}}},
+			}}
+			_, err := c.dyn.Resource(gvr("", "v1", "pods")).Namespace("velero").Create(t.Context(), agent, metav1.CreateOptions{})
+			require.NoError(t, err)
 			c.dyn.ClearActions()
 			out := filepath.Join(t.TempDir(), "b.tar.gz")
 			runPlanInto(t, out, c, testConfig(), &plan.Plan{Steps: steps}, newCountingObserver())
@@ -58,6 +69,13 @@ func TestVolumeListsReadOnce(t *testing.T) {
 			for _, k := range volumeKinds {
 				require.Equal(t, 1, lists[k.resource], "%s listed once: %v", k.resource, lists)
 			}
+			for _, a := range c.kube.Actions() {
+				if a.GetVerb() == "list" {
+					lists["typed "+a.GetResource().Resource]++
+				}
+			}
+			// The node-agent pods: from the logs step's pods, else one list.
+			require.Equal(t, 1, lists["pods"]+lists["typed pods"], "pods listed once: %v", lists)
 			files := bundleFiles(t, out)
 			describe := files["backups/b1/describe.txt"]
 			require.Contains(t, describe, "podvolumebackups b1-ok: Completed on node node-1 (node-agent pod node-agent-1, log logs/velero/node-agent-1/node-agent.log)")
