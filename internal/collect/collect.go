@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 		cfg.Logs.MaxRequests = 8
 	}
 	r := &run{cfg: cfg, clients: clients, sink: sink, volumes: newVolumeIndex(),
-		claims: map[*plan.APIGroup][]string{}, agents: map[string]*agentFeed{}, agentClaims: map[*plan.Logs]bool{}}
+		claims: map[*plan.APIGroup][]string{}, agentClaims: map[*plan.Logs]bool{}}
 	r.resolver = discover.New(clients.Discovery)
 	objects := new(errgroup.Group)
 	objects.SetLimit(cfg.ObjectParallelism)
@@ -132,10 +132,9 @@ type run struct {
 	// claims are the volume kinds whose lists each velero.io api_group
 	// step feeds into volumes.
 	claims map[*plan.APIGroup][]string
-	// agents are the node-agent pods of each namespace, fed by the pods
-	// list of its logs step or listed once.
-	agentsMu sync.Mutex
-	agents   map[string]*agentFeed
+	// agents map the nodes of each namespace to their node-agent pods,
+	// fed by the pods list of its logs step or listed once.
+	agents feeds[string, map[string]string]
 	// agentClaims are the logs steps whose pods feed agents.
 	agentClaims map[*plan.Logs]bool
 }

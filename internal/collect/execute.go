@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -74,24 +73,11 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup) error {
 	}
 	for _, res := range r.claims[g] {
 		if !fed[res] {
-			r.volumes.finish(g.Namespace, res, false) // not served: the summaries try on their own
+			// Not served: the summaries try on their own.
+			r.volumes.feeds.of(feedKey{g.Namespace, res}).end(nil, false)
 		}
 	}
 	return err
-}
-
-// feedVolumes makes list q feed the summaries of the volume kind resource.
-func (r *run) feedVolumes(q *objectQuery, resource string) {
-	f, visit, ns := r.volumes.feedOf(q.namespace, resource), q.visit, q.namespace
-	q.visit = func(o *unstructured.Unstructured) {
-		r.volumes.add(f, ns, resource, o)
-		if visit != nil {
-			visit(o)
-		}
-	}
-	// Fed only when every object was read: else the summaries read their
-	// own.
-	q.ended = func(complete bool) { r.volumes.finish(ns, resource, complete) }
 }
 
 // prepareVolumes notes, before any step runs, the backups and restores
@@ -112,7 +98,7 @@ func (r *run) prepareVolumes(kinds []kind) {
 				continue
 			}
 			for _, v := range volumeKinds {
-				if r.volumes.claim(k.g.Namespace, v.resource) {
+				if r.volumes.feeds.claim(feedKey{k.g.Namespace, v.resource}) {
 					r.claims[k.g] = append(r.claims[k.g], v.resource)
 				}
 			}

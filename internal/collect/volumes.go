@@ -6,7 +6,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -76,87 +75,32 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 // the pods of the namespace's logs step, when one lists them all, else
 // from a list of its own, once for every summary that asks.
 func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
-	r.agentsMu.Lock()
-	f := r.agentFeed(namespace)
-	r.agentsMu.Unlock()
-	if f.claimed {
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if f.fed {
-			return f.agents, nil
-		}
-	}
-	return f.own(ctx)
-}
-
-// agentFeed is what the summaries know of a namespace's node-agent pods.
-type agentFeed struct {
-	claimed bool          // a logs step lists every pod of the namespace
-	done    chan struct{} // closed once it did, or gave up
-	fed     bool          // it read every pod
-	agents  map[string]string
-	// own lists the node-agent pods when no logs step did, once.
-	own func(context.Context) (map[string]string, error)
-}
-
-// agentFeed returns the feed of namespace, made on first use; the caller
-// holds agentsMu.
-func (r *run) agentFeed(namespace string) *agentFeed {
-	f := r.agents[namespace]
-	if f == nil {
-		var once sync.Once
-		var agents map[string]string
-		var err error
-		f = &agentFeed{done: make(chan struct{}), agents: map[string]string{}}
-		f.own = func(ctx context.Context) (map[string]string, error) {
-			once.Do(func() { agents, err = r.listNodeAgents(ctx, namespace) })
-			return agents, err
-		}
-		r.agents[namespace] = f
-	}
-	return f
+	return r.agents.of(namespace).get(ctx, func(ctx context.Context) (map[string]string, error) {
+		return r.listNodeAgents(ctx, namespace)
+	})
 }
 
 // claimAgents reports whether the logs step l lists every pod of its
 // namespace and is the first to: its list then feeds the namespace's
-// node-agent pods. Every claim is made before anything runs.
+// node-agent pods.
 func (r *run) claimAgents(l *plan.Logs) bool {
-	if l.Namespace == "" || l.LabelSelector != "" || len(l.Pods) > 0 {
-		return false
-	}
-	r.agentsMu.Lock()
-	defer r.agentsMu.Unlock()
-	f := r.agentFeed(l.Namespace)
-	if f.claimed {
-		return false
-	}
-	f.claimed = true
-	return true
+	return l.Namespace != "" && l.LabelSelector == "" && len(l.Pods) == 0 && r.agents.claim(l.Namespace)
 }
 
 // feedAgents makes q, the pods list of a logs step that claimed them, feed
 // the node-agent pods of its namespace.
 func (r *run) feedAgents(q *objectQuery) {
-	r.agentsMu.Lock()
-	f := r.agentFeed(q.namespace)
-	r.agentsMu.Unlock()
-	visit, open := q.visit, true
+	f, visit, agents := r.agents.of(q.namespace), q.visit, map[string]string{}
 	q.visit = func(o *unstructured.Unstructured) {
-		if open && o.GetLabels()["name"] == "node-agent" {
+		if o.GetLabels()["name"] == "node-agent" {
 			node, _, _ := unstructured.NestedString(o.Object, "spec", "nodeName")
-			f.agents[node] = o.GetName() // the list's goroutine alone writes it, before done
+			agents[node] = o.GetName()
 		}
 		if visit != nil {
 			visit(o)
 		}
 	}
-	q.ended = func(complete bool) {
-		open, f.fed = false, complete
-		close(f.done)
-	}
+	q.ended = func(complete bool) { f.end(agents, complete) }
 }
 
 func (r *run) listNodeAgents(ctx context.Context, namespace string) (map[string]string, error) {

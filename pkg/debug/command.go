@@ -51,10 +51,7 @@ Exit codes:
 // client factory of the CLI that mounts the command, which then binds the
 // flags that choose the cluster itself.
 func NewCommand(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewOptions(streams)
-	if getter != nil {
-		o.ConfigFlags, o.Getter = nil, getter
-	}
+	o := newOptions(getter, streams)
 	cmd := &cobra.Command{
 		Use:           "velero-debug",
 		Short:         "Collect a diagnostic bundle of a Velero installation",

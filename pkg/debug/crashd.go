@@ -45,10 +45,7 @@ type crashdOptions struct {
 
 // newRunCommand returns `velero-debug run SCRIPT`.
 func newRunCommand(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &crashdOptions{Options: NewOptions(streams)}
-	if getter != nil {
-		o.ConfigFlags, o.Getter = nil, getter
-	}
+	o := &crashdOptions{Options: newOptions(getter, streams)}
 	cmd := &cobra.Command{
 		Use:           "run SCRIPT",
 		Short:         "Run a crashd script (such as Velero's velero.cshd) into a velero-debug bundle",

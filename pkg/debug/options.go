@@ -96,6 +96,17 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 	}
 }
 
+// newOptions returns the defaults, reaching the cluster through getter
+// when it is set (the client factory of the CLI that mounts the command),
+// else through velero-debug's own cluster flags.
+func newOptions(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *Options {
+	o := NewOptions(streams)
+	if getter != nil {
+		o.ConfigFlags, o.Getter = nil, getter
+	}
+	return o
+}
+
 // BindFlags adds the command's flags to fs.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Output, "output", "o", "", "bundle to write (default ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)")
