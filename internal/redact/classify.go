@@ -276,6 +276,28 @@ func (w *Writer) keyMemo(name []byte) keyClass {
 	return k
 }
 
+// withoutMarkers returns b without the markers of values redacted before,
+// [REDACTED:rule]; b itself when it holds none.
+func withoutMarkers(b []byte) []byte {
+	open := []byte("[REDACTED:")
+	if !bytes.Contains(b, open) {
+		return b
+	}
+	var out []byte
+	for {
+		k := bytes.Index(b, open)
+		if k < 0 {
+			return append(out, b...)
+		}
+		out = append(out, b[:k]...)
+		e := bytes.IndexByte(b[k:], ']')
+		if e < 0 {
+			return append(out, b[k:]...)
+		}
+		b = b[k+e+1:]
+	}
+}
+
 // keyClass is what a key says of its value.
 type keyClass struct {
 	name string
@@ -287,6 +309,7 @@ type keyClass struct {
 const maxKeys = 1024
 
 func (w *Writer) classifyKey(name []byte) field {
+	name = withoutMarkers(name) // a marker's rule name is not the key's: PASS=[REDACTED:password-field]
 	prefix := []byte(nil)
 	if k := bytes.LastIndexByte(name, '/'); k >= 0 {
 		prefix, name = name[:k], name[k+1:]

@@ -25,6 +25,7 @@ func (w *Writer) find(in input, pre []span) []span {
 		w.pendingValue(in)
 	}
 	st := w.state
+	w.stateFrom = -1
 	rs := w.rs
 	if len(rs.scan.words) == 0 && len(rs.always) == 0 {
 		return w.spans

@@ -45,8 +45,9 @@ func (w *Writer) reset(dst *bytes.Buffer) {
 // decoded, as text of their own, and quoted again as Go quotes them. The
 // spans that the detectors found inside such a value give way, unless one
 // is the whole value: the value of a field whose name is a secret's. st is
-// the state of the Writer before the line: what the detectors made of the
-// value's lines does not go on to the next line.
+// the state of the Writer before the line: what a detector inside the value
+// made of the next lines does not go on to them, what one after it made
+// does (a PEM block that opens after msg="…").
 func (w *Writer) quotedValues(in input, st lineState) {
 	b := in.b
 	slices.SortFunc(w.hits, func(x, y hit) int { return x.pos - y.pos })
@@ -80,7 +81,9 @@ func (w *Writer) quotedValues(in input, st lineState) {
 			continue
 		}
 		dropped = w.dropSpansIn(sc, q, e+1) || dropped
-		w.state = st
+		if q <= w.stateFrom && w.stateFrom <= e {
+			w.state = st // set by a name inside the value, decoded below
+		}
 		out, counts := w.nested([]byte(v))
 		if string(out) == v {
 			continue

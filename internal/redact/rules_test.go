@@ -213,3 +213,15 @@ func TestJSONStringEnd(t *testing.T) {
 		t.Fatal("an unterminated string ended")
 	}
 }
+
+func TestWithoutMarkers(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"PASS":                                 "PASS",
+		"PASS=[REDACTED:password-field]":       "PASS=",
+		"[REDACTED:token-field]x[REDACTED:a]y": "xy",
+		"a[REDACTED:unclosed":                  "a[REDACTED:unclosed",
+	} {
+		require.Equal(t, want, string(withoutMarkers([]byte(in))), in)
+	}
+}

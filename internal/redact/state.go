@@ -29,15 +29,15 @@ func (w *Writer) enterPEM(marked bool) {
 	if w.state.kind == statePEM {
 		lines, marked = w.state.lines, marked || w.state.marked
 	}
-	w.state = lineState{kind: statePEM, rule: rulePEM, marked: marked, lines: lines}
+	w.state, w.stateFrom = lineState{kind: statePEM, rule: rulePEM, marked: marked, lines: lines}, w.ctx
 }
 
 func (w *Writer) enterBlock(col int, rule string) {
-	w.state = lineState{kind: stateBlock, rule: rule, col: col, weak: w.weak}
+	w.state, w.stateFrom = lineState{kind: stateBlock, rule: rule, col: col, weak: w.weak}, w.ctx
 }
 
 func (w *Writer) expectValue(rule string, list bool) {
-	w.state = lineState{kind: statePending, rule: rule, list: list, weak: w.weak}
+	w.state, w.stateFrom = lineState{kind: statePending, rule: rule, list: list, weak: w.weak}, w.ctx
 }
 
 // lineState applies the state to the first window of a line. It reports

@@ -67,6 +67,9 @@ type Writer struct {
 	seen    int // end of the last word handled as a field name
 	covered int // end of the last span
 	ctx     int // where the context of the spans being added starts
+	// stateFrom is where, in the line being found, the detector that set
+	// the state for the next lines started (its ctx); -1 when none did.
+	stateFrom int
 }
 
 // Write redacts p. It returns len(p) unless writing through fails.
