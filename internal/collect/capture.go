@@ -7,8 +7,7 @@ import (
 	"net/http"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/velero-debug/velero-debug/internal/schedule"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -67,18 +66,13 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// detail downloads the files of d, a few at a time, then writes its
-// description.
-func (r *run) detail(ctx context.Context, d detailed, server error) error {
+// detail is the job that downloads the files of d, then writes its
+// description from them.
+func (r *run) detail(d detailed, server error) schedule.Job {
 	caps := &captures{}
-	d.client = sync.OnceValues(func() (*http.Client, error) { return r.objectStoreClient(ctx, d) })
-	g := new(errgroup.Group)
-	g.SetLimit(3)
-	for _, job := range r.downloadAll(ctx, d, server, caps) {
-		g.Go(r.task(job))
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return r.describe(ctx, d, caps)
+	describe := leaf(classSummaries, describePath(d.namedObject), func(ctx context.Context) error { return r.describe(ctx, d, caps) })
+	return schedule.Job{Class: classVelero, Then: &describe, Run: func(ctx context.Context) ([]schedule.Job, error) {
+		d.client = sync.OnceValues(func() (*http.Client, error) { return r.objectStoreClient(ctx, d) })
+		return r.downloadAll(d, server, caps), nil
+	}}
 }

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -22,6 +21,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/discover"
 	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/redact"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -91,19 +91,8 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 	r := &run{cfg: cfg, clients: clients, sink: sink, volumes: newVolumeIndex(),
 		claims: map[*plan.APIGroup][]string{}, agentClaims: map[*plan.Logs]bool{}}
 	r.resolver = discover.New(clients.Discovery)
-	objects := new(errgroup.Group)
-	objects.SetLimit(cfg.ObjectParallelism)
-	logs := new(errgroup.Group)
-	logs.SetLimit(cfg.Logs.MaxRequests)
-	details := new(errgroup.Group)
-	details.SetLimit(cfg.ObjectParallelism)
-	r.lists = new(errgroup.Group)
-	r.lists.SetLimit(cfg.ObjectParallelism)
-
-	err := r.execute(ctx, p, objects, logs, details)
-	// Steps queue work from inside the objects group into the others, and
-	// lists queue logs: wait for each after those that feed it.
-	err = errors.Join(err, objects.Wait(), r.lists.Wait(), logs.Wait(), details.Wait())
+	r.sched = schedule.New(ctx, r.limits())
+	err := errors.Join(r.execute(p), r.sched.Wait())
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -117,11 +106,8 @@ type run struct {
 	sink    Sink
 	// resolver resolves kinds, preferred versions and API groups.
 	resolver *discover.Resolver
-	// lists are the lists Search and APIGroup steps queue. Steps run in
-	// the objects group, lists in this one, logs and the Velero server's
-	// files in their own: no job queues into the group it runs in, so a
-	// full group never waits on itself.
-	lists *errgroup.Group
+	// sched runs the run's jobs, and knows the paths they claimed.
+	sched *schedule.Scheduler
 	// nsNames are the cluster's namespaces for Search steps, listed once.
 	nsOnce  sync.Once
 	nsNames []string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -20,7 +19,7 @@ import (
 // the pod volume and data-mover objects that name it, each with the node
 // and node-agent pod that handled it.
 func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
-	item := bundle.Item{Path: path.Join(d.resource, d.name, "describe.txt"), Type: "describe",
+	item := bundle.Item{Path: describePath(d.namedObject), Type: "describe",
 		Source: fmt.Sprintf("the %s, its files in object storage and its volume operations", d.kind)}
 	en, err := r.open(item) // its volume operations may wait on lists
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -89,7 +90,7 @@ func startOf(o *unstructured.Unstructured) string {
 
 // downloadAll returns the jobs that stream the object-storage files of d
 // into the bundle, keeping in caps the small ones describe.txt reads.
-func (r *run) downloadAll(ctx context.Context, d detailed, server error, caps *captures) []func() error {
+func (r *run) downloadAll(d detailed, server error, caps *captures) []schedule.Job {
 	files := backupDownloads
 	if d.resource == "restores" {
 		files = restoreDownloads
@@ -108,19 +109,17 @@ func (r *run) downloadAll(ctx context.Context, d detailed, server error, caps *c
 	case phase == "FailedValidation":
 		skip = fmt.Sprintf("the %s failed validation: Velero wrote no file for it", d.kind)
 	}
-	var jobs []func() error
+	var jobs []schedule.Job
 	if running {
-		jobs = append(jobs, func() error { return r.serverLogLines(ctx, d) })
+		jobs = append(jobs, leaf(classVelero, serverLogPath(d.namedObject), func(ctx context.Context) error { return r.serverLogLines(ctx, d) }))
 	}
 	for _, f := range files {
+		item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
 		if skip != "" {
-			item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
-			jobs = append(jobs, func() error {
-				return r.skip(item, skip)
-			})
+			jobs = append(jobs, leaf(classSteps, item.Path, func(context.Context) error { return r.skip(item, skip) }))
 			continue
 		}
-		jobs = append(jobs, func() error { return r.download(ctx, d, f, caps) })
+		jobs = append(jobs, leaf(classVelero, item.Path, func(ctx context.Context) error { return r.download(ctx, d, f, caps) }))
 	}
 	return jobs
 }

@@ -5,23 +5,69 @@ import (
 	"errors"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 )
 
-// execute queues the steps of p: first the slow ones (the pods' logs and
-// the Velero server's answers), then the others in the plan's order.
-func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details *errgroup.Group) error {
+// Classes of the run's jobs, each with its own limit (see limits): a job
+// that waits (a description on the lists that feed it) never waits on a
+// job of its own class.
+const (
+	// classSteps expands steps by discovery into the jobs they make.
+	classSteps schedule.Class = "steps"
+	// classLists lists and gets objects; its jobs wait on nothing.
+	classLists schedule.Class = "lists"
+	// classLogs streams container logs.
+	classLogs schedule.Class = "logs"
+	// classVelero asks the Velero server: its version, the object-store
+	// files of backups and restores.
+	classVelero schedule.Class = "velero"
+	// classSummaries writes what other items feed: descriptions and
+	// volume failures, which wait on lists.
+	classSummaries schedule.Class = "summaries"
+	// classCommands runs a plan's local commands.
+	classCommands schedule.Class = "commands"
+)
+
+// limits are the bounds of each class of the run's jobs.
+func (r *run) limits() map[schedule.Class]int {
+	n := r.cfg.ObjectParallelism
+	return map[schedule.Class]int{
+		classSteps: n, classLists: n, classLogs: r.cfg.Logs.MaxRequests,
+		// Three files of each of n backups or restores at once, as
+		// many as a Velero server's download controller serves quickly.
+		classVelero:    3 * n,
+		classSummaries: n, classCommands: n,
+	}
+}
+
+// expansion is what the steps of a plan expand into before any runs.
+type expansion struct {
+	jobs []schedule.Job
+	// versions and details are asked of the Velero server together, in
+	// one job: the answer of a namespace's server decides its details'
+	// downloads.
+	versions []*plan.ServerVersion
+	details  []*plan.Detail
+}
+
+// execute expands the steps of p into jobs and queues them: first the
+// slow ones (the pods' logs and the Velero server's answers), then the
+// others in the plan's order. Paths are claimed in that order: of two
+// jobs with the same path, the first is run.
+func (r *run) execute(p *plan.Plan) error {
 	for _, f := range p.Failures {
 		item := bundle.Item{Path: f.Path, Type: "object-list", Source: f.Source}
-		if err := r.task(func() error { return r.fail(item, errors.New(f.Error)) })(); err != nil {
+		if !r.sched.Claim(f.Path) {
+			continue
+		}
+		if err := ignoreLeftOut(r.fail(item, errors.New(f.Error))); err != nil {
 			return err
 		}
 	}
-	q := &queues{objects: objects, logs: logs, details: details}
 	kinds := make([]kind, 0, len(p.Steps))
 	for _, s := range p.Steps {
 		if k := kindOf(s); k != nil {
@@ -29,55 +75,100 @@ func (r *run) execute(ctx context.Context, p *plan.Plan, objects, logs, details 
 		}
 	}
 	r.prepareVolumes(kinds)
+	x := &expansion{}
 	for _, k := range kinds {
 		if slow(k) {
-			k.queue(ctx, r, q)
+			k.expand(r, x)
 		}
 	}
-	if len(q.versions) > 0 || len(q.detailSteps) > 0 {
-		objects.Go(r.task(func() error { return r.veleroServer(ctx, q.versions, q.detailSteps, details) }))
+	if len(x.versions) > 0 || len(x.details) > 0 {
+		versions, details := x.versions, x.details
+		x.jobs = append(x.jobs, schedule.Job{Class: classVelero, Run: func(ctx context.Context) ([]schedule.Job, error) {
+			return r.veleroServer(ctx, versions, details)
+		}})
 	}
 	for _, k := range kinds {
 		if !slow(k) {
-			k.queue(ctx, r, q)
+			k.expand(r, x)
 		}
 	}
+	r.sched.Add(x.jobs...)
 	return nil
 }
 
-// objects lists the objects of one step; a step that cannot be resolved is
-// a failed item.
-func (r *run) objects(ctx context.Context, o *plan.Objects) error {
-	q, err := r.objectsQuery(ctx, o)
-	if err != nil {
-		item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
-		return r.fail(item, err)
-	}
-	return r.list(ctx, q)
+// leaf is a job of class c that writes path and finds no more work.
+func leaf(c schedule.Class, path string, do func(context.Context) error) schedule.Job {
+	return schedule.Job{Class: c, Path: path, Run: func(ctx context.Context) ([]schedule.Job, error) {
+		return nil, ignoreLeftOut(do(ctx))
+	}}
 }
 
-// apiGroup discovers the resources of an API group and queues their lists
-// into the lists group: never into the group apiGroup runs in (objects),
-// where a full group waiting on itself would never end.
-func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup) error {
-	qs, err := r.groupQueries(ctx, g)
+// expanding is a job of class c that finds more work: its jobs.
+func expanding(c schedule.Class, find func(context.Context) ([]schedule.Job, error)) schedule.Job {
+	return schedule.Job{Class: c, Run: func(ctx context.Context) ([]schedule.Job, error) {
+		jobs, err := find(ctx)
+		return jobs, ignoreLeftOut(err)
+	}}
+}
+
+// ignoreLeftOut drops errLeftOut: an item whose path another step took is
+// left out, not a failure of the bundle. Jobs' paths are claimed when they
+// are made; this keeps the items a job writes besides its own.
+func ignoreLeftOut(err error) error {
+	if errors.Is(err, errLeftOut) {
+		return nil
+	}
+	return err
+}
+
+// resolveObjects resolves an Objects step by discovery into its list; a
+// step that cannot be resolved is a failed item.
+func (r *run) resolveObjects(ctx context.Context, o *plan.Objects) ([]schedule.Job, error) {
+	q, err := r.objectsQuery(ctx, o)
+	if err != nil {
+		if !r.sched.Claim(q.path) {
+			return nil, nil
+		}
+		item := bundle.Item{Path: q.path, Type: "object-list", Source: q.source()}
+		return nil, r.fail(item, err)
+	}
+	return []schedule.Job{r.listJob(q)}, nil
+}
+
+// listJob lists q into its item.
+func (r *run) listJob(q objectQuery) schedule.Job {
+	return leaf(classLists, q.path, func(ctx context.Context) error { return r.list(ctx, q) })
+}
+
+// apiGroup discovers the resources of an API group (writing the answer
+// when writeDiscovery) and returns their lists. The lists that feed the
+// summaries are claimed here, so that a feed always hears its list end.
+func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, writeDiscovery bool) ([]schedule.Job, error) {
+	qs, err := r.groupQueries(ctx, g, writeDiscovery)
 	fed := map[string]bool{}
+	var jobs []schedule.Job
 	for _, q := range qs {
+		if !r.sched.Claim(q.path) {
+			continue // another step lists it
+		}
 		for _, res := range r.claims[g] {
 			if !fed[res] && q.namespace == g.Namespace && q.gvr == volumeGVR(res) {
 				r.feedVolumes(&q, res)
 				fed[res] = true
 			}
 		}
-		r.lists.Go(r.task(func() error { return r.list(ctx, q) }))
+		job := r.listJob(q)
+		job.Path = "" // claimed above
+		jobs = append(jobs, job)
 	}
 	for _, res := range r.claims[g] {
 		if !fed[res] {
-			// Not served: the summaries try on their own.
+			// Not served, or listed by another step: the summaries
+			// read on their own.
 			r.volumes.feeds.of(feedKey{g.Namespace, res}).end(nil, false)
 		}
 	}
-	return err
+	return jobs, err
 }
 
 // prepareVolumes notes, before any step runs, the backups and restores
@@ -103,17 +194,6 @@ func (r *run) prepareVolumes(kinds []kind) {
 				}
 			}
 		}
-	}
-}
-
-// task wraps a job of the run: an item whose path another step already
-// took is left out (see errLeftOut), not a failure of the bundle.
-func (r *run) task(job func() error) func() error {
-	return func() error {
-		if err := job(); !errors.Is(err, errLeftOut) {
-			return err
-		}
-		return nil
 	}
 }
 

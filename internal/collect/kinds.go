@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sort"
 
-	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/discover"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 )
 
 // A kind is what the engine does for one kind of plan step, and what that
@@ -24,20 +24,10 @@ type kind interface {
 	// which every user may read). A step whose resources cannot be
 	// resolved returns the error: the collection would fail it too.
 	needs(ctx context.Context, res access.Resources) ([]access.Need, error)
-	// queue queues the step's work: slow steps (logs, the Velero server's
-	// answers) before the others, see execute.
-	queue(ctx context.Context, r *run, q *queues)
-}
-
-// queues are where the steps of a run queue their jobs: no job queues into
-// the group it runs in, so a full group never waits on itself.
-type queues struct {
-	objects, logs, details *errgroup.Group
-	// versions and details are asked of the Velero server together, in
-	// one job: the answer of a namespace's server decides its details'
-	// downloads.
-	versions    []*plan.ServerVersion
-	detailSteps []*plan.Detail
+	// expand adds the step's jobs to x, each with the path it writes
+	// when that is known before it runs: slow steps (logs, the Velero
+	// server's answers) expand before the others, see execute.
+	expand(r *run, x *expansion)
 }
 
 // Needs lists the API requests step s may make, resolved by res.
@@ -110,8 +100,15 @@ func (k objectsKind) needs(ctx context.Context, res access.Resources) ([]access.
 	return []access.Need{n}, nil
 }
 
-func (k objectsKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.objects(ctx, k.o) }))
+func (k objectsKind) expand(r *run, x *expansion) {
+	if discover.NeedsMapping(k.o) {
+		x.jobs = append(x.jobs, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
+			return r.resolveObjects(ctx, k.o)
+		}))
+		return
+	}
+	q, _ := r.objectsQuery(context.Background(), k.o) // resolves nothing: it cannot fail
+	x.jobs = append(x.jobs, r.listJob(q))
 }
 
 // apiGroupKind lists every resource of an API group.
@@ -141,8 +138,11 @@ func (k apiGroupKind) needs(ctx context.Context, res access.Resources) ([]access
 	return out, nil
 }
 
-func (k apiGroupKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.apiGroup(ctx, k.g) }))
+func (k apiGroupKind) expand(r *run, x *expansion) {
+	writeDiscovery := r.sched.Claim(groupDiscoveryItem(k.g.Group).Path)
+	x.jobs = append(x.jobs, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
+		return r.apiGroup(ctx, k.g, writeDiscovery)
+	}))
 }
 
 // logsKind lists pods and streams their containers' logs.
@@ -153,8 +153,12 @@ func (k logsKind) needs(context.Context, access.Resources) ([]access.Need, error
 	return []access.Need{list("", "pods", ns), {Verb: "get", Resource: "pods", Subresource: "log", Namespace: ns}}, nil
 }
 
-func (k logsKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.podsAndLogs(ctx, k.l, q.logs) }))
+func (k logsKind) expand(r *run, x *expansion) {
+	q := r.podsQuery(k.l)
+	own := r.sched.Claim(q.path) // else the pods are listed into nothing, for their logs
+	x.jobs = append(x.jobs, expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
+		return r.podsAndLogs(ctx, k.l, q, own)
+	}))
 }
 
 // clusterVersionKind reads the API server's version.
@@ -164,8 +168,8 @@ func (clusterVersionKind) needs(context.Context, access.Resources) ([]access.Nee
 	return []access.Need{{Verb: "get", Path: "/version"}}, nil
 }
 
-func (clusterVersionKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.version(ctx) }))
+func (clusterVersionKind) expand(r *run, x *expansion) {
+	x.jobs = append(x.jobs, leaf(classLists, clusterVersionPath, r.version))
 }
 
 // serverVersionKind asks the Velero server for its version and plugins,
@@ -177,8 +181,8 @@ func (k serverVersionKind) needs(context.Context, access.Resources) ([]access.Ne
 	return append(serverRequest("serverstatusrequests", ns), list("apps", "deployments", ns), list("apps", "daemonsets", ns)), nil
 }
 
-func (k serverVersionKind) queue(_ context.Context, _ *run, q *queues) {
-	q.versions = append(q.versions, k.v)
+func (k serverVersionKind) expand(_ *run, x *expansion) {
+	x.versions = append(x.versions, k.v)
 }
 
 // detailKind collects one backup or restore in detail: the object, the
@@ -199,8 +203,8 @@ func (k detailKind) needs(context.Context, access.Resources) ([]access.Need, err
 	return append(out, volumeNeeds(ns)...), nil
 }
 
-func (k detailKind) queue(_ context.Context, _ *run, q *queues) {
-	q.detailSteps = append(q.detailSteps, k.d)
+func (k detailKind) expand(_ *run, x *expansion) {
+	x.details = append(x.details, k.d)
 }
 
 // volumeFailuresKind relates failed volume operations to node-agents.
@@ -210,11 +214,12 @@ func (k volumeFailuresKind) needs(context.Context, access.Resources) ([]access.N
 	return volumeNeeds(k.v.Namespace), nil
 }
 
-// queue queues the summary with the details, which wait on the same lists:
-// the jobs that feed those lists (api_group steps, in the objects group)
-// never wait on the details group.
-func (k volumeFailuresKind) queue(ctx context.Context, r *run, q *queues) {
-	q.details.Go(r.task(func() error { return r.volumeFailures(ctx, k.v.Namespace) }))
+// expand makes the summary a job of the summaries, which wait on the lists
+// that feed them: no list waits on a summary.
+func (k volumeFailuresKind) expand(r *run, x *expansion) {
+	x.jobs = append(x.jobs, leaf(classSummaries, volumeFailuresPath, func(ctx context.Context) error {
+		return r.volumeFailures(ctx, k.v.Namespace)
+	}))
 }
 
 // fileKind writes a script's file.
@@ -225,9 +230,9 @@ type fileKind struct {
 
 func (fileKind) needs(context.Context, access.Resources) ([]access.Need, error) { return nil, nil }
 
-func (k fileKind) queue(_ context.Context, r *run, q *queues) {
+func (k fileKind) expand(r *run, x *expansion) {
 	item := bundle.Item{Path: k.f.Path, Type: "file", Source: "written by script " + k.script}
-	q.objects.Go(r.task(func() error {
+	x.jobs = append(x.jobs, leaf(classSteps, item.Path, func(context.Context) error {
 		return r.addBytes(item, []byte(k.f.Content))
 	}))
 }
@@ -273,8 +278,10 @@ func (k searchKind) needs(ctx context.Context, res access.Resources) ([]access.N
 	return out, nil
 }
 
-func (k searchKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.search(ctx, k.s, r.lists, q.logs) }))
+func (k searchKind) expand(r *run, x *expansion) {
+	x.jobs = append(x.jobs, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
+		return r.search(ctx, k.s)
+	}))
 }
 
 // commandKind runs a local command; it asks the API server nothing.
@@ -282,8 +289,10 @@ type commandKind struct{ c *plan.Command }
 
 func (commandKind) needs(context.Context, access.Resources) ([]access.Need, error) { return nil, nil }
 
-func (k commandKind) queue(ctx context.Context, r *run, q *queues) {
-	q.objects.Go(r.task(func() error { return r.command(ctx, k.c) }))
+func (k commandKind) expand(r *run, x *expansion) {
+	x.jobs = append(x.jobs, leaf(classCommands, k.c.Path, func(ctx context.Context) error {
+		return r.command(ctx, k.c)
+	}))
 }
 
 // serverRequest is what asking the Velero server takes: a request object

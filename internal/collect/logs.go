@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	corev1api "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -16,6 +15,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/idle"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 )
 
 // logRequest is one container log to fetch.
@@ -40,35 +40,42 @@ func (l logRequest) source() string {
 	return s
 }
 
-// podsAndLogs lists the pods of a Logs step into the bundle and queues the
-// log of each of their containers (init and ephemeral ones included),
-// plus, when the step asks, the previous log of each container that
-// restarted. When another step already took the pods' item, the pods are
-// still listed (into nothing) for their logs: whether a log is a duplicate
-// is decided per log file.
-func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, logs *errgroup.Group) error {
+// podsQuery is the pods list of a Logs step.
+func (r *run) podsQuery(l *plan.Logs) objectQuery {
 	pods := gvr("", "v1", "pods")
 	q := objectQuery{gvr: pods, namespace: l.Namespace, path: l.PodsPath, labelSelector: l.LabelSelector, keep: keepObjects(l.Pods, nil)}
 	if q.path == "" {
 		q.path = resourcePath(l.Namespace, pods)
 	}
+	return q
+}
+
+// podsAndLogs lists the pods of a Logs step, into the bundle when own
+// (else another step took the pods' item, and they are listed into
+// nothing), and returns the jobs that fetch the log of each of their
+// containers (init and ephemeral ones included), plus, when the step
+// asks, the previous log of each container that restarted. Whether a log
+// is a duplicate is decided per log file.
+func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, q objectQuery, own bool) ([]schedule.Job, error) {
 	lf := logFilter{previous: l.Previous, containers: l.Containers, limits: r.logLimits(l), template: l.PathTemplate}
 	var reqs []logRequest
 	q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
 	if r.agentClaims[l] {
 		r.feedAgents(&q)
 	}
-	err := r.list(ctx, q)
-	if errors.Is(err, errLeftOut) {
+	if !own {
 		// The list's own failure, if any, is the other step's item; the
 		// logs of the pods that arrived are still fetched.
-		reqs = nil
-		_ = r.pages(ctx, q, &listWriter{w: io.Discard})
-	} else if err != nil {
-		return err
+		err := r.pages(ctx, q, &listWriter{w: io.Discard})
+		if q.ended != nil {
+			q.ended(err == nil)
+		}
+		return r.logJobs(reqs), nil
 	}
-	r.queueLogs(ctx, reqs, logs)
-	return nil
+	if err := r.list(ctx, q); err != nil {
+		return nil, err
+	}
+	return r.logJobs(reqs), nil
 }
 
 // logFilter says which logs of a pod to fetch, and how.
@@ -92,11 +99,13 @@ func (f logFilter) requests(o *unstructured.Unstructured) []logRequest {
 	return reqs
 }
 
-// queueLogs fetches each log of reqs in the logs group.
-func (r *run) queueLogs(ctx context.Context, reqs []logRequest, logs *errgroup.Group) {
+// logJobs fetch each log of reqs.
+func (r *run) logJobs(reqs []logRequest) []schedule.Job {
+	jobs := make([]schedule.Job, 0, len(reqs))
 	for _, req := range reqs {
-		logs.Go(r.task(func() error { return r.fetchLog(ctx, req) }))
+		jobs = append(jobs, leaf(classLogs, req.path(), func(ctx context.Context) error { return r.fetchLog(ctx, req) }))
 	}
+	return jobs
 }
 
 // logLimits are the bounds of the logs of a step: its own, else the run's.

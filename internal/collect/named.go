@@ -22,6 +22,12 @@ func (n namedObject) path() string {
 	return path.Join(n.resource, n.name, n.kind+".json")
 }
 
+// describePath is where the description of n goes.
+func describePath(n namedObject) string { return path.Join(n.resource, n.name, "describe.txt") }
+
+// serverLogPath is where the server's log lines about n go.
+func serverLogPath(n namedObject) string { return path.Join(n.resource, n.name, "server-log.txt") }
+
 // getNamed writes one named Backup or Restore and returns it; a missing one
 // is an error item that says so, and a nil object.
 func (r *run) getNamed(ctx context.Context, n namedObject) (*unstructured.Unstructured, error) {

@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -96,20 +95,22 @@ func dropFields(fields []string) func(*unstructured.Unstructured) {
 
 // groupQueries finds every resource of every served version of an API
 // group by discovery (for velero.io, so that any Velero version works
-// unchanged). The discovery answer is an item; when discovery fails, the
-// failure is recorded and no query returned. The item's path names the
-// group only: for a second step of the same group (another namespace) it
-// is left out, and the step's queries are still returned.
-func (r *run) groupQueries(ctx context.Context, g *plan.APIGroup) ([]objectQuery, error) {
-	item := bundle.Item{Path: "resources/" + g.Group + "-discovery.json", Type: "discovery", Source: "discovery of the " + g.Group + " API group"}
-	en, err := r.open(item) // nil when left out: the queries are still made
-	if err != nil && !errors.Is(err, errLeftOut) {
-		return nil, err
+// unchanged). The discovery answer is an item when writeDiscovery (its
+// path names the group only: a second step of the same group, in another
+// namespace, does not write it); when discovery fails, the failure is
+// recorded there and no query returned.
+func (r *run) groupQueries(ctx context.Context, g *plan.APIGroup, writeDiscovery bool) ([]objectQuery, error) {
+	var en *entry
+	if writeDiscovery {
+		var err error
+		if en, err = r.open(groupDiscoveryItem(g.Group)); err != nil {
+			return nil, err
+		}
 	}
 	resources, err := r.groupResources(ctx, g.Group)
 	if err != nil {
 		if en == nil {
-			return nil, errLeftOut
+			return nil, nil
 		}
 		return nil, en.Fail(err)
 	}
@@ -143,6 +144,11 @@ func (r *run) groupQueries(ctx context.Context, g *plan.APIGroup) ([]objectQuery
 	return qs, nil
 }
 
+// groupDiscoveryItem is the discovery answer of an API group.
+func groupDiscoveryItem(group string) bundle.Item {
+	return bundle.Item{Path: "resources/" + group + "-discovery.json", Type: "discovery", Source: "discovery of the " + group + " API group"}
+}
+
 // dropDownloadURL removes the pre-signed URL of a DownloadRequest: whoever
 // holds it can read the backup's data until it expires. Every list of
 // DownloadRequests passes it, whatever the plan says.
@@ -164,9 +170,12 @@ func (r *run) groupResources(ctx context.Context, group string) ([]*metav1.APIRe
 	return out, err
 }
 
+// clusterVersionPath is where the Kubernetes version of the cluster goes.
+const clusterVersionPath = "cluster/version.json"
+
 // version writes the Kubernetes version of the cluster.
 func (r *run) version(ctx context.Context) error {
-	item := bundle.Item{Path: path.Join("cluster", "version.json"), Type: "version", Source: "GET /version"}
+	item := bundle.Item{Path: clusterVersionPath, Type: "version", Source: "GET /version"}
 	en, err := r.open(item)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,32 +16,32 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/discover"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 )
 
-// search resolves a Search step by discovery and queues a list for each
-// resource and namespace it selects into the lists group (never into the
-// group search runs in: a full group waiting on itself would never end);
-// for lists of pods, when the step asks, the logs of their containers
-// after.
-func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.Group) error {
+// search resolves a Search step by discovery and returns a list for each
+// resource and namespace it selects; for lists of pods, when the step
+// asks, the logs of their containers follow.
+func (r *run) search(ctx context.Context, s *plan.Search) ([]schedule.Job, error) {
 	resources, err := r.searchResources(ctx, s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var namespaces []string
 	if slices.ContainsFunc(resources, func(sr discover.Selected) bool { return sr.Namespaced }) {
 		// A failure to list the namespaces is recorded (or left out, when
 		// another search recorded it); the cluster-scoped resources are
 		// still listed.
-		if namespaces, err = r.searchNamespaces(ctx, s); err != nil && !errors.Is(err, errLeftOut) {
-			return err
+		if namespaces, err = r.searchNamespaces(ctx, s); ignoreLeftOut(err) != nil {
+			return nil, err
 		}
 	}
+	var jobs []schedule.Job
 	for _, sr := range resources {
 		if sr.GVR.Group == "" && sr.GVR.Resource == "secrets" {
 			// Two searches may both refuse them: the second is left out.
-			if err := r.task(func() error { return r.refuseSecrets(s) })(); err != nil {
-				return err
+			if err := ignoreLeftOut(r.refuseSecrets(s)); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -51,28 +50,35 @@ func (r *run) search(ctx context.Context, s *plan.Search, lists, logs *errgroup.
 			scopes = namespaces
 		}
 		for _, ns := range scopes {
-			lists.Go(r.task(func() error { return r.searchList(ctx, s, sr.GVR, ns, logs) }))
+			q := r.searchQuery(s, sr.GVR, ns, r.now().Format(plan.SearchTimeFormat)) // a stamp per list, as crashd's
+			jobs = append(jobs, expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
+				return r.searchList(ctx, s, q)
+			}))
+			jobs[len(jobs)-1].Path = q.path
 		}
 	}
-	return nil
+	return jobs, nil
 }
 
-// searchList lists one resource in one namespace into crashd's layout,
-// and queues the logs of the pods listed when s asks.
-func (r *run) searchList(ctx context.Context, s *plan.Search, gvr schema.GroupVersionResource, ns string, logs *errgroup.Group) error {
-	ts := r.now().Format(plan.SearchTimeFormat)
-	q := objectQuery{gvr: gvr, namespace: ns, labelSelector: s.LabelSelector, sparse: true,
+// searchQuery lists one resource in one namespace into crashd's layout,
+// stamped ts.
+func (r *run) searchQuery(s *plan.Search, gvr schema.GroupVersionResource, ns, ts string) objectQuery {
+	return objectQuery{gvr: gvr, namespace: ns, labelSelector: s.LabelSelector, sparse: true,
 		path: plan.SearchObjectsPath(s.Dir, gvr.Group, gvr.Version, ns, gvr.Resource, ts), keep: keepObjects(s.Names, nil)}
+}
+
+// searchList lists q and returns the jobs of the logs of the pods listed
+// when s asks.
+func (r *run) searchList(ctx context.Context, s *plan.Search, q objectQuery) ([]schedule.Job, error) {
 	var reqs []logRequest
-	if s.Logs && gvr.Group == "" && gvr.Resource == "pods" {
+	if s.Logs && q.gvr.Group == "" && q.gvr.Resource == "pods" {
 		lf := logFilter{previous: true, containers: s.Containers, limits: r.cfg.Logs, template: plan.SearchLogTemplate(s.Dir)}
 		q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
 	}
 	if err := r.list(ctx, q); err != nil {
-		return err
+		return nil, err
 	}
-	r.queueLogs(ctx, reqs, logs)
-	return nil
+	return r.logJobs(reqs), nil
 }
 
 // refuseSecrets records that a Search selected Secrets, which are never
@@ -154,7 +160,7 @@ func (r *run) discoveryFailures(s *plan.Search, failed *discovery.ErrGroupDiscov
 			g = "core"
 		}
 		item := bundle.Item{Path: path.Join(s.Dir, g+"_"+gv.Version, "discovery.json"), Type: "discovery", Source: "discovery of " + gv.String()}
-		if err := r.task(func() error { return r.fail(item, fmt.Errorf("discovering %s: %w", gv, err)) })(); err != nil {
+		if err := ignoreLeftOut(r.fail(item, fmt.Errorf("discovering %s: %w", gv, err))); err != nil {
 			return err
 		}
 	}

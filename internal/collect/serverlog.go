@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 
 	corev1api "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +18,7 @@ import (
 // serverLogLines writes the lines of the Velero server's log that mention
 // d: while a backup or restore runs, they are all there is of its log.
 func (r *run) serverLogLines(ctx context.Context, d detailed) error {
-	item := bundle.Item{Path: path.Join(d.resource, d.name, "server-log.txt"), Type: "log",
+	item := bundle.Item{Path: serverLogPath(d.namedObject), Type: "log",
 		Source: fmt.Sprintf("lines of the Velero server's log that mention %s %s/%s", d.kind, d.namespace, d.name)}
 	e, err := r.open(item)
 	if err != nil {

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/schedule"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -50,39 +50,41 @@ type containerImage struct {
 }
 
 // veleroServer asks the Velero server of each ServerVersion step for its
-// version and plugins, then writes the object of each Detail step and
-// queues into jobs the download of its files and its description, which
-// need the server. The server of a namespace is asked once, and its first
+// version and plugins, then returns the jobs of each Detail step: its
+// object, the download of its files and its description, which need the
+// server's answer. The server of a namespace is asked once, and its first
 // answer holds for the namespace; a version.json another step already wrote
-// is left out, and the details are still processed.
-func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail, jobs *errgroup.Group) error {
+// is left out, and the details are still collected.
+func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail) ([]schedule.Job, error) {
 	serverErrs := map[string]error{}
 	for _, v := range versions {
 		if _, asked := serverErrs[v.Namespace]; asked {
 			continue
 		}
 		serverErr, err := r.serverVersion(ctx, v.Namespace)
-		if err != nil && !errors.Is(err, errLeftOut) {
-			return err
+		if ignoreLeftOut(err) != nil {
+			return nil, err
 		}
 		serverErrs[v.Namespace] = serverErr
 	}
+	var jobs []schedule.Job
 	for _, d := range details {
 		n := namedObject{resource: d.Resource(), kind: d.Kind, namespace: d.Namespace, name: d.Name}
-		obj, err := r.getNamed(ctx, n)
-		if err != nil && !errors.Is(err, errLeftOut) {
-			return err
-		}
-		if obj == nil || err != nil {
-			continue // recorded as a failed item, or left out
-		}
 		serverErr, asked := serverErrs[d.Namespace]
 		if !asked && r.cfg.Velero.Wait <= 0 {
 			serverErr = errNotAsked
 		}
-		jobs.Go(r.task(func() error { return r.detail(ctx, detailed{namedObject: n, obj: obj}, serverErr) }))
+		job := expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
+			obj, err := r.getNamed(ctx, n)
+			if obj == nil || err != nil {
+				return nil, err // recorded as a failed item
+			}
+			return []schedule.Job{r.detail(detailed{namedObject: n, obj: obj}, serverErr)}, nil
+		})
+		job.Path = n.path()
+		jobs = append(jobs, job)
 	}
-	return nil
+	return jobs, nil
 }
 
 // serverVersion writes velero/version.json. serverErr is set when the
@@ -92,7 +94,7 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, err error) {
 	item := bundle.Item{Path: "velero/version.json", Type: "version", Source: "ServerStatusRequest, and the images of Velero's workloads"}
 	e, err := r.open(item) // now: the item's time is the server's
-	if err != nil && !errors.Is(err, errLeftOut) {
+	if ignoreLeftOut(err) != nil {
 		return nil, err
 	}
 	info := versionInfo{Client: map[string]string{"name": "velero-debug", "version": r.cfg.Velero.ClientVersion}, Server: map[string]string{}}

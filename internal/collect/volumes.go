@@ -41,11 +41,14 @@ type volumeFailure struct {
 	NodeAgentPod, NodeAgentLog string
 }
 
+// volumeFailuresPath is where volumeFailures writes.
+const volumeFailuresPath = "velero/volume-failures.md"
+
 // volumeFailures writes velero/volume-failures.md: each failed pod volume
 // backup or restore, data upload or download, with the node that handled it
 // and the node-agent pod (and log) on that node.
 func (r *run) volumeFailures(ctx context.Context, namespace string) error {
-	item := bundle.Item{Path: "velero/volume-failures.md", Type: "summary", Source: "failed PodVolumeBackups, PodVolumeRestores, DataUploads and DataDownloads, and the node-agent pods of their nodes"}
+	item := bundle.Item{Path: volumeFailuresPath, Type: "summary", Source: "failed PodVolumeBackups, PodVolumeRestores, DataUploads and DataDownloads, and the node-agent pods of their nodes"}
 	en, err := r.open(item) // it waits on the lists that feed it
 	if err != nil {
 		return err

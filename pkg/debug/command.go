@@ -66,7 +66,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.Run(cmd.Context())
+			return stopped(cmd.Context(), o.Run(cmd.Context()))
 		},
 	}
 	o.BindFlags(cmd.Flags())
@@ -88,7 +88,19 @@ func exitCodeError(code int) error {
 	return &ExitError{Code: code}
 }
 
-// ExitCode maps the error of the command to the process's exit status.
+// stopped is err, the error of a run whose context ctx may have been
+// cancelled by a signal: whatever the failure says then, the user stopped
+// the run, and its error says so (see ExitCode).
+func stopped(ctx context.Context, err error) error {
+	var ee *ExitError
+	if err == nil || errors.As(err, &ee) || ctx.Err() == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w (%v)", context.Canceled, err)
+}
+
+// ExitCode maps the error of the command to the process's exit status; it
+// alone decides it.
 func ExitCode(err error) int {
 	var ee *ExitError
 	switch {
@@ -103,6 +115,21 @@ func ExitCode(err error) int {
 	}
 }
 
+// errorMessage is what the user reads of err, the error of the command:
+// nothing for an ExitError, which has told the user already.
+func errorMessage(err error) string {
+	var ee *ExitError
+	switch {
+	case err == nil || errors.As(err, &ee):
+		return ""
+	case errors.Is(err, context.Canceled):
+		return "interrupted before anything was collected"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "--timeout was reached before anything was collected (" + err.Error() + "): raise it, or check that the API server answers"
+	}
+	return err.Error()
+}
+
 // Main runs the command with the process's arguments and streams and
 // returns its exit status. The first Ctrl-C stops the collection and still
 // writes the bundle; a second one ends the process at once.
@@ -114,18 +141,8 @@ func Main() int {
 	}()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	err := NewCommand(nil, streams).ExecuteContext(ctx)
-	code := ExitCode(err)
-	var ee *ExitError
-	if err != nil && !errors.As(err, &ee) {
-		msg := err.Error()
-		switch {
-		case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-			// A signal came: whatever the failure says, the user stopped it.
-			msg, code = "interrupted before anything was collected", bundle.ExitInterrupted
-		case errors.Is(err, context.DeadlineExceeded):
-			msg = "--timeout was reached before anything was collected (" + msg + "): raise it, or check that the API server answers"
-		}
+	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintln(os.Stderr, "velero-debug:", msg)
 	}
-	return code
+	return ExitCode(err)
 }

@@ -58,7 +58,7 @@ func newRunCommand(getter genericclioptions.RESTClientGetter, streams genericioo
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return o.run(cmd.Context())
+			return stopped(cmd.Context(), o.run(cmd.Context()))
 		},
 	}
 	o.bindFlags(cmd.Flags())
@@ -67,23 +67,18 @@ func newRunCommand(getter genericclioptions.RESTClientGetter, streams genericioo
 
 func (o *crashdOptions) bindFlags(fs *pflag.FlagSet) {
 	o.fs = fs
-	fs.StringVarP(&o.Output, "output", "o", "", "bundle to write (default: the script's archive(output_file=...), else ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)")
-	fs.BoolVar(&o.Force, "force", false, "replace the output file if it exists")
-	fs.BoolVar(&o.Verbose, "verbose", false, "print every item collected")
-	o.bindKubeFlags(fs)
-	o.bindLimitFlags(fs)
-	o.bindRedactionFlags(fs)
-	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs the script reads as args.key (e.g. --args backup=nightly,namespace=velero)")
+	o.bindCommonFlags(fs)
+	// The script may name the output: say so where the flag is described.
+	fs.Lookup("output").Usage = "bundle to write (default: the script's archive(output_file=...), else ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)"
 	fs.BoolVar(&o.restricted, "restricted", false, "refuse capture_local and run_local: the script may not run commands on this host")
 	fs.DurationVar(&o.CommandTimeout, "command-timeout", o.CommandTimeout, "deadline of each command of capture_local and run_local; the command is killed after it")
-	o.bindDryRunFlag(fs)
 }
 
 func (o *crashdOptions) validate() error {
 	if o.CommandTimeout <= 0 {
 		return errors.New("--command-timeout must be greater than 0")
 	}
-	return o.validateFlags()
+	return o.Validate()
 }
 
 // run evaluates the script into a plan, then collects it like the main
@@ -105,7 +100,7 @@ func (o *crashdOptions) run(ctx context.Context) error {
 	if err := o.apply(res); err != nil {
 		return err
 	}
-	t, err := o.connect(ctx)
+	t, err := o.reach(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,19 +112,12 @@ func (o *crashdOptions) run(ctx context.Context) error {
 }
 
 // apply takes what the script chose and the flags did not: the output
-// and the cluster. A script and a flag that disagree are an error.
+// and the cluster; then completes the options (the clients of that
+// cluster). A script and a flag that disagree are an error.
 func (o *crashdOptions) apply(res *crashd.Result) error {
 	o.outputFrom = "--output"
 	if res.Output != "" && !o.fs.Changed("output") {
 		o.Output, o.outputFrom = res.Output, "the script's archive(output_file=...)"
-	}
-	if err := o.Complete(); err != nil {
-		return err
-	}
-	if !o.DryRun {
-		if err := checkOutputFrom(o.outputFrom, o.Output, o.Force); err != nil {
-			return err
-		}
 	}
 	if (res.Kubeconfig != "" || res.Context != "") && o.ConfigFlags == nil {
 		return errors.New("the script's kube_config() names a cluster, but the CLI that runs velero-debug chooses it: drop kube_config() from the script")
@@ -146,12 +134,21 @@ func (o *crashdOptions) apply(res *crashd.Result) error {
 	}
 	if res.Context != "" {
 		flag := *o.ConfigFlags.Context
+		if flag == "" {
+			flag = o.contextAlias
+		}
 		if flag != "" && flag != res.Context {
 			return fmt.Errorf("the script's kube_config(cluster_context=%q) is not --kubecontext %q: a run reads one cluster; drop one of them, or make them agree", res.Context, flag)
 		}
 		*o.ConfigFlags.Context = res.Context
 	}
-	return nil
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	if o.DryRun {
+		return nil
+	}
+	return checkOutputFrom(o.outputFrom, o.Output, o.Force)
 }
 
 func samePath(a, b string) bool {

@@ -22,14 +22,14 @@ func TestCrashdApply(t *testing.T) {
 		require.NoError(t, fs.Parse(args))
 		return o
 	}
-	res := &crashd.Result{Output: filepath.Join(dir, "script.tar.gz"), Kubeconfig: filepath.Join(dir, "kc"), Context: "prod"}
-	require.NoError(t, os.WriteFile(res.Kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
+	res := &crashd.Result{Output: filepath.Join(dir, "script.tar.gz"), Kubeconfig: testKubeconfig(t), Context: "prod"}
 
 	o := newOpts()
 	require.NoError(t, o.apply(res))
 	require.Equal(t, res.Output, o.Output, "archive names the bundle")
 	require.Equal(t, res.Kubeconfig, *o.ConfigFlags.KubeConfig, "kube_config chooses the cluster")
 	require.Equal(t, "prod", *o.ConfigFlags.Context)
+	require.Equal(t, "prod", o.target.cluster.Context, "the clients are of the script's cluster")
 
 	o = newOpts("--output", filepath.Join(dir, "flag.tar.gz"), "--kubeconfig", res.Kubeconfig, "--kubecontext", "prod")
 	require.NoError(t, o.apply(res))

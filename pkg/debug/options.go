@@ -67,10 +67,11 @@ type Options struct {
 	// contextAlias is --context, the alias of --kubecontext.
 	contextAlias string
 
-	// Complete's ready values: the redaction rules compiled and the CA of
-	// --cacert read, once.
-	rules *redact.Rules
-	ca    []byte
+	// Complete's ready values: the redaction rules compiled, the CA of
+	// --cacert read, once, and the cluster's clients.
+	rules  *redact.Rules
+	ca     []byte
+	target *target
 }
 
 // NewOptions returns the defaults.
@@ -107,29 +108,32 @@ func newOptions(getter genericclioptions.RESTClientGetter, streams genericioopti
 	return o
 }
 
-// BindFlags adds the command's flags to fs.
+// BindFlags adds the command's flags to fs: the common ones (see
+// bindCommonFlags) and those of the default plan.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.Output, "output", "o", "", "bundle to write (default ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)")
-	fs.BoolVar(&o.Force, "force", false, "replace the output file if it exists")
+	o.bindCommonFlags(fs)
 	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Velero's namespace; $VELERO_NAMESPACE sets the default")
 	fs.StringArrayVar(&o.Backups, "backup", nil, "a backup to collect in detail (repeatable)")
 	fs.StringArrayVar(&o.Restores, "restore", nil, "a restore to collect in detail (repeatable)")
-	fs.BoolVar(&o.Verbose, "verbose", false, "print every item collected")
-	o.bindKubeFlags(fs)
-	o.bindLimitFlags(fs)
 	fs.DurationVar(&o.ServerTimeout, "server-timeout", o.ServerTimeout, "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
 	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed or partially failed backups, and as many restores; 0 only those named")
 	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
 	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
-	o.bindRedactionFlags(fs)
 	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")
 	fs.BoolVar(&o.OnlyScripts, "only-scripts", false, "collect only what the --script files say, not the default plan")
-	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h; a value with a comma is quoted with its key: --args '\"labels=app=shop,tier=db\"')")
-	o.bindDryRunFlag(fs)
 }
 
-// bindDryRunFlag adds --dry-run.
-func (o *Options) bindDryRunFlag(fs *pflag.FlagSet) {
+// bindCommonFlags adds the flags of every command that collects (the root
+// and run): the output, the cluster, the bounds of logs and requests,
+// redaction, the scripts' args and --dry-run, one definition for both.
+func (o *Options) bindCommonFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Output, "output", "o", "", "bundle to write (default ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)")
+	fs.BoolVar(&o.Force, "force", false, "replace the output file if it exists")
+	fs.BoolVar(&o.Verbose, "verbose", false, "print every item collected")
+	o.bindKubeFlags(fs)
+	o.bindLimitFlags(fs)
+	o.bindRedactionFlags(fs)
+	fs.StringToStringVar(&o.Args, "args", nil, "key=value pairs for scripts, which read them as args.key (e.g. --args app=shop,since=2h; a value with a comma is quoted with its key: --args '\"labels=app=shop,tier=db\"')")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be collected and where it would go, check which parts you may not read, and collect nothing")
 }
 
@@ -161,19 +165,38 @@ func (o *Options) bindRedactionFlags(fs *pflag.FlagSet) {
 }
 
 // Complete fills in what the flags left to defaults and turns flags into
-// ready values: the redaction rules compiled, the CA of --cacert read.
+// ready values: the redaction rules compiled, the CA of --cacert read, the
+// clients built from the getter (no request is made).
 func (o *Options) Complete() error {
 	if o.Output == "" {
 		o.Output = o.Now().Format("bundle-2006-01-02-15-04-05.tar.gz")
 	}
+	if alias := o.contextAlias; alias != "" && o.ConfigFlags != nil {
+		if kc := *o.ConfigFlags.Context; kc != "" && kc != alias {
+			return fmt.Errorf("--context %q and --kubecontext %q name different contexts: give one", alias, kc)
+		}
+		*o.ConfigFlags.Context = alias
+	}
 	if o.CACert != "" {
 		var err error
 		if o.ca, err = os.ReadFile(o.CACert); err != nil {
-			return fmt.Errorf("reading --cacert: %w", err)
+			return fmt.Errorf("--cacert %q cannot be read: %w", o.CACert, err)
+		}
+	}
+	for _, s := range o.Scripts {
+		st, err := os.Stat(s)
+		switch {
+		case err != nil:
+			return fmt.Errorf("--script %q cannot be read: %w", s, err)
+		case st.IsDir():
+			return fmt.Errorf("--script %q is a folder: name a Starlark file", s)
 		}
 	}
 	var err error
-	o.rules, err = o.redactionRules()
+	if o.rules, err = o.redactionRules(); err != nil {
+		return err
+	}
+	o.target, err = o.clients()
 	return err
 }
 
@@ -185,26 +208,9 @@ func (o *Options) kubeContext() string {
 	return *o.ConfigFlags.Context
 }
 
-// Validate checks the options without calling the cluster. The output is
-// checked here too, so a bad path fails before any request.
+// Validate checks the values of the options, without reading a file or
+// calling the cluster.
 func (o *Options) Validate() error {
-	if err := o.validateFlags(); err != nil {
-		return err
-	}
-	if o.DryRun {
-		return nil // nothing is written
-	}
-	return checkOutput(o.Output, o.Force)
-}
-
-// validateFlags checks the options but the output.
-func (o *Options) validateFlags() error {
-	if alias := o.contextAlias; alias != "" && o.ConfigFlags != nil {
-		if kc := *o.ConfigFlags.Context; kc != "" && kc != alias {
-			return fmt.Errorf("--context %q and --kubecontext %q name different contexts: give one", alias, kc)
-		}
-		*o.ConfigFlags.Context = alias
-	}
 	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 		return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
 	}
@@ -236,32 +242,8 @@ func (o *Options) validateFlags() error {
 	case o.RecentFailed < 0:
 		return errors.New("--recent-failed must not be negative")
 	}
-	if o.RedactRules != "" {
-		if _, err := o.redactionRules(); err != nil {
-			return err
-		}
-	}
-	if o.CACert != "" {
-		if _, err := os.Stat(o.CACert); err != nil {
-			return fmt.Errorf("--cacert %q cannot be read: %w", o.CACert, err)
-		}
-	}
-	return o.validateScripts()
-}
-
-// validateScripts checks --script, --only-scripts and --args.
-func (o *Options) validateScripts() error {
 	if o.OnlyScripts && len(o.Scripts) == 0 {
 		return errors.New("--only-scripts needs at least one --script")
-	}
-	for _, s := range o.Scripts {
-		st, err := os.Stat(s)
-		switch {
-		case err != nil:
-			return fmt.Errorf("--script %q cannot be read: %w", s, err)
-		case st.IsDir():
-			return fmt.Errorf("--script %q is a folder: name a Starlark file", s)
-		}
 	}
 	for k := range o.Args {
 		if !validArgName.MatchString(k) {

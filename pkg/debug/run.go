@@ -32,15 +32,22 @@ var Version = "dev"
 // target is the cluster a run talks to.
 type target struct {
 	clients collect.Clients
+	disc    *discovery.DiscoveryClient
 	cluster bundle.Cluster
 }
 
 // Run collects the bundle. Its error carries the exit code (see ExitCode).
 func (o *Options) Run(ctx context.Context) error {
 	started := o.Now()
+	if !o.DryRun {
+		// Before any request: a bundle that cannot be written fails now.
+		if err := checkOutput(o.Output, o.Force); err != nil {
+			return err
+		}
+	}
 	ctx, cancelRun := context.WithTimeout(ctx, o.Timeout)
 	defer cancelRun()
-	t, err := o.connect(ctx)
+	t, err := o.reach(ctx)
 	if err != nil {
 		return err
 	}
@@ -125,9 +132,9 @@ func scrubber(rules *redact.Rules) func(string) string {
 	}
 }
 
-// connect builds the clients from the kubeconfig flags and checks that the
-// API server answers.
-func (o *Options) connect(ctx context.Context) (*target, error) {
+// clients builds the clients of the cluster the getter resolves; it
+// makes no request.
+func (o *Options) clients() (*target, error) {
 	cfg, err := o.Getter.ToRESTConfig()
 	if err != nil {
 		return nil, kubeconfigError(err)
@@ -156,7 +163,7 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 	if err != nil {
 		return nil, kubeconfigError(err)
 	}
-	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc, REST: kube.CoreV1().RESTClient()}}
+	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc, REST: kube.CoreV1().RESTClient()}, disc: disc}
 	t.cluster.Server = cfg.Host
 	if raw, err := o.Getter.ToRawKubeConfigLoader().RawConfig(); err == nil {
 		t.cluster.Context = raw.CurrentContext
@@ -164,15 +171,22 @@ func (o *Options) connect(ctx context.Context) (*target, error) {
 			t.cluster.Context = kc
 		}
 	}
+	return t, nil
+}
+
+// reach checks that the API server of Complete's clients answers, and
+// records its version.
+func (o *Options) reach(ctx context.Context) (*target, error) {
+	t := o.target
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	v, err := serverVersion(ctx, disc)
+	v, err := serverVersion(ctx, t.disc)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, unreachableError(cfg.Host, err)
+		return nil, unreachableError(t.cluster.Server, err)
 	}
 	t.cluster.KubernetesVersion = v.GitVersion
 	return t, nil
