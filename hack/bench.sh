@@ -8,6 +8,11 @@
 #   hack/bench.sh scale    6,000 backups with 30,000 PodVolumeBackups beside
 #                          200 node-agent pods with 1 MiB logs
 #
+# Each round also times Velero's own `velero debug` (the Velero CLI v1.18.3
+# the project builds) on the same namespace, reported as velero-cli-debug-*;
+# BENCH_VELERO_DEBUG=0 leaves it out. BENCH_COMPARE_BINARY names another
+# velero-debug build to time in the same rounds.
+#
 # BENCH_NODES, BENCH_LOG_MIB, BENCH_BACKUPS, BENCH_PVBS, BENCH_DUS and
 # BENCH_TIME (rounds, default 2x) change the sizes.
 set -euo pipefail

@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 		cfg.Logs.MaxRequests = 8
 	}
 	r := &run{cfg: cfg, clients: clients, sink: sink, volumes: newVolumeIndex(),
-		claims: map[*plan.APIGroup][]string{}, agentClaims: map[*plan.Logs]bool{}}
+		claims: map[*plan.APIGroup][]string{}, agentClaims: map[*plan.Logs]bool{}, imageClaims: map[*plan.Objects]feedKey{}}
 	r.resolver = discover.New(clients.Discovery)
 	r.sched = schedule.New(ctx, r.limits())
 	err := errors.Join(r.execute(p), r.sched.Wait())
@@ -121,6 +121,13 @@ type run struct {
 	// agents map the nodes of each namespace to their node-agent pods,
 	// fed by the pods list of its logs step or listed once.
 	agents feeds[string, map[string]string]
+	// images are the containers of Velero's workloads for version.json,
+	// fed by the plan's lists of them or listed once.
+	images feeds[feedKey, []containerImage]
+	// imageClaims are the Objects steps whose lists feed images.
+	imageClaims map[*plan.Objects]feedKey
+	// recent finds the most recent failures of the RecentFailed steps.
+	recent recentIndex
 	// agentClaims are the logs steps whose pods feed agents.
 	agentClaims map[*plan.Logs]bool
 }

@@ -111,17 +111,18 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 	agents, _ := r.nodeAgents(ctx, d.namespace)
 	b.section("Volume operations (pod volume and data mover)")
 	found := false
+	owner := ownerLabel(d.name)
 	for _, res := range kinds {
 		for _, k := range volumeKinds {
 			if k.resource != res {
 				continue
 			}
-			ops, err := r.volumeOps(ctx, d.namespace, res, k.version)
+			ops, err := r.ownerVolumeOps(ctx, d, k.resource, k.version, k.owner)
 			if err != nil {
 				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
 			}
 			for _, op := range ops {
-				if op.owner != d.name {
+				if op.owner != owner {
 					continue
 				}
 				found = true

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"path"
-	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -51,33 +50,6 @@ type detailed struct {
 	obj *unstructured.Unstructured
 	// client downloads its files: made once, on first use, for all of them.
 	client func() (*http.Client, error)
-}
-
-// recentFailures names the most recent failed or partially failed backups
-// or restores (resource), newest first, at most n. The list is paged; only
-// the name and start of the failed ones are kept.
-func (r *run) recentFailures(ctx context.Context, namespace, resource string, n int) ([]string, error) {
-	if n <= 0 {
-		return nil, nil
-	}
-	type failure struct{ name, start string }
-	var failed []failure
-	ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", resource)).Namespace(namespace)
-	err := r.eachObject(ctx, ri, metav1.ListOptions{}, func(o *unstructured.Unstructured) {
-		phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-		if phase == "Failed" || phase == "PartiallyFailed" {
-			failed = append(failed, failure{o.GetName(), startOf(o)})
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.SliceStable(failed, func(i, j int) bool { return failed[i].start > failed[j].start })
-	var names []string
-	for _, f := range failed[:min(n, len(failed))] {
-		names = append(names, f.name)
-	}
-	return names, nil
 }
 
 // startOf orders backups and restores: their start, else their creation.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -52,6 +53,7 @@ type expansion struct {
 	// downloads.
 	versions []*plan.ServerVersion
 	details  []*plan.Detail
+	recent   []*plan.RecentFailed
 }
 
 // execute expands the steps of p into jobs and queues them: first the
@@ -74,17 +76,16 @@ func (r *run) execute(p *plan.Plan) error {
 			kinds = append(kinds, k)
 		}
 	}
-	r.prepareVolumes(kinds)
+	r.prepareFeeds(kinds)
 	x := &expansion{}
 	for _, k := range kinds {
 		if slow(k) {
 			k.expand(r, x)
 		}
 	}
-	if len(x.versions) > 0 || len(x.details) > 0 {
-		versions, details := x.versions, x.details
+	if len(x.versions) > 0 || len(x.details) > 0 || len(x.recent) > 0 {
 		x.jobs = append(x.jobs, schedule.Job{Class: classVelero, Run: func(ctx context.Context) ([]schedule.Job, error) {
-			return r.veleroServer(ctx, versions, details)
+			return r.veleroServer(ctx, x.versions, x.details, x.recent)
 		}})
 	}
 	for _, k := range kinds {
@@ -152,8 +153,8 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, writeDiscovery boo
 			continue // another step lists it
 		}
 		for _, res := range r.claims[g] {
-			if !fed[res] && q.namespace == g.Namespace && q.gvr == volumeGVR(res) {
-				r.feedVolumes(&q, res)
+			if !fed[res] && q.namespace == g.Namespace && q.gvr == summaryGVR(res) {
+				r.feedSummary(&q, res)
 				fed[res] = true
 			}
 		}
@@ -165,33 +166,80 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, writeDiscovery boo
 		if !fed[res] {
 			// Not served, or listed by another step: the summaries
 			// read on their own.
-			r.volumes.feeds.of(feedKey{g.Namespace, res}).end(nil, false)
+			r.unfed(feedKey{g.Namespace, res})
 		}
 	}
 	return jobs, err
 }
 
-// prepareVolumes notes, before any step runs, the backups and restores
+// summaryGVR is the list of resource that feeds the summaries.
+func summaryGVR(resource string) schema.GroupVersionResource {
+	if _, ok := ownerResource[resource]; ok {
+		return volumeGVR(resource)
+	}
+	return gvr(VeleroGroup, "v1", resource) // backups, restores
+}
+
+// feedSummary makes q, a list of resource, feed the summaries that need
+// it: the volume operations, or the recent failures.
+func (r *run) feedSummary(q *objectQuery, resource string) {
+	if _, ok := ownerResource[resource]; ok {
+		r.feedVolumes(q, resource)
+		return
+	}
+	r.feedRecent(q, resource)
+}
+
+// unfed ends the feed of k without a value: its readers read on their own.
+func (r *run) unfed(k feedKey) {
+	if _, ok := ownerResource[k.resource]; ok {
+		r.volumes.feeds.of(k).end(nil, false)
+		return
+	}
+	r.recent.feeds.of(k).end(nil, false)
+}
+
+// prepareFeeds notes, before any step runs, the backups and restores
 // collected in detail and the lists that feed the summaries: the first
-// velero.io api_group step of a namespace feeds its volume kinds, the first
-// logs step that lists all its pods feeds its node-agent pods.
-func (r *run) prepareVolumes(kinds []kind) {
+// velero.io api_group step of a namespace feeds its volume kinds and the
+// recent failures its steps ask for, the first logs step that lists all
+// its pods feeds its node-agent pods, the first lists of its Deployments
+// and DaemonSets feed the images of its version.json.
+func (r *run) prepareFeeds(kinds []kind) {
+	images := map[string]bool{}
 	for _, k := range kinds {
 		switch k := k.(type) {
+		case serverVersionKind:
+			images[k.v.Namespace] = true
 		case detailKind:
-			r.volumes.detail(k.d.Namespace, k.d.Resource()+"/"+k.d.Name)
+			r.volumes.detail(k.d.Namespace, k.d.Resource(), k.d.Name)
+		case recentFailedKind:
+			r.recent.want(feedKey{k.r.Namespace, k.r.Resource()}, k.r.N)
 		case logsKind:
 			if r.claimAgents(k.l) {
 				r.agentClaims[k.l] = true
 			}
-		case apiGroupKind:
-			if k.g.Group != VeleroGroup || k.g.Namespace == "" {
-				continue
+		}
+	}
+	for _, k := range kinds {
+		if o, ok := k.(objectsKind); ok {
+			if key, ok := imagesFeed(o.o); ok && images[key.namespace] && r.images.claim(key) {
+				r.imageClaims[o.o] = key
 			}
-			for _, v := range volumeKinds {
-				if r.volumes.feeds.claim(feedKey{k.g.Namespace, v.resource}) {
-					r.claims[k.g] = append(r.claims[k.g], v.resource)
-				}
+		}
+		g, ok := k.(apiGroupKind)
+		if !ok || g.g.Group != VeleroGroup || g.g.Namespace == "" {
+			continue
+		}
+		ns := g.g.Namespace
+		for _, v := range volumeKinds {
+			if r.volumes.feeds.claim(feedKey{ns, v.resource}) {
+				r.claims[g.g] = append(r.claims[g.g], v.resource)
+			}
+		}
+		for _, res := range []string{"backups", "restores"} {
+			if key := (feedKey{ns, res}); r.recent.n[key] > 0 && r.recent.feeds.claim(key) {
+				r.claims[g.g] = append(r.claims[g.g], res)
 			}
 		}
 	}

@@ -54,6 +54,8 @@ func kindOf(s plan.Step) kind {
 		return serverVersionKind{s.ServerVersion}
 	case s.Detail != nil:
 		return detailKind{s.Detail}
+	case s.RecentFailed != nil:
+		return recentFailedKind{s.RecentFailed}
 	case s.VolumeFailures != nil:
 		return volumeFailuresKind{s.VolumeFailures}
 	case s.File != nil:
@@ -70,7 +72,7 @@ func kindOf(s plan.Step) kind {
 // Velero server): it is queued first.
 func slow(k kind) bool {
 	switch k.(type) {
-	case logsKind, serverVersionKind, detailKind:
+	case logsKind, serverVersionKind, detailKind, recentFailedKind:
 		return true
 	}
 	return false
@@ -108,7 +110,21 @@ func (k objectsKind) expand(r *run, x *expansion) {
 		return
 	}
 	q, _ := r.objectsQuery(context.Background(), k.o) // resolves nothing: it cannot fail
-	x.jobs = append(x.jobs, r.listJob(q))
+	key, feeds := r.imageClaims[k.o]
+	if !feeds {
+		x.jobs = append(x.jobs, r.listJob(q))
+		return
+	}
+	// The list feeds version.json's images: claimed here, so that the
+	// feed always hears it end.
+	if !r.sched.Claim(q.path) {
+		r.images.of(key).end(nil, false)
+		return
+	}
+	r.feedImages(&q, key)
+	job := r.listJob(q)
+	job.Path = ""
+	x.jobs = append(x.jobs, job)
 }
 
 // apiGroupKind lists every resource of an API group.
@@ -192,19 +208,37 @@ func (k serverVersionKind) expand(_ *run, x *expansion) {
 type detailKind struct{ d *plan.Detail }
 
 func (k detailKind) needs(context.Context, access.Resources) ([]access.Need, error) {
-	ns := k.d.Namespace
-	out := []access.Need{{Verb: "get", Group: VeleroGroup, Resource: k.d.Resource(), Namespace: ns}}
-	if k.d.Kind == plan.Restore {
+	return detailNeeds(k.d.Kind, k.d.Namespace), nil
+}
+
+// detailNeeds is what collecting a backup or restore (kind) of ns in
+// detail takes.
+func detailNeeds(kind, ns string) []access.Need {
+	out := []access.Need{{Verb: "get", Group: VeleroGroup, Resource: kind + "s", Namespace: ns}}
+	if kind == plan.Restore {
 		out = append(out, access.Need{Verb: "get", Group: VeleroGroup, Resource: "backups", Namespace: ns})
 	}
 	out = append(out, access.Need{Verb: "get", Group: VeleroGroup, Resource: "backupstoragelocations", Namespace: ns})
 	out = append(out, serverRequest("downloadrequests", ns)...)
 	out = append(out, access.Need{Verb: "get", Resource: "pods", Subresource: "log", Namespace: ns})
-	return append(out, volumeNeeds(ns)...), nil
+	return append(out, volumeNeeds(ns)...)
 }
 
 func (k detailKind) expand(_ *run, x *expansion) {
 	x.details = append(x.details, k.d)
+}
+
+// recentFailedKind finds the most recent failed backups or restores in
+// their list, and collects each in detail.
+type recentFailedKind struct{ r *plan.RecentFailed }
+
+func (k recentFailedKind) needs(context.Context, access.Resources) ([]access.Need, error) {
+	ns := k.r.Namespace
+	return append([]access.Need{list(VeleroGroup, k.r.Resource(), ns)}, detailNeeds(k.r.Kind, ns)...), nil
+}
+
+func (k recentFailedKind) expand(_ *run, x *expansion) {
+	x.recent = append(x.recent, k.r)
 }
 
 // volumeFailuresKind relates failed volume operations to node-agents.

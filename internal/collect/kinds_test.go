@@ -120,6 +120,7 @@ func TestNeedsCoverRequests(t *testing.T) {
 		{Detail: &plan.Detail{Kind: plan.Backup, Namespace: "velero", Name: "b1"}},
 		{Detail: &plan.Detail{Kind: plan.Restore, Namespace: "velero", Name: "r1"}},
 		{Detail: &plan.Detail{Kind: plan.Backup, Namespace: "velero", Name: "running"}}, // server-log.txt
+		{RecentFailed: &plan.RecentFailed{Kind: plan.Restore, Namespace: "velero", N: 2}},
 		{VolumeFailures: &plan.VolumeFailures{Namespace: "velero"}},
 		{File: &plan.File{Path: "notes.txt", Content: "one"}},
 		{Search: &plan.Search{Kinds: []string{"pods", "nodes"}, Logs: true, Dir: "crashd/kubecapture"}},

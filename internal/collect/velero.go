@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,12 +51,13 @@ type containerImage struct {
 }
 
 // veleroServer asks the Velero server of each ServerVersion step for its
-// version and plugins, then returns the jobs of each Detail step: its
-// object, the download of its files and its description, which need the
-// server's answer. The server of a namespace is asked once, and its first
+// version and plugins, then returns the jobs of each Detail step and of
+// each recent failure the RecentFailed steps find: its object, the
+// download of its files and its description, which need the server's
+// answer. The server of a namespace is asked once, and its first
 // answer holds for the namespace; a version.json another step already wrote
 // is left out, and the details are still collected.
-func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail) ([]schedule.Job, error) {
+func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail, recent []*plan.RecentFailed) ([]schedule.Job, error) {
 	serverErrs := map[string]error{}
 	for _, v := range versions {
 		if _, asked := serverErrs[v.Namespace]; asked {
@@ -66,6 +68,15 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 			return nil, err
 		}
 		serverErrs[v.Namespace] = serverErr
+	}
+	for _, rf := range recent {
+		names, err := r.recentFailed(ctx, rf)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			details = append(details, &plan.Detail{Kind: rf.Kind, Namespace: rf.Namespace, Name: name})
+		}
 	}
 	var jobs []schedule.Job
 	for _, d := range details {
@@ -128,30 +139,68 @@ func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, e
 	return serverErr, e.Commit()
 }
 
-// workloadImages lists the images of Velero's Deployments and DaemonSets:
-// the plugins are the init containers of the server's Deployment.
+// workloadResources are the workloads whose images version.json lists.
+var workloadResources = []string{"deployments", "daemonsets"}
+
+// workloadImages are the images of Velero's Deployments and DaemonSets
+// (the plugins are the init containers of the server's Deployment): from
+// the plan's lists of them as they read (see feedImages), else from lists
+// of their own.
 func (r *run) workloadImages(ctx context.Context, namespace string) []containerImage {
 	var out []containerImage
-	for _, res := range []string{"deployments", "daemonsets"} {
-		reqCtx, cancel := r.requestContext(ctx)
-		list, err := r.clients.Dynamic.Resource(gvr("apps", "v1", res)).Namespace(namespace).List(reqCtx, metav1.ListOptions{})
-		cancel()
+	for _, res := range workloadResources {
+		images, err := r.images.of(feedKey{namespace, res}).get(ctx, func(ctx context.Context) ([]containerImage, error) {
+			var images []containerImage
+			ri := r.clients.Dynamic.Resource(gvr("apps", "v1", res)).Namespace(namespace)
+			err := r.eachObject(ctx, ri, metav1.ListOptions{}, func(o *unstructured.Unstructured) { images = append(images, imagesOf(res, o)...) })
+			return images, err
+		})
 		if err != nil {
 			continue // the lists themselves record the error
 		}
-		for _, o := range list.Items {
-			for _, field := range []string{"initContainers", "containers"} {
-				cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", field)
-				for _, c := range cs {
-					m, _ := c.(map[string]any)
-					name, _ := m["name"].(string)
-					image, _ := m["image"].(string)
-					out = append(out, containerImage{Workload: res[:len(res)-1] + "/" + o.GetName(), Container: name, Image: image, Init: field == "initContainers"})
-				}
-			}
+		out = append(out, images...)
+	}
+	return out
+}
+
+// imagesOf lists the containers of o, a workload of resource.
+func imagesOf(resource string, o *unstructured.Unstructured) []containerImage {
+	var out []containerImage
+	for _, field := range []string{"initContainers", "containers"} {
+		cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", field)
+		for _, c := range cs {
+			m, _ := c.(map[string]any)
+			name, _ := m["name"].(string)
+			image, _ := m["image"].(string)
+			out = append(out, containerImage{Workload: resource[:len(resource)-1] + "/" + o.GetName(), Container: name, Image: image, Init: field == "initContainers"})
 		}
 	}
 	return out
+}
+
+// imagesFeed reports whether the Objects step o lists, unfiltered, the
+// workloads of a namespace whose images version.json lists: its list may
+// then feed them.
+func imagesFeed(o *plan.Objects) (feedKey, bool) {
+	plain := o.Group == "apps" && o.Version == "v1" && o.Namespace != "" && !o.AllNamespaces &&
+		len(o.Names) == 0 && o.LabelSelector == "" && o.FieldSelector == "" && len(o.Keep) == 0 && len(o.Drop) == 0
+	if !plain || !slices.Contains(workloadResources, o.Resource) {
+		return feedKey{}, false
+	}
+	return feedKey{o.Namespace, o.Resource}, true
+}
+
+// feedImages makes q, a list of workloads, feed the images of key.
+func (r *run) feedImages(q *objectQuery, key feedKey) {
+	f, visit := r.images.of(key), q.visit
+	var images []containerImage
+	q.visit = func(o *unstructured.Unstructured) {
+		images = append(images, imagesOf(key.resource, o)...)
+		if visit != nil {
+			visit(o)
+		}
+	}
+	q.ended = func(complete bool) { f.end(images, complete) }
 }
 
 // skewNotes flags a server whose reported version is not the one its

@@ -2,9 +2,12 @@ package collect
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // volumeOp is what the bundle's summaries keep of one volume operation
@@ -23,8 +26,9 @@ func (v volumeOp) failed() bool { return v.phase == "Failed" || v.phase == "Canc
 // into the bundle (see feed), never held whole.
 type volumeIndex struct {
 	feeds feeds[feedKey, []volumeOp]
-	// detailed are the owners ("backups/<name>", "restores/<name>") of
-	// each namespace collected in detail: all their operations are kept.
+	// detailed are the owners ("backups/<owner label>", "restores/<owner
+	// label>", see ownerLabel) of each namespace collected in detail: all
+	// their operations are kept.
 	// They are noted before anything runs, and only read after.
 	detailed map[string]map[string]bool
 }
@@ -35,13 +39,13 @@ func newVolumeIndex() *volumeIndex {
 	return &volumeIndex{detailed: map[string]map[string]bool{}}
 }
 
-// detail notes that owner (a backup or restore, as "backups/<name>") of
-// namespace is collected in detail.
-func (x *volumeIndex) detail(namespace, owner string) {
+// detail notes that the backup or restore (resource) name of namespace is
+// collected in detail.
+func (x *volumeIndex) detail(namespace, resource, name string) {
 	if x.detailed[namespace] == nil {
 		x.detailed[namespace] = map[string]bool{}
 	}
-	x.detailed[namespace][owner] = true
+	x.detailed[namespace][resource+"/"+ownerLabel(name)] = true
 }
 
 // ownerResource is what the operations of each kind belong to.
@@ -75,6 +79,43 @@ func (r *run) feedVolumes(q *objectQuery, resource string) {
 		}
 	}
 	q.ended = func(complete bool) { f.end(ops, complete) }
+}
+
+// isDetailed reports whether the backup or restore (resource) name of
+// namespace was noted, before the run, as collected in detail.
+func (x *volumeIndex) isDetailed(namespace, resource, name string) bool {
+	return x.detailed[namespace][resource+"/"+ownerLabel(name)]
+}
+
+// ownerVolumeOps returns the operations of resource that belong to d: from
+// the index when d was known before the run, else (a recent failure found
+// while the run read the lists) from a list of its own, selected by the
+// owner label, which holds a few objects.
+func (r *run) ownerVolumeOps(ctx context.Context, d detailed, resource, version, ownerKey string) ([]volumeOp, error) {
+	if r.volumes.isDetailed(d.namespace, d.resource, d.name) {
+		return r.volumeOps(ctx, d.namespace, resource, version)
+	}
+	var ops []volumeOp
+	ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, version, resource)).Namespace(d.namespace)
+	opts := metav1.ListOptions{LabelSelector: ownerKey + "=" + ownerLabel(d.name)}
+	err := r.eachObject(ctx, ri, opts, func(o *unstructured.Unstructured) {
+		op, _ := r.volumes.keep(d.namespace, resource, o)
+		ops = append(ops, op)
+	})
+	return ops, err
+}
+
+// ownerLabel is the value Velero gives the owner labels
+// (velero.io/backup-name) of a backup or restore named name: the name, or,
+// past the 63 characters a label value may hold, its first 57 and 6 hex
+// digits of its SHA-256.
+func ownerLabel(name string) string {
+	const max = validation.LabelValueMaxLength
+	if len(name) <= max {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:max-6] + hex.EncodeToString(sum[:])[:6]
 }
 
 // volumeOps returns the operations of resource in namespace the index

@@ -33,6 +33,7 @@ type Step struct {
 	ClusterVersion *ClusterVersion `json:"clusterVersion,omitempty"`
 	ServerVersion  *ServerVersion  `json:"serverVersion,omitempty"`
 	Detail         *Detail         `json:"detail,omitempty"`
+	RecentFailed   *RecentFailed   `json:"recentFailed,omitempty"`
 	VolumeFailures *VolumeFailures `json:"volumeFailures,omitempty"`
 	File           *File           `json:"file,omitempty"`
 	Search         *Search         `json:"search,omitempty"`
@@ -132,6 +133,20 @@ type Detail struct {
 	Name      string `json:"name"`
 }
 
+// RecentFailed collects in detail, each as a Detail, the N most recent
+// Failed or PartiallyFailed backups or restores of a namespace (newest
+// first, by start): found while the collection lists them, so that the
+// list is read once.
+type RecentFailed struct {
+	// Kind is "backup" or "restore".
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	N         int    `json:"n"`
+}
+
+// Resource is the plural resource of a RecentFailed's kind.
+func (r RecentFailed) Resource() string { return r.Kind + "s" }
+
 // VolumeFailures writes velero/volume-failures.md: each failed volume
 // operation with its node and that node's node-agent pod.
 type VolumeFailures struct {
@@ -196,6 +211,8 @@ func (s Step) Kind() string {
 		return "server-version"
 	case s.Detail != nil:
 		return s.Detail.Kind
+	case s.RecentFailed != nil:
+		return "recent-failed-" + s.RecentFailed.Resource()
 	case s.VolumeFailures != nil:
 		return "volume-failures"
 	case s.File != nil:
@@ -225,6 +242,9 @@ func (s Step) String() string {
 	case s.Detail != nil:
 		d := s.Detail
 		return fmt.Sprintf("%s %s/%s, its files in object storage and a description → %s/", d.Kind, d.Namespace, d.Name, d.Dir())
+	case s.RecentFailed != nil:
+		r := s.RecentFailed
+		return fmt.Sprintf("the %d most recent failed or partially failed %s of namespace %s, each in detail like a %s step → %s/<name>/", r.N, r.Resource(), r.Namespace, r.Kind, r.Resource())
 	case s.VolumeFailures != nil:
 		return fmt.Sprintf("failed volume operations and their node-agents (namespace %s) → velero/volume-failures.md", s.VolumeFailures.Namespace)
 	case s.File != nil:

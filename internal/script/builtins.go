@@ -110,6 +110,20 @@ var members = []member{
 		fn:        (*evaluator).restore,
 	},
 	{
+		name:      "recent_failed_backups",
+		signature: "velero.recent_failed_backups(n, namespace=velero.namespace)",
+		doc: "Collects in detail, each like `velero.backup`, the `n` most recent Failed or PartiallyFailed backups (newest first, by start). " +
+			"They are found while the collection lists the backups (the list of `velero.api_group(\"velero.io\")` in that namespace, when the plan has it), " +
+			"so the list is read once; a backup also named by `velero.backup` is collected once. `n` is at most 100; `n <= 0` collects none.",
+		fn: (*evaluator).recentFailedBackups,
+	},
+	{
+		name:      "recent_failed_restores",
+		signature: "velero.recent_failed_restores(n, namespace=velero.namespace)",
+		doc:       "Collects in detail the `n` most recent Failed or PartiallyFailed restores, like `velero.recent_failed_backups`.",
+		fn:        (*evaluator).recentFailedRestores,
+	},
+	{
 		name:      "volume_failures",
 		signature: "velero.volume_failures(namespace=velero.namespace)",
 		doc:       "Writes `velero/volume-failures.md`: each failed volume backup or restore of the Velero in `namespace`, with its node and that node's node-agent pod.",
@@ -391,6 +405,32 @@ func (e *evaluator) detail(kind string, thread *starlark.Thread, b *starlark.Bui
 	}
 	e.details[d] = true
 	return starlark.None, e.record(thread, plan.Step{Detail: &d})
+}
+
+func (e *evaluator) recentFailedBackups(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return e.recentFailed(plan.Backup, thread, b, args, kwargs)
+}
+
+func (e *evaluator) recentFailedRestores(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return e.recentFailed(plan.Restore, thread, b, args, kwargs)
+}
+
+// recentFailed records a RecentFailed step of kind.
+func (e *evaluator) recentFailed(kind string, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	r := plan.RecentFailed{Kind: kind, Namespace: e.opts.Settings.Namespace}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "n", &r.N, "namespace??", &r.Namespace); err != nil {
+		return nil, err
+	}
+	if r.N > maxRecent {
+		return nil, paramError(b, "n", "%d: at most %d", r.N, maxRecent)
+	}
+	if err := checkNamespace(b, "namespace", r.Namespace); err != nil {
+		return nil, err
+	}
+	if r.N <= 0 {
+		return starlark.None, nil
+	}
+	return starlark.None, e.record(thread, plan.Step{RecentFailed: &r})
 }
 
 func (e *evaluator) file(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -14,6 +14,8 @@
 //   - velero.cluster_version: the Kubernetes version;
 //   - velero.server_version: the Velero server's version and plugins;
 //   - velero.backup and velero.restore: one backup or restore in detail;
+//   - velero.recent_failed_backups and velero.recent_failed_restores: the
+//     most recent failed ones in detail, found in the collection's list;
 //   - velero.volume_failures: failed volume operations and their nodes;
 //   - velero.file: a text file of the script's own;
 //   - velero.recent_failures: names of the recent failed backups or

@@ -125,19 +125,25 @@ func TestEmptyPlan(t *testing.T) {
 }
 
 func TestDetailsKeptOnce(t *testing.T) {
-	// --backup names a backup that is also a recent failure: the default
-	// plan asks for it twice.
-	opts := testOptions(newFakeLookups())
+	// --backup names a backup twice; the recent failures are found while
+	// the collection lists the backups (RecentFailed), and the plan asks
+	// the cluster nothing.
+	opts := testOptions(nil)
 	opts.Settings.Backups = []string{"b-partial-1", "nightly", "nightly"}
 	p, err := Eval(context.Background(), []Source{Default()}, opts)
 	require.NoError(t, err)
 	var backups []string
+	var recent []plan.RecentFailed
 	for _, s := range p.Steps {
 		if s.Detail != nil && s.Detail.Kind == plan.Backup {
 			backups = append(backups, s.Detail.Name)
 		}
+		if s.RecentFailed != nil {
+			recent = append(recent, *s.RecentFailed)
+		}
 	}
-	assert.Equal(t, []string{"b-partial-1", "nightly", "b-failed-2"}, backups)
+	assert.Equal(t, []string{"b-partial-1", "nightly"}, backups)
+	assert.Equal(t, []plan.RecentFailed{{Kind: plan.Backup, Namespace: "velero", N: 3}, {Kind: plan.Restore, Namespace: "velero", N: 3}}, recent)
 
 	// First wins: the step keeps the line of the first call. A restore
 	// of the same name, or a backup in another namespace, is another
@@ -170,7 +176,6 @@ func TestDetailsKeptOnceAcrossScripts(t *testing.T) {
 func TestLookupsCalledOncePerResource(t *testing.T) {
 	lookups := newFakeLookups()
 	_, err := Eval(context.Background(), []Source{
-		Default(),
 		src("more.star", `
 for i in range(10):
     velero.recent_failures("backups", 3)
@@ -186,11 +191,11 @@ velero.recent_failures("backups", 0)
 func TestLookupFailureRecordedOnce(t *testing.T) {
 	lookups := failingLookups()
 	p, err := Eval(context.Background(), []Source{
-		Default(),
 		src("more.star", `
 names = velero.recent_failures("backups", 3) + velero.recent_failures("backups", 3) + velero.recent_failures("backups", 7)
 if names != []:
     fail("want no names, got %r" % names)
+velero.recent_failures("restores", 1)
 `),
 	}, testOptions(lookups))
 	require.NoError(t, err)
@@ -204,17 +209,33 @@ if names != []:
 
 func TestNoLookups(t *testing.T) {
 	// Without lookups, asking is an error in the script...
-	_, err := Eval(context.Background(), []Source{Default()}, testOptions(nil))
+	_, err := Eval(context.Background(), []Source{src("ask.star", `velero.recent_failures("backups", 3)`)}, testOptions(nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "velero.recent_failures: this run has no cluster to ask")
-	assert.Contains(t, err.Error(), "default.star:")
+	assert.Contains(t, err.Error(), "ask.star:")
 
-	// ...but not asking for nothing.
-	opts := testOptions(nil)
-	opts.Settings.RecentFailed = 0
-	p, err := Eval(context.Background(), []Source{Default()}, opts)
+	// ...but not asking for nothing; and the default plan asks nothing.
+	_, err = Eval(context.Background(), []Source{src("ask.star", `velero.recent_failures("backups", 0)`)}, testOptions(nil))
+	require.NoError(t, err)
+	p, err := Eval(context.Background(), []Source{Default()}, testOptions(nil))
 	require.NoError(t, err)
 	assert.NotEmpty(t, p.Steps)
+}
+
+func TestRecentFailedSteps(t *testing.T) {
+	p, err := Eval(context.Background(), []Source{src("r.star", `
+velero.recent_failed_backups(5)
+velero.recent_failed_restores(2, namespace = "other")
+velero.recent_failed_backups(0)
+`)}, testOptions(nil))
+	require.NoError(t, err)
+	require.Len(t, p.Steps, 2, "n <= 0 collects none")
+	assert.Equal(t, plan.RecentFailed{Kind: plan.Backup, Namespace: "velero", N: 5}, *p.Steps[0].RecentFailed)
+	assert.Equal(t, plan.RecentFailed{Kind: plan.Restore, Namespace: "other", N: 2}, *p.Steps[1].RecentFailed)
+	for _, bad := range []string{`velero.recent_failed_backups(101)`, `velero.recent_failed_restores(1, namespace = "Bad")`} {
+		_, err := Eval(context.Background(), []Source{src("r.star", bad)}, testOptions(nil))
+		require.Error(t, err, bad)
+	}
 }
 
 // tooMany answers more names than asked for.

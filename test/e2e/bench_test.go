@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/velero-debug/velero-debug/test/cluster"
 	"github.com/velero-debug/velero-debug/test/fixture"
 )
 
@@ -65,8 +66,9 @@ func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, stri
 		b.Fatal(err)
 	}
 	const parallel = 8
-	var baseline, tool, cpu, otherWall time.Duration
-	var rss, otherRSS int64
+	veleroCLI := benchVeleroCLI(b)
+	var baseline, tool, cpu, otherWall, veleroWall time.Duration
+	var rss, otherRSS, veleroRSS int64
 	for b.Loop() {
 		start := time.Now()
 		fetchAll(b, cs, v, parallel)
@@ -81,6 +83,10 @@ func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, stri
 			wall, _, peak := benchTool(b, other, ns, parallel)
 			otherWall, otherRSS = otherWall+wall, max(otherRSS, peak)
 		}
+		if veleroCLI != "" {
+			wall, peak := benchVeleroDebug(b, veleroCLI, ns)
+			veleroWall, veleroRSS = veleroWall+wall, max(veleroRSS, peak)
+		}
 	}
 	n := float64(b.N)
 	b.ReportMetric(baseline.Seconds()/n, "baseline-s/op")
@@ -92,7 +98,58 @@ func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, stri
 		b.ReportMetric(otherWall.Seconds()/n, "compared-s/op")
 		b.ReportMetric(float64(otherRSS)/1024, "compared-peak-rss-MiB")
 	}
+	if veleroWall > 0 {
+		b.ReportMetric(veleroWall.Seconds()/n, "velero-cli-debug-s/op")
+		b.ReportMetric(float64(veleroRSS)/1024, "velero-cli-debug-peak-rss-MiB")
+	}
 	b.ReportMetric(float64(opts.Nodes*opts.LogBytes)/(1<<20), "log-MiB")
+}
+
+// benchVeleroCLI builds (or finds) the Velero CLI whose `velero debug` the
+// benchmarks time beside the tool; "" when BENCH_VELERO_DEBUG=0.
+func benchVeleroCLI(b *testing.B) string {
+	if os.Getenv("BENCH_VELERO_DEBUG") == "0" {
+		return ""
+	}
+	tools, err := cluster.BuildTools(b.Context(), "veleroserver")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tools.Path("veleroserver", "velero")
+}
+
+// benchVeleroDebug runs Velero's own `velero debug` (its embedded crashd
+// and velero.cshd) against namespace ns and returns its wall time and peak
+// RSS in KiB. It runs `velero version` too, which waits for a Velero
+// server that the fixture does not run: its --timeout of 5 s is in the
+// time.
+func benchVeleroDebug(b *testing.B, velero, ns string) (wall time.Duration, rss int64) {
+	b.Helper()
+	dir := b.TempDir() // velero debug writes its ./velero-bundle folder here
+	cmd := exec.CommandContext(b.Context(), velero, "debug", "--namespace", ns, "--kubeconfig", testCluster.Kubeconfig,
+		"--output", filepath.Join(dir, "velero-debug.tar.gz"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("velero debug: %v", err)
+	}
+	peak := make(chan int64)
+	stop := make(chan struct{})
+	go func() { peak <- watchPeakRSS(cmd.Process.Pid, stop) }()
+	err := cmd.Wait()
+	wall = time.Since(start)
+	close(stop)
+	rss = <-peak
+	if err != nil {
+		b.Fatalf("velero debug: %v\n%s", err, out.String())
+	}
+	if st, err := os.Stat(filepath.Join(dir, "velero-debug.tar.gz")); err == nil {
+		b.ReportMetric(float64(st.Size())/(1<<20), "velero-cli-debug-bundle-MiB")
+	}
+	return wall, rss
 }
 
 // benchTool runs the velero-debug binary bin against namespace ns and
