@@ -97,6 +97,16 @@ func (r *run) execute(p *plan.Plan) error {
 	return nil
 }
 
+// add adds job to x, claiming its path now: of two jobs with the same
+// path, the first expanded runs, whatever runs first.
+func (x *expansion) add(r *run, job schedule.Job) {
+	if !r.sched.Claim(job.Path) {
+		return
+	}
+	job.Path = ""
+	x.jobs = append(x.jobs, job)
+}
+
 // leaf is a job of class c that writes path and finds no more work.
 func leaf(c schedule.Class, path string, do func(context.Context) error) schedule.Job {
 	return schedule.Job{Class: c, Path: path, Run: func(ctx context.Context) ([]schedule.Job, error) {

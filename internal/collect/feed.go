@@ -34,10 +34,14 @@ func (f *feed[T]) end(val T, fed bool) {
 func (f *feed[T]) get(ctx context.Context, read func(context.Context) (T, error)) (T, error) {
 	if f.claimed {
 		select {
-		case <-f.done:
-		case <-ctx.Done():
-			var zero T
-			return zero, ctx.Err()
+		case <-f.done: // ended already: the same answer, cancelled or not
+		default:
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				var zero T
+				return zero, ctx.Err()
+			}
 		}
 		if f.fed {
 			return f.val, nil

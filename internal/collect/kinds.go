@@ -104,7 +104,7 @@ func (k objectsKind) needs(ctx context.Context, res access.Resources) ([]access.
 
 func (k objectsKind) expand(r *run, x *expansion) {
 	if discover.NeedsMapping(k.o) {
-		x.jobs = append(x.jobs, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
+		x.add(r, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
 			return r.resolveObjects(ctx, k.o)
 		}))
 		return
@@ -112,7 +112,7 @@ func (k objectsKind) expand(r *run, x *expansion) {
 	q, _ := r.objectsQuery(context.Background(), k.o) // resolves nothing: it cannot fail
 	key, feeds := r.imageClaims[k.o]
 	if !feeds {
-		x.jobs = append(x.jobs, r.listJob(q))
+		x.add(r, r.listJob(q))
 		return
 	}
 	// The list feeds version.json's images: claimed here, so that the
@@ -123,8 +123,8 @@ func (k objectsKind) expand(r *run, x *expansion) {
 	}
 	r.feedImages(&q, key)
 	job := r.listJob(q)
-	job.Path = ""
-	x.jobs = append(x.jobs, job)
+	job.Path = "" // claimed
+	x.add(r, job)
 }
 
 // apiGroupKind lists every resource of an API group.
@@ -156,7 +156,7 @@ func (k apiGroupKind) needs(ctx context.Context, res access.Resources) ([]access
 
 func (k apiGroupKind) expand(r *run, x *expansion) {
 	writeDiscovery := r.sched.Claim(groupDiscoveryItem(k.g.Group).Path)
-	x.jobs = append(x.jobs, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
+	x.add(r, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
 		return r.apiGroup(ctx, k.g, writeDiscovery)
 	}))
 }
@@ -172,7 +172,7 @@ func (k logsKind) needs(context.Context, access.Resources) ([]access.Need, error
 func (k logsKind) expand(r *run, x *expansion) {
 	q := r.podsQuery(k.l)
 	own := r.sched.Claim(q.path) // else the pods are listed into nothing, for their logs
-	x.jobs = append(x.jobs, expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
+	x.add(r, expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
 		return r.podsAndLogs(ctx, k.l, q, own)
 	}))
 }
@@ -185,7 +185,7 @@ func (clusterVersionKind) needs(context.Context, access.Resources) ([]access.Nee
 }
 
 func (clusterVersionKind) expand(r *run, x *expansion) {
-	x.jobs = append(x.jobs, leaf(classLists, clusterVersionPath, r.version))
+	x.add(r, leaf(classLists, clusterVersionPath, r.version))
 }
 
 // serverVersionKind asks the Velero server for its version and plugins,
@@ -224,8 +224,13 @@ func detailNeeds(kind, ns string) []access.Need {
 	return append(out, volumeNeeds(ns)...)
 }
 
-func (k detailKind) expand(_ *run, x *expansion) {
-	x.details = append(x.details, k.d)
+// expand claims the detail's object path now, in the plan's order: a
+// second step for the same backup or restore is left out.
+func (k detailKind) expand(r *run, x *expansion) {
+	n := namedOf(k.d)
+	if r.sched.Claim(n.path()) {
+		x.details = append(x.details, k.d)
+	}
 }
 
 // recentFailedKind finds the most recent failed backups or restores in
@@ -251,7 +256,7 @@ func (k volumeFailuresKind) needs(context.Context, access.Resources) ([]access.N
 // expand makes the summary a job of the summaries, which wait on the lists
 // that feed them: no list waits on a summary.
 func (k volumeFailuresKind) expand(r *run, x *expansion) {
-	x.jobs = append(x.jobs, leaf(classSummaries, volumeFailuresPath, func(ctx context.Context) error {
+	x.add(r, leaf(classSummaries, volumeFailuresPath, func(ctx context.Context) error {
 		return r.volumeFailures(ctx, k.v.Namespace)
 	}))
 }
@@ -266,7 +271,7 @@ func (fileKind) needs(context.Context, access.Resources) ([]access.Need, error) 
 
 func (k fileKind) expand(r *run, x *expansion) {
 	item := bundle.Item{Path: k.f.Path, Type: "file", Source: "written by script " + k.script}
-	x.jobs = append(x.jobs, leaf(classSteps, item.Path, func(context.Context) error {
+	x.add(r, leaf(classSteps, item.Path, func(context.Context) error {
 		return r.addBytes(item, []byte(k.f.Content))
 	}))
 }
@@ -313,7 +318,7 @@ func (k searchKind) needs(ctx context.Context, res access.Resources) ([]access.N
 }
 
 func (k searchKind) expand(r *run, x *expansion) {
-	x.jobs = append(x.jobs, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
+	x.add(r, expanding(classSteps, func(ctx context.Context) ([]schedule.Job, error) {
 		return r.search(ctx, k.s)
 	}))
 }
@@ -324,7 +329,7 @@ type commandKind struct{ c *plan.Command }
 func (commandKind) needs(context.Context, access.Resources) ([]access.Need, error) { return nil, nil }
 
 func (k commandKind) expand(r *run, x *expansion) {
-	x.jobs = append(x.jobs, leaf(classCommands, k.c.Path, func(ctx context.Context) error {
+	x.add(r, leaf(classCommands, k.c.Path, func(ctx context.Context) error {
 		return r.command(ctx, k.c)
 	}))
 }

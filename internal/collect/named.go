@@ -10,12 +10,18 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
 // namedObject is one Backup or Restore the user asked for by name, stored
 // on its own as backups/<name>/backup.json or restores/<name>/restore.json.
 type namedObject struct {
 	resource, kind, namespace, name string
+}
+
+// namedOf is the object of a Detail step.
+func namedOf(d *plan.Detail) namedObject {
+	return namedObject{resource: d.Resource(), kind: d.Kind, namespace: d.Namespace, name: d.Name}
 }
 
 func (n namedObject) path() string {

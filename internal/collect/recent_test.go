@@ -174,3 +174,33 @@ func TestWorkloadListsReadOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstOfTwoSamePathsRuns: of two steps with the same bundle path, the
+// first the plan expands runs, whatever else the plan holds and whichever
+// job would run first (found by review: a list that fed version.json's
+// images, and a detail's object, claimed their paths out of order).
+func TestFirstOfTwoSamePathsRuns(t *testing.T) {
+	t.Parallel()
+	for _, withVersion := range []bool{false, true} {
+		steps := []plan.Step{
+			{Objects: &plan.Objects{Group: "apps", Version: "v1", Resource: "deployments", Namespace: "velero", LabelSelector: "app=first"}},
+			{Objects: &plan.Objects{Group: "apps", Version: "v1", Resource: "deployments", Namespace: "velero"}},
+		}
+		if withVersion {
+			steps = append(steps, plan.Step{ServerVersion: &plan.ServerVersion{Namespace: "velero"}})
+		}
+		cfg := testConfig()
+		cfg.ObjectParallelism = 1
+		items := runPlan(t, newFakeCluster(), cfg, &plan.Plan{Steps: steps}, newCountingObserver())
+		require.Contains(t, items["resources/velero/apps_v1/deployments.json"].Source, "with labels app=first", "server_version in the plan: %v", withVersion)
+	}
+	// A detail expands before a file of the same path: the backup is
+	// collected in detail, and the file left out.
+	steps := []plan.Step{
+		{File: &plan.File{Path: "backups/b1/backup.json", Content: "{}"}},
+		{Detail: &plan.Detail{Kind: plan.Backup, Namespace: "velero", Name: "b1"}},
+	}
+	items := runPlan(t, newFakeCluster(), testConfig(), &plan.Plan{Steps: steps}, newCountingObserver())
+	require.Equal(t, "object", items["backups/b1/backup.json"].Type)
+	require.Contains(t, items, "backups/b1/describe.txt")
+}

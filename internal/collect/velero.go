@@ -51,10 +51,10 @@ type containerImage struct {
 }
 
 // veleroServer asks the Velero server of each ServerVersion step for its
-// version and plugins, then returns the jobs of each Detail step and of
-// each recent failure the RecentFailed steps find: its object, the
-// download of its files and its description, which need the server's
-// answer. The server of a namespace is asked once, and its first
+// version and plugins, then returns the jobs of each Detail step (its
+// object, the download of its files and its description, which need the
+// server's answer), and for each RecentFailed step a job that finds its
+// backups or restores and returns their jobs. The server of a namespace is asked once, and its first
 // answer holds for the namespace; a version.json another step already wrote
 // is left out, and the details are still collected.
 func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, details []*plan.Detail, recent []*plan.RecentFailed) ([]schedule.Job, error) {
@@ -69,33 +69,47 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 		}
 		serverErrs[v.Namespace] = serverErr
 	}
-	for _, rf := range recent {
-		names, err := r.recentFailed(ctx, rf)
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range names {
-			details = append(details, &plan.Detail{Kind: rf.Kind, Namespace: rf.Namespace, Name: name})
-		}
-	}
-	var jobs []schedule.Job
-	for _, d := range details {
-		n := namedObject{resource: d.Resource(), kind: d.Kind, namespace: d.Namespace, name: d.Name}
-		serverErr, asked := serverErrs[d.Namespace]
+	serverOf := func(namespace string) error {
+		serverErr, asked := serverErrs[namespace]
 		if !asked && r.cfg.Velero.Wait <= 0 {
 			serverErr = errNotAsked
 		}
-		job := expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
-			obj, err := r.getNamed(ctx, n)
-			if obj == nil || err != nil {
-				return nil, err // recorded as a failed item
-			}
-			return []schedule.Job{r.detail(detailed{namedObject: n, obj: obj}, serverErr)}, nil
-		})
-		job.Path = n.path()
+		return serverErr
+	}
+	var jobs []schedule.Job
+	for _, d := range details {
+		job := r.namedJob(namedOf(d), serverOf(d.Namespace))
+		job.Path = "" // claimed when the step expanded
 		jobs = append(jobs, job)
 	}
+	for _, rf := range recent {
+		// Found once their lists end: in a job of their own, so that the
+		// named details do not wait for them.
+		serverErr := serverOf(rf.Namespace)
+		jobs = append(jobs, expanding(classSummaries, func(ctx context.Context) ([]schedule.Job, error) {
+			names, err := r.recentFailed(ctx, rf)
+			var found []schedule.Job
+			for _, name := range names {
+				found = append(found, r.namedJob(namedObject{resource: rf.Resource(), kind: rf.Kind, namespace: rf.Namespace, name: name}, serverErr))
+			}
+			return found, err
+		}))
+	}
 	return jobs, nil
+}
+
+// namedJob collects backup or restore n in detail: its object, then the
+// download of its files and its description.
+func (r *run) namedJob(n namedObject, serverErr error) schedule.Job {
+	job := expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
+		obj, err := r.getNamed(ctx, n)
+		if obj == nil || err != nil {
+			return nil, err // recorded as a failed item
+		}
+		return []schedule.Job{r.detail(detailed{namedObject: n, obj: obj}, serverErr)}, nil
+	})
+	job.Path = n.path()
+	return job
 }
 
 // serverVersion writes velero/version.json. serverErr is set when the

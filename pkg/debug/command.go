@@ -96,7 +96,7 @@ func stopped(ctx context.Context, err error) error {
 	if err == nil || errors.As(err, &ee) || ctx.Err() == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
-	return fmt.Errorf("%w (%v)", context.Canceled, err)
+	return fmt.Errorf("%w (%w)", context.Canceled, err)
 }
 
 // ExitCode maps the error of the command to the process's exit status; it
