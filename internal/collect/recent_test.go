@@ -157,12 +157,7 @@ func TestWorkloadListsReadOnce(t *testing.T) {
 			c.dyn.ClearActions()
 			out := filepath.Join(t.TempDir(), "b.tar.gz")
 			runPlanInto(t, out, c, testConfig(), &plan.Plan{Steps: steps}, newCountingObserver())
-			lists := map[string]int{}
-			for _, a := range c.dyn.Actions() {
-				if a.GetVerb() == "list" {
-					lists[a.GetResource().Resource]++
-				}
-			}
+			lists := c.dynamicLists()
 			want := map[string]int{"deployments": 1, "daemonsets": 1}
 			if name == "filtered list" {
 				want["deployments"] = 2 // the filtered list, and the images' own

@@ -60,12 +60,7 @@ func TestVolumeListsReadOnce(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "b.tar.gz")
 			runPlanInto(t, out, c, testConfig(), &plan.Plan{Steps: steps}, newCountingObserver())
 
-			lists := map[string]int{}
-			for _, a := range c.dyn.Actions() {
-				if a.GetVerb() == "list" {
-					lists[a.GetResource().Resource]++
-				}
-			}
+			lists := c.dynamicLists()
 			for _, k := range volumeKinds {
 				require.Equal(t, 1, lists[k.resource], "%s listed once: %v", k.resource, lists)
 			}
@@ -88,6 +83,18 @@ func TestVolumeListsReadOnce(t *testing.T) {
 			require.NotContains(t, failures, "-ok")
 		})
 	}
+}
+
+// dynamicLists counts the list requests of the dynamic client, by
+// resource.
+func (c *fakeCluster) dynamicLists() map[string]int {
+	lists := map[string]int{}
+	for _, a := range c.dyn.Actions() {
+		if a.GetVerb() == "list" {
+			lists[a.GetResource().Resource]++
+		}
+	}
+	return lists
 }
 
 // bundleFiles reads the content of every item of the bundle at path.

@@ -132,17 +132,7 @@ func benchVeleroDebug(b *testing.B, velero, ns string) (wall time.Duration, rss 
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("velero debug: %v", err)
-	}
-	peak := make(chan int64)
-	stop := make(chan struct{})
-	go func() { peak <- watchPeakRSS(cmd.Process.Pid, stop) }()
-	err := cmd.Wait()
-	wall = time.Since(start)
-	close(stop)
-	rss = <-peak
+	wall, rss, err := measure(cmd)
 	if err != nil {
 		b.Fatalf("velero debug: %v\n%s", err, out.String())
 	}
@@ -164,17 +154,7 @@ func benchTool(b *testing.B, bin, ns string, parallel int) (wall, cpu time.Durat
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("%s: %v", bin, err)
-	}
-	peak := make(chan int64)
-	stop := make(chan struct{})
-	go func() { peak <- watchPeakRSS(cmd.Process.Pid, stop) }()
-	err := cmd.Wait()
-	wall = time.Since(start)
-	close(stop)
-	rss = <-peak
+	wall, rss, err := measure(cmd)
 	if err != nil {
 		b.Fatalf("%s: %v\n%s", bin, err, stderr.String())
 	}
@@ -186,6 +166,22 @@ func benchTool(b *testing.B, bin, ns string, parallel int) (wall, cpu time.Durat
 	}
 	_ = os.Remove(out)
 	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss
+}
+
+// measure runs cmd and returns its wall time, its peak RSS in KiB and its
+// error.
+func measure(cmd *exec.Cmd) (time.Duration, int64, error) {
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	peak := make(chan int64)
+	stop := make(chan struct{})
+	go func() { peak <- watchPeakRSS(cmd.Process.Pid, stop) }()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(stop)
+	return wall, <-peak, err
 }
 
 // watchPeakRSS reads the peak resident set (VmHWM, KiB) of process pid
