@@ -2,12 +2,11 @@ package collect
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // volumeOp is what the bundle's summaries keep of one volume operation
@@ -105,18 +104,8 @@ func (r *run) ownerVolumeOps(ctx context.Context, d detailed, resource, version,
 	return ops, err
 }
 
-// ownerLabel is the value Velero gives the owner labels
-// (velero.io/backup-name) of a backup or restore named name: the name, or,
-// past the 63 characters a label value may hold, its first 57 and 6 hex
-// digits of its SHA-256.
-func ownerLabel(name string) string {
-	const max = validation.LabelValueMaxLength
-	if len(name) <= max {
-		return name
-	}
-	sum := sha256.Sum256([]byte(name))
-	return name[:max-6] + hex.EncodeToString(sum[:])[:6]
-}
+// ownerLabel is the owner label of the backup or restore name.
+func ownerLabel(name string) string { return veleroapi.OwnerLabel(name) }
 
 // volumeOps returns the operations of resource in namespace the index
 // keeps, in the order of the list: from the list of the plan that claimed

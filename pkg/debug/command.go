@@ -36,6 +36,8 @@ the plan and what your RBAC forbids, and collects nothing. The builtins are
 documented in docs/starlark.md. "velero-debug run" runs crashd scripts, such as
 Velero's velero.cshd, unmodified (docs/crashd.md). "velero-debug redact"
 re-redacts a bundle already written, with more rules (docs/redaction.md).
+"velero-debug inspect BUNDLE" says, from a bundle alone, why its backups and
+restores failed.
 
 Exit codes:
   0    complete bundle
@@ -70,7 +72,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		},
 	}
 	o.BindFlags(cmd.Flags())
-	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams))
+	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams))
 	return cmd
 }
 

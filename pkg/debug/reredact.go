@@ -137,12 +137,8 @@ func (o *RedactOptions) Validate() error {
 	if o.NoDefaultRedaction && o.RedactRules == "" {
 		return errors.New("--no-default-redaction needs --redact-rules: without either set of rules there is nothing to redact")
 	}
-	st, err := os.Stat(o.Input)
-	switch {
-	case err != nil:
-		return fmt.Errorf("bundle %q cannot be read: %w", o.Input, err)
-	case !st.Mode().IsRegular():
-		return fmt.Errorf("bundle %q is not a file: name a velero-debug bundle (.tar.gz)", o.Input)
+	if err := checkBundleInput(o.Input); err != nil {
+		return err
 	}
 	for _, p := range []string{o.Output, o.Output + ".partial"} {
 		if samePath(p, o.Input) || sameFile(p, o.Input) {
@@ -150,6 +146,18 @@ func (o *RedactOptions) Validate() error {
 		}
 	}
 	return checkOutput(o.Output, o.Force)
+}
+
+// checkBundleInput fails when path is not a file that could be a bundle.
+func checkBundleInput(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("bundle %q cannot be read: %w", path, err)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("bundle %q is not a file: name a velero-debug bundle (.tar.gz)", path)
+	}
+	return nil
 }
 
 // sameFile reports whether a and b exist and are one file.

@@ -1,0 +1,163 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/bundleread"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata")
+
+// item is one item of a test bundle: content, or a skip or an error.
+type item struct {
+	path, content, skip, fail string
+}
+
+// writeBundle writes items into a bundle and opens it with the hardened
+// reader, as inspect does.
+func writeBundle(t *testing.T, items []item) *bundleread.Bundle {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	w, err := bundle.Create(out, bundle.Options{})
+	require.NoError(t, err)
+	for _, it := range items {
+		bi := bundle.Item{Path: it.path, Type: "test", Source: "test"}
+		switch {
+		case it.skip != "":
+			require.NoError(t, w.AddSkipped(bi, it.skip))
+		case it.fail != "":
+			require.NoError(t, w.AddError(bi, errors.New(it.fail)))
+		default:
+			require.NoError(t, w.AddBytes(bi, []byte(it.content)))
+		}
+	}
+	require.NoError(t, w.Close(bundle.Meta{Complete: true}))
+	b, err := bundleread.Open(context.Background(), out, bundleread.Limits{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func list(items ...string) string {
+	return `{"apiVersion":"v1","kind":"List","items":[` + "\n" + strings.Join(items, ",\n") + "\n]}\n"
+}
+
+// failuresBundle plants one failure of each kind.
+var failuresBundle = []item{
+	{path: "backups/b-failed/backup.json", content: `{"metadata":{"name":"b-failed","namespace":"velero"},"status":{"phase":"Failed","failureReason":"rpc error: code = Unknown desc = AccessDenied: Access Denied status code: 403","startTimestamp":"2026-01-03T10:00:00Z"}}`},
+	{path: "backups/b-failed/results.json", skip: "the backup failed: Velero wrote no results for it"},
+	{path: "backups/b-failed/describe.txt", content: "Name: b-failed\n"},
+	{path: "backups/b-partial/backup.json", content: `{"metadata":{"name":"b-partial","namespace":"velero"},"status":{"phase":"PartiallyFailed","startTimestamp":"2026-01-02T10:00:00Z","errors":2,"warnings":1}}`},
+	{path: "backups/b-partial/results.json", content: `{"errors":{"velero":["pod volume backup failed: data path backup failed"],"namespaces":{"shop":["error executing hook: command terminated with exit code 1"]}},"warnings":{"cluster":["CRD snapshots not found"]}}`},
+	{path: "backups/b-partial/describe.txt", content: "Name: b-partial\n"},
+	{path: "backups/b-partial/log.txt", content: "log of b-partial\n"},
+	{path: "backups/b-ok/backup.json", content: `{"metadata":{"name":"b-ok","namespace":"velero"},"status":{"phase":"Completed"}}`},
+	{path: "restores/r-invalid/restore.json", content: `{"metadata":{"name":"r-invalid","namespace":"velero"},"status":{"phase":"FailedValidation","validationErrors":["backup b-gone not found"],"startTimestamp":"2026-01-01T10:00:00Z"}}`},
+	{path: "resources/velero/velero.io_v1/podvolumebackups.json", content: list(
+		`{"metadata":{"name":"b-partial-x7k2p","namespace":"velero","labels":{"velero.io/backup-name":"b-partial"}},"spec":{"node":"node-1"},"status":{"phase":"Failed","message":"data path backup failed: Failed to run kopia backup: unable to get local block device entry"}}`,
+		`{"metadata":{"name":"b-partial-ok","namespace":"velero","labels":{"velero.io/backup-name":"b-partial"}},"spec":{"node":"node-1"},"status":{"phase":"Completed"}}`,
+		`{"metadata":{"name":"other-failed","namespace":"velero","labels":{"velero.io/backup-name":"not-in-detail"}},"spec":{"node":"node-2"},"status":{"phase":"Failed"}}`,
+	)},
+	{path: "resources/velero/velero.io_v2alpha1/datauploads.json", content: list(
+		`{"metadata":{"name":"b-partial-du","namespace":"velero","labels":{"velero.io/backup-name":"b-partial"}},"spec":{},"status":{"phase":"Failed","node":"node-2","message":"error to expose snapshot: context deadline exceeded"}}`,
+	)},
+	{path: "resources/velero/core_v1/pods.json", content: list(
+		`{"metadata":{"name":"node-agent-abcde","namespace":"velero","labels":{"name":"node-agent"}},"spec":{"nodeName":"node-1"}}`,
+		`{"metadata":{"name":"velero-7d9c","namespace":"velero","labels":{"deploy":"velero"}},"spec":{"nodeName":"node-1"}}`,
+	)},
+	{path: "logs/velero/node-agent-abcde/node-agent.log", content: strings.Join([]string{
+		`time="2026-01-02T10:00:01Z" level=info msg="PodVolumeBackup starting" podvolumebackup=velero/b-partial-x7k2p`,
+		`time="2026-01-02T10:00:02Z" level=info msg="unrelated"`,
+		`time="2026-01-02T10:00:03Z" level=error msg="Failed to run kopia backup" error="unable to get local block device entry" podvolumebackup=velero/b-partial-x7k2p`,
+	}, "\n") + "\n"},
+	{path: "velero/version.json", fail: "the Velero server did not answer"},
+}
+
+func TestAnalyzeGolden(t *testing.T) {
+	t.Parallel()
+	r, err := Analyze(context.Background(), writeBundle(t, failuresBundle))
+	require.NoError(t, err)
+	var md bytes.Buffer
+	require.NoError(t, Render(&md, r))
+	golden := filepath.Join("testdata", "failures.md")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, md.Bytes(), 0o600))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Equal(t, string(want), md.String(), "run go test ./internal/analysis -update if the change is right")
+
+	require.Len(t, r.Failures, 3)
+	partial := r.Failures[1]
+	require.Equal(t, "b-partial", partial.Name)
+	require.Len(t, partial.Volumes, 2)
+	require.Equal(t, []int{1, 3}, []int{partial.Volumes[0].Lines[0].Line, partial.Volumes[0].Lines[1].Line})
+	require.Empty(t, partial.Volumes[1].NodeAgentPod, "no node-agent pod on node-2")
+	require.Equal(t, 1, r.NotCollected)
+	data, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"firstErrors":["velero: pod volume backup failed: data path backup failed","namespace shop: error executing hook: command terminated with exit code 1"]`)
+}
+
+func TestAnalyzeHealthy(t *testing.T) {
+	t.Parallel()
+	r, err := Analyze(context.Background(), writeBundle(t, []item{
+		{path: "backups/b-ok/backup.json", content: `{"metadata":{"name":"b-ok","namespace":"velero"},"status":{"phase":"Completed"}}`},
+	}))
+	require.NoError(t, err)
+	require.Empty(t, r.Failures)
+	var md bytes.Buffer
+	require.NoError(t, Render(&md, r))
+	require.Contains(t, md.String(), "No backup or restore collected in detail failed.")
+}
+
+// Damaged items say nothing, and the rest is still read.
+func TestAnalyzeDamagedItems(t *testing.T) {
+	t.Parallel()
+	r, err := Analyze(context.Background(), writeBundle(t, []item{
+		{path: "backups/b1/backup.json", content: `{"metadata":`},
+		{path: "backups/b2/backup.json", content: `{"metadata":{"name":"b2","namespace":"velero"},"status":{"phase":"Failed"}}`},
+		{path: "backups/b2/results.json", content: `[1,2`},
+		{path: "resources/velero/velero.io_v1/podvolumebackups.json", content: `{"items":[{"metadata":{"name":"p","labels":{"velero.io/backup-name":"b2"}},"status":{"phase":"Failed"}}, {"metadata":`},
+		{path: "resources/velero/core_v1/pods.json", content: `not json`},
+	}))
+	require.NoError(t, err)
+	require.Len(t, r.Failures, 1)
+	require.Equal(t, "b2", r.Failures[0].Name)
+	require.Len(t, r.Failures[0].Volumes, 1, "the objects before the damage are kept")
+}
+
+func TestKeepLine(t *testing.T) {
+	t.Parallel()
+	var lines []LogLine
+	for n := 1; n <= 20; n++ {
+		text := "level=info msg=progress"
+		if n == 15 || n == 18 {
+			text = "level=error msg=failed"
+		}
+		lines = keepLine(lines, LogLine{Line: n, Text: text})
+	}
+	var got []int
+	for _, l := range lines {
+		got = append(got, l.Line)
+	}
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 15, 18}, got, "the errors replace the latest routine lines, in file order")
+}
+
+func TestCode(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "`a b`", code("a\nb"))
+	require.Equal(t, "`` `a ``", code("`a"))
+	require.Equal(t, "``x`y``", code("x`y"))
+}

@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/velero-debug/velero-debug/internal/analysis"
+)
+
+// TestInspect collects the fixture, then asks `velero-debug inspect` why
+// its backups and restores failed: each failed one collected in detail is
+// named with its reason, and the failed PodVolumeBackup of the partially
+// failed backup with its node, the node-agent pod there and the lines of
+// its log that name it. A bundle with failures exits 3; JSON says the same.
+func TestInspect(t *testing.T) {
+	t.Parallel()
+	r := runTool(t, nil)
+	require.Equal(t, 0, r.code, r.stderr)
+
+	text := execTool(t, "", nil, "inspect", r.output)
+	require.Equal(t, 3, text.code, text.stderr)
+	failed, partial := velero.Backups["Failed"], velero.Backups["PartiallyFailed"]
+	require.Contains(t, text.stderr, "### backup "+velero.Namespace+"/"+failed+": Failed")
+	require.Contains(t, text.stderr, "AccessDenied: Access Denied status code: 403")
+	require.Contains(t, text.stderr, "### backup "+velero.Namespace+"/"+partial+": PartiallyFailed")
+	require.Contains(t, text.stderr, "### restore "+velero.Namespace+"/"+velero.Restores["Failed"]+": Failed")
+
+	js := execTool(t, "", nil, "inspect", r.output, "-o", "json")
+	require.Equal(t, 3, js.code, js.stderr)
+	var rep analysis.Report
+	require.NoError(t, json.Unmarshal([]byte(js.stderr), &rep), js.stderr)
+	var vol *analysis.VolumeFailure
+	for _, f := range rep.Failures {
+		if f.Kind == "backup" && f.Name == partial {
+			for i, v := range f.Volumes {
+				if v.Resource == "podvolumebackups" {
+					vol = &f.Volumes[i]
+				}
+			}
+			require.Contains(t, f.Files, "backups/"+partial+"/describe.txt")
+		}
+	}
+	require.NotNil(t, vol, "the partially failed backup's failed PodVolumeBackup: %s", js.stderr)
+	require.Equal(t, velero.NodeAgentPods[vol.Node], vol.NodeAgentPod)
+	require.NotEmpty(t, vol.Lines, "node-agent lines that name %s", vol.Name)
+	for _, l := range vol.Lines {
+		require.Contains(t, l.Text, vol.Name)
+		require.Equal(t, "logs/"+velero.Namespace+"/"+vol.NodeAgentPod+"/node-agent.log", l.File)
+	}
+
+	// Not a bundle: one line, exit 1.
+	junk := filepath.Join(t.TempDir(), "junk.tar.gz")
+	require.NoError(t, os.WriteFile(junk, []byte("not a bundle"), 0o600))
+	bad := execTool(t, "", nil, "inspect", junk)
+	require.Equal(t, 1, bad.code, bad.stderr)
+	require.Contains(t, bad.stderr, "is not a bundle velero-debug can read")
+	require.Equal(t, 1, strings.Count(strings.TrimSpace(bad.stderr), "\n")+1, bad.stderr)
+}
