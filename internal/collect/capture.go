@@ -3,6 +3,7 @@ package collect
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -22,10 +23,41 @@ var described = map[veleroapi.Target]bool{
 	veleroapi.RestoreItemOperations: true,
 }
 
-// captures keeps the small downloads of one backup or restore.
+// captures keeps the small downloads of one backup or restore, and why
+// the others are missing.
 type captures struct {
 	mu    sync.Mutex
 	files map[veleroapi.Target]*bytes.Buffer
+	why   map[veleroapi.Target]string
+}
+
+// miss records why the file of target is not in the bundle, whole: what
+// part of it arrived is not described.
+func (c *captures) miss(target veleroapi.Target, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.why == nil {
+		c.why = map[veleroapi.Target]string{}
+	}
+	c.why[target] = reason
+	delete(c.files, target)
+}
+
+// missing says why the file of target cannot be described: not
+// downloaded (and why), or too large to keep; "" when it was kept.
+func (c *captures) missing(target veleroapi.Target) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if buf := c.files[target]; buf != nil {
+		if buf.Len() > captureLimit {
+			return fmt.Sprintf("larger than %d MiB: read the file itself", captureLimit>>20)
+		}
+		return ""
+	}
+	if why := c.why[target]; why != "" {
+		return why
+	}
+	return "not downloaded"
 }
 
 // writer returns w, also copying into the capture of target when

@@ -37,11 +37,11 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	b.list("Validation errors", strs(o, "status", "validationErrors"))
 	b.field("Errors", num(o, "status", "errors"))
 	b.field("Warnings", num(o, "status", "warnings"))
-	results := caps.get(veleroapi.BackupResults)
+	resultsTarget := veleroapi.BackupResults
 	if d.resource == "restores" {
-		results = caps.get(veleroapi.RestoreResults)
+		resultsTarget = veleroapi.RestoreResults
 	}
-	b.results(results)
+	b.results(caps.get(resultsTarget), caps.missing(resultsTarget), o)
 	b.line("")
 	if d.resource == "backups" {
 		describeBackupSpec(&b, o)
@@ -58,9 +58,11 @@ func (r *run) describe(ctx context.Context, d detailed, caps *captures) error {
 	if d.resource == "restores" {
 		ops, list = veleroapi.RestoreItemOperations, veleroapi.RestoreResourceList
 	}
-	b.itemOperations(caps.get(ops))
-	b.resourceList(caps.get(list))
-	b.volumeInfos(caps.get(veleroapi.BackupVolumeInfos))
+	b.itemOperations(caps.get(ops), caps.missing(ops))
+	b.resourceList(caps.get(list), caps.missing(list))
+	if d.resource == "backups" {
+		b.volumeInfos(caps.get(veleroapi.BackupVolumeInfos), caps.missing(veleroapi.BackupVolumeInfos))
+	}
 	r.describeVolumes(ctx, &b, d)
 	return writeAll(en, []byte(b.String()))
 }
@@ -195,9 +197,14 @@ func (b *textBuilder) mapField(k string, m map[string]string) {
 	}
 }
 
-// results renders results.json: {"errors": {...}, "warnings": {...}}.
-func (b *textBuilder) results(data []byte) {
+// results renders results.json: {"errors": {...}, "warnings": {...}};
+// missing says why it is not at hand, and o's counts whether that hides
+// messages.
+func (b *textBuilder) results(data []byte, missing string, o map[string]any) {
 	if data == nil {
+		if counted(o, "errors") || counted(o, "warnings") {
+			b.line("Results: <" + missing + ">: the messages of the errors and warnings above are not in this bundle")
+		}
 		return
 	}
 	var res map[string]struct {
@@ -212,6 +219,9 @@ func (b *textBuilder) results(data []byte) {
 	for _, kind := range []string{"errors", "warnings"} {
 		r := res[kind]
 		if len(r.Velero)+len(r.Cluster)+len(r.Namespaces) == 0 {
+			if counted(o, kind) {
+				b.line(fmt.Sprintf("%s: results.json names none of the %s counted above", strings.ToUpper(kind[:1])+kind[1:], kind))
+			}
 			continue
 		}
 		b.section(strings.ToUpper(kind[:1]) + kind[1:] + " (results.json)")
@@ -256,20 +266,29 @@ func (b *textBuilder) hooks(o map[string]any) {
 	b.section("Hooks")
 	for _, h := range hooks {
 		m, _ := h.(map[string]any)
-		b.line(fmt.Sprintf("  %v: namespaces %v", m["name"], m["includedNamespaces"]))
+		b.line(fmt.Sprintf("  %s: namespaces %s", text(m["name"]), orAll(strs(m, "includedNamespaces"))))
 		for _, when := range []string{"pre", "post"} {
 			steps, _ := m[when].([]any)
 			for _, s := range steps {
-				exec, _ := s.(map[string]any)["exec"].(map[string]any)
-				b.line(fmt.Sprintf("    %s exec in %v: %v (onError %v, timeout %v)", when, exec["container"], exec["command"], exec["onError"], exec["timeout"]))
+				step, _ := s.(map[string]any)
+				exec, _ := step["exec"].(map[string]any)
+				b.line(fmt.Sprintf("    %s exec in %s: %s (onError %s, timeout %s)", when, orDash(text(exec["container"])), text(exec["command"]),
+					orDash(text(exec["onError"])), orDash(text(exec["timeout"]))))
 			}
 		}
 	}
 }
 
-func (b *textBuilder) itemOperations(data []byte) {
+func (b *textBuilder) itemOperations(data []byte, missing string) {
 	var ops []map[string]any
-	if data == nil || json.Unmarshal(data, &ops) != nil || len(ops) == 0 {
+	switch {
+	case data == nil:
+		b.field("Item operations", "<"+missing+">")
+		return
+	case json.Unmarshal(data, &ops) != nil:
+		b.field("Item operations", "<item-operations.json cannot be read>")
+		return
+	case len(ops) == 0:
 		b.field("Item operations", "<none>")
 		return
 	}
@@ -277,14 +296,22 @@ func (b *textBuilder) itemOperations(data []byte) {
 	for _, op := range ops {
 		spec, _ := op["spec"].(map[string]any)
 		status, _ := op["status"].(map[string]any)
-		b.line(fmt.Sprintf("  %v %v: %v %v", spec["resourceIdentifier"], spec["operationID"], status["phase"], status["error"]))
+		line := fmt.Sprintf("  %s %s: %s", text(spec["resourceIdentifier"]), text(spec["operationID"]), orDash(text(status["phase"])))
+		if e := text(status["error"]); e != "" {
+			line += ": " + e
+		}
+		b.line(line)
 	}
 }
 
-func (b *textBuilder) resourceList(data []byte) {
+func (b *textBuilder) resourceList(data []byte, missing string) {
 	var list map[string][]string
-	if data == nil || json.Unmarshal(data, &list) != nil {
-		b.field("Resource list", "<not available>")
+	switch {
+	case data == nil:
+		b.field("Resource list", "<"+missing+">")
+		return
+	case json.Unmarshal(data, &list) != nil:
+		b.field("Resource list", "<resource-list.json cannot be read>")
 		return
 	}
 	b.section("Resource list")
@@ -301,9 +328,14 @@ func (b *textBuilder) resourceList(data []byte) {
 	}
 }
 
-func (b *textBuilder) volumeInfos(data []byte) {
+func (b *textBuilder) volumeInfos(data []byte, missing string) {
 	var infos []map[string]any
-	if data == nil || json.Unmarshal(data, &infos) != nil {
+	switch {
+	case data == nil:
+		b.field("Volumes (volume-info.json)", "<"+missing+">")
+		return
+	case json.Unmarshal(data, &infos) != nil:
+		b.field("Volumes (volume-info.json)", "<volume-info.json cannot be read>")
 		return
 	}
 	b.section("Volumes (volume-info.json)")
@@ -311,8 +343,35 @@ func (b *textBuilder) volumeInfos(data []byte) {
 		b.line("  <none>")
 	}
 	for _, v := range infos {
-		b.line(fmt.Sprintf("  %v/%v (PV %v): %v, result %v", v["pvcNamespace"], v["pvcName"], v["pvName"], v["backupMethod"], v["result"]))
+		b.line(fmt.Sprintf("  %s/%s (PV %s): %s, result %s", text(v["pvcNamespace"]), text(v["pvcName"]), orDash(text(v["pvName"])),
+			orDash(text(v["backupMethod"])), orDash(text(v["result"]))))
 	}
+}
+
+// text is a JSON value as text: "" for null or missing, never "<nil>".
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		data, _ := json.Marshal(v)
+		return string(data)
+	}
+}
+
+// counted reports whether o's status counts some of kind (errors or
+// warnings).
+func counted(o map[string]any, kind string) bool {
+	n, _, _ := unstructured.NestedFieldNoCopy(o, "status", kind)
+	switch n := n.(type) {
+	case int64:
+		return n > 0
+	case float64:
+		return n > 0
+	}
+	return false
 }
 
 func str(o map[string]any, fields ...string) string {

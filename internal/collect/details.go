@@ -88,6 +88,7 @@ func (r *run) downloadAll(d detailed, server error, caps *captures) []schedule.J
 	for _, f := range files {
 		item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
 		if skip != "" {
+			caps.miss(f.target, skip)
 			jobs = append(jobs, leaf(classSteps, item.Path, func(context.Context) error { return r.skip(item, skip) }))
 			continue
 		}
@@ -113,6 +114,7 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 	}
 	hc, err := d.client()
 	if err != nil {
+		caps.miss(f.target, "not downloaded: "+err.Error())
 		return e.Fail(err)
 	}
 	out := &countingWriter{w: e}
@@ -120,6 +122,7 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 	switch {
 	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
 		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
+		caps.miss(f.target, reason)
 		if err := e.Skip(reason); err != nil {
 			return err
 		}
@@ -131,6 +134,7 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 		return nil
 	case err != nil:
 		err = fmt.Errorf("%s for %s %s: %w", f.target, d.kind, d.name, err)
+		caps.miss(f.target, "not downloaded: "+err.Error())
 		return e.Fail(err)
 	}
 	return e.Commit()

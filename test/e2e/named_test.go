@@ -48,6 +48,14 @@ func TestNamedBackupsAndRestores(t *testing.T) {
 	node := velero.Nodes[1]
 	require.Regexp(t, "podvolumebackups "+partial+"-[a-z0-9]+: Failed on node "+node+" \\(node-agent pod "+velero.NodeAgentPods[node], desc)
 	require.Contains(t, desc, "message: data path backup failed")
+	// The server was not asked: each file describe.txt reads says so, the
+	// errors counted say their messages are missing, and nothing prints
+	// Go's <nil>.
+	require.Contains(t, desc, "Item operations:               <not downloaded: the Velero server was not asked (--server-timeout 0)>")
+	require.Contains(t, desc, "Resource list:                 <not downloaded:")
+	require.Contains(t, desc, "Results: <not downloaded:")
+	require.NotContains(t, desc, "<nil>")
+	require.NotContains(t, desc, "Item operations:               <none>")
 
 	missing := a.item(t, "backups/no-such-backup/backup.json")
 	require.Equal(t, bundle.StatusError, missing.Status)
