@@ -44,6 +44,8 @@ const (
 
 // Report is what a bundle says of Velero's failures.
 type Report struct {
+	// Glance is Velero at a glance.
+	Glance Glance `json:"glance"`
 	// Failures are the backups and restores collected in detail that
 	// failed, newest first.
 	Failures []Failure `json:"failures"`
@@ -141,6 +143,7 @@ type analyzer struct {
 	// names: index into the failure's Volumes.
 	wanted       map[string][]volumeRef
 	notCollected int
+	glance       *glancer
 }
 
 type results struct{ errors, warnings []string }
@@ -153,12 +156,17 @@ type volumeRef struct {
 func newAnalyzer(m bundle.Manifest) *analyzer {
 	a := &analyzer{manifest: map[string]bundle.ManifestItem{}, details: map[string]*Failure{}, results: map[string]results{},
 		volumes: map[string][]VolumeFailure{}, agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{}}
+	previous := map[string]bool{}
 	for _, it := range m.Items {
 		a.manifest[it.Path] = it
 		if it.Status == bundle.StatusError || it.Status == bundle.StatusCancelled {
 			a.notCollected++
 		}
+		if strings.HasSuffix(it.Path, ".previous.log") && it.Bytes > 0 {
+			previous[it.Path] = true
+		}
 	}
+	a.glance = newGlancer(previous)
 	return a
 }
 
@@ -180,6 +188,18 @@ func (a *analyzer) object(it bundle.ManifestItem, r io.Reader) error {
 		return nil
 	}
 	parts := strings.Split(it.Path, "/")
+	if len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "pods.json" {
+		return eachRaw(r, func(raw json.RawMessage) {
+			a.glance.pod(parts[1], raw)
+			var o object
+			if json.Unmarshal(raw, &o) == nil {
+				a.pod(parts[1], o)
+			}
+		})
+	}
+	if err := a.glance.item(it.Path, parts, r); err != nil {
+		return err
+	}
 	switch {
 	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == strings.TrimSuffix(parts[0], "s")+".json":
 		return a.detail(parts[0], r)
@@ -188,10 +208,13 @@ func (a *analyzer) object(it bundle.ManifestItem, r io.Reader) error {
 	case len(parts) == 4 && parts[0] == "resources" && strings.HasPrefix(parts[2], "velero.io_"):
 		res := strings.TrimSuffix(parts[3], ".json")
 		if _, ok := volumeOwners[res]; ok {
-			return eachItem(r, func(o object) { a.volume(parts[1], res, o) })
+			return eachRaw(r, func(raw json.RawMessage) {
+				var o object
+				if json.Unmarshal(raw, &o) == nil {
+					a.volume(parts[1], res, o)
+				}
+			})
 		}
-	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "pods.json":
-		return eachItem(r, func(o object) { a.pod(parts[1], o) })
 	}
 	return nil
 }
@@ -337,7 +360,7 @@ func isProblem(line string) bool {
 
 // report orders the failures, newest first.
 func (a *analyzer) report() Report {
-	r := Report{Failures: []Failure{}, NotCollected: a.notCollected}
+	r := Report{Glance: a.glance.glance(), Failures: []Failure{}, NotCollected: a.notCollected}
 	for _, f := range a.details {
 		r.Failures = append(r.Failures, *f)
 	}
@@ -374,10 +397,10 @@ type object struct {
 	} `json:"status"`
 }
 
-// eachItem calls f with each item of a JSON List, one at a time: a list
+// eachRaw calls f with each item of a JSON List, one at a time: a list
 // of thousands of objects is never held whole. A damaged list ends the
 // reading, keeping what came before.
-func eachItem(r io.Reader, f func(object)) error {
+func eachRaw(r io.Reader, f func(json.RawMessage)) error {
 	dec := json.NewDecoder(r)
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil
@@ -398,11 +421,11 @@ func eachItem(r io.Reader, f func(object)) error {
 			return nil
 		}
 		for dec.More() {
-			var o object
-			if err := dec.Decode(&o); err != nil {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
 				return nil
 			}
-			f(o)
+			f(raw)
 		}
 		if _, err := dec.Token(); err != nil {
 			return nil

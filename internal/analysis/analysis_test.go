@@ -74,14 +74,29 @@ var failuresBundle = []item{
 	)},
 	{path: "resources/velero/core_v1/pods.json", content: list(
 		`{"metadata":{"name":"node-agent-abcde","namespace":"velero","labels":{"name":"node-agent"}},"spec":{"nodeName":"node-1"}}`,
-		`{"metadata":{"name":"velero-7d9c","namespace":"velero","labels":{"deploy":"velero"}},"spec":{"nodeName":"node-1"}}`,
+		`{"metadata":{"name":"velero-7d9c","namespace":"velero","labels":{"deploy":"velero"}},"spec":{"nodeName":"node-1"},`+
+			`"status":{"containerStatuses":[{"name":"velero","restartCount":4,"lastState":{"terminated":{"reason":"OOMKilled","exitCode":137,"finishedAt":"2026-01-03T10:00:30Z"}}}]}}`,
 	)},
 	{path: "logs/velero/node-agent-abcde/node-agent.log", content: strings.Join([]string{
 		`time="2026-01-02T10:00:01Z" level=info msg="PodVolumeBackup starting" podvolumebackup=velero/b-partial-x7k2p`,
 		`time="2026-01-02T10:00:02Z" level=info msg="unrelated"`,
 		`time="2026-01-02T10:00:03Z" level=error msg="Failed to run kopia backup" error="unable to get local block device entry" podvolumebackup=velero/b-partial-x7k2p`,
 	}, "\n") + "\n"},
-	{path: "velero/version.json", fail: "the Velero server did not answer"},
+	{path: "velero/version.json", content: `{"client":{"name":"velero-debug"},"server":{"version":"v1.17.0"},"plugins":[{"name":"velero.io/aws","kind":"ObjectStore"},{"name":"velero.io/aws","kind":"VolumeSnapshotter"}],` +
+		`"images":[{"workload":"deployment/velero","container":"velero","image":"velero/velero:v1.18.3"}],"notes":["deployment/velero container velero runs image velero/velero:v1.18.3, but the server reports v1.17.0"]}`},
+	{path: "cluster/nodes.json", content: list(`{"metadata":{"name":"node-1"}}`, `{"metadata":{"name":"node-2"}}`)},
+	{path: "resources/velero/velero.io_v1/backupstoragelocations.json", content: list(
+		`{"metadata":{"name":"default"},"spec":{"provider":"aws","default":true},"status":{"phase":"Unavailable","lastValidationTime":"2026-01-03T09:59:00Z","message":"BackupStorageLocation \"default\" is unavailable: rpc error: NoSuchBucket | bucket gone"}}`)},
+	{path: "resources/velero/velero.io_v1/backuprepositories.json", content: list(
+		`{"metadata":{"name":"shop-default-kopia-x"},"spec":{"volumeNamespace":"shop","repositoryType":"kopia"},"status":{"phase":"Ready","lastMaintenanceTime":"2026-01-03T08:00:00Z",` +
+			`"recentMaintenance":[{"result":"Succeeded","startTimestamp":"2026-01-02T08:00:00Z","completeTimestamp":"2026-01-02T08:01:00Z"},{"result":"Failed","startTimestamp":"2026-01-03T08:00:00Z","completeTimestamp":"2026-01-03T08:00:30Z","message":"error to connect to repo: OOMKilled"}]}}`)},
+	{path: "resources/velero/apps_v1/daemonsets.json", content: list(`{"metadata":{"name":"node-agent"},"status":{"desiredNumberScheduled":2,"numberReady":1}}`)},
+	{path: "resources/velero/core_v1/events.json", content: list(
+		`{"type":"Warning","reason":"BackOff","message":"Back-off restarting failed container","count":3,"lastTimestamp":"2026-01-03T10:01:00Z","involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,
+		`{"type":"Warning","reason":"BackOff","message":"Back-off restarting failed container velero","count":2,"lastTimestamp":"2026-01-03T10:02:00Z","involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,
+		`{"type":"Normal","reason":"Pulled","message":"pulled","count":1,"involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`)},
+	{path: "logs/velero/velero-7d9c/velero.previous.log", content: "the log before the OOM kill\n"},
+	{path: "velero/volume-failures.md", fail: "the summary could not be written"},
 }
 
 func TestAnalyzeGolden(t *testing.T) {
@@ -105,6 +120,14 @@ func TestAnalyzeGolden(t *testing.T) {
 	require.Equal(t, []int{1, 3}, []int{partial.Volumes[0].Lines[0].Line, partial.Volumes[0].Lines[1].Line})
 	require.Empty(t, partial.Volumes[1].NodeAgentPod, "no node-agent pod on node-2")
 	require.Equal(t, 1, r.NotCollected)
+	g := r.Glance
+	require.Equal(t, "v1.17.0", g.Server)
+	require.Equal(t, []string{"velero.io/aws"}, g.Plugins)
+	require.Equal(t, &NodeAgents{Desired: 2, Ready: 1, Pods: 1, Without: []string{"node-2"}}, g.NodeAgents)
+	require.Equal(t, []Restart{{Pod: "velero-7d9c", Container: "velero", Restarts: 4, Reason: "OOMKilled", ExitCode: 137,
+		FinishedAt: "2026-01-03T10:00:30Z", PreviousLog: "logs/velero/velero-7d9c/velero.previous.log"}}, g.Restarts)
+	require.Equal(t, []Warning{{Reason: "BackOff", Object: "Pod/velero-7d9c", Count: 5, Last: "2026-01-03T10:02:00Z", Message: "Back-off restarting failed container velero"}}, g.Warnings)
+	require.Len(t, g.Repositories[0].Maintenance, 2)
 	data, err := json.Marshal(r)
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"firstErrors":["velero: pod volume backup failed: data path backup failed","namespace shop: error executing hook: command terminated with exit code 1"]`)
@@ -160,4 +183,27 @@ func TestCode(t *testing.T) {
 	require.Equal(t, "`a b`", code("a\nb"))
 	require.Equal(t, "`` `a ``", code("`a"))
 	require.Equal(t, "``x`y``", code("x`y"))
+}
+
+// A namespace of many repositories keeps the troubled ones in the glance.
+func TestGlanceKeepsTroubledRepositories(t *testing.T) {
+	t.Parallel()
+	var repos []string
+	for i := range maxRepositories + 10 {
+		repos = append(repos, `{"metadata":{"name":"ready-`+strings.Repeat("x", i%3)+string(rune('a'+i%26))+`"},"status":{"phase":"Ready"}}`)
+	}
+	repos = append(repos, `{"metadata":{"name":"not-ready"},"status":{"phase":"NotReady","message":"repo not initialized"}}`,
+		`{"metadata":{"name":"failed-maintenance"},"status":{"phase":"Ready","recentMaintenance":[{"result":"Failed","message":"OOMKilled"}]}}`)
+	r, err := Analyze(context.Background(), writeBundle(t, []item{
+		{path: "resources/velero/velero.io_v1/backuprepositories.json", content: list(repos...)},
+	}))
+	require.NoError(t, err)
+	g := r.Glance
+	require.Len(t, g.Repositories, maxRepositories)
+	require.Equal(t, 12, g.RepositoriesLeftOut)
+	names := map[string]bool{}
+	for _, rep := range g.Repositories {
+		names[rep.Name] = true
+	}
+	require.True(t, names["not-ready"] && names["failed-maintenance"], "the troubled repositories are kept")
 }

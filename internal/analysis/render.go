@@ -13,6 +13,7 @@ import (
 // that nothing in it is read as Markdown.
 func Render(w io.Writer, r Report) error {
 	var b strings.Builder
+	renderGlance(&b, r.Glance)
 	b.WriteString("## Failures\n\n")
 	if len(r.Failures) == 0 {
 		b.WriteString("No backup or restore collected in detail failed.\n\n")
@@ -97,4 +98,105 @@ func orUnknown(s string) string {
 		return "(unknown)"
 	}
 	return s
+}
+
+func renderGlance(b *strings.Builder, g Glance) {
+	b.WriteString("## Velero at a glance\n\n")
+	switch {
+	case g.Server != "":
+		fmt.Fprintf(b, "- Server: %s\n", g.Server)
+	case g.ServerError != "":
+		fmt.Fprintf(b, "- Server: did not answer (%s)\n", g.ServerError)
+	}
+	if len(g.Plugins) > 0 {
+		fmt.Fprintf(b, "- Plugins: %s\n", strings.Join(g.Plugins, ", "))
+	}
+	for _, img := range g.Images {
+		fmt.Fprintf(b, "- Image: %s\n", img)
+	}
+	for _, n := range g.Notes {
+		fmt.Fprintf(b, "- **Skew**: %s\n", n)
+	}
+	if a := g.NodeAgents; a != nil {
+		if a.Desired > 0 {
+			fmt.Fprintf(b, "- Node-agents: %d of %d ready, %d pods", a.Ready, a.Desired, a.Pods)
+		} else {
+			fmt.Fprintf(b, "- Node-agents: %d pods; the DaemonSet reports none desired (no status yet?)", a.Pods)
+		}
+		if len(a.Without) > 0 {
+			fmt.Fprintf(b, "; nodes without one: %s", strings.Join(a.Without, ", "))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	locations(b, "Backup storage locations", g.StorageLocations)
+	locations(b, "Volume snapshot locations", g.SnapshotLocations)
+	if len(g.Repositories) > 0 {
+		b.WriteString("Backup repositories:\n\n")
+		for _, r := range g.Repositories {
+			fmt.Fprintf(b, "- %s (%s, namespace %s): %s", r.Name, orUnknown(r.Type), orUnknown(r.VolumeNamespace), orUnknown(r.Phase))
+			if r.Message != "" {
+				fmt.Fprintf(b, ": %s", code(r.Message))
+			}
+			if r.LastMaintenance != "" {
+				fmt.Fprintf(b, "; last maintenance %s", r.LastMaintenance)
+			}
+			b.WriteString("\n")
+			for _, m := range r.Maintenance {
+				fmt.Fprintf(b, "  - maintenance %s, %s to %s", m.Result, orUnknown(m.Started), orUnknown(m.Complete))
+				if m.Message != "" {
+					fmt.Fprintf(b, ": %s", code(m.Message))
+				}
+				b.WriteString("\n")
+			}
+		}
+		if g.RepositoriesLeftOut > 0 {
+			fmt.Fprintf(b, "- and %d more, Ready and maintained (resources/*/velero.io_v1/backuprepositories.json)\n", g.RepositoriesLeftOut)
+		}
+		b.WriteString("\n")
+	}
+	if len(g.Restarts) > 0 {
+		b.WriteString("Containers that restarted:\n\n")
+		for _, r := range g.Restarts {
+			fmt.Fprintf(b, "- %s/%s: restarts %d", r.Pod, r.Container, r.Restarts)
+			if r.Reason != "" {
+				fmt.Fprintf(b, ", last ended %s (exit code %d) at %s", r.Reason, r.ExitCode, orUnknown(r.FinishedAt))
+			}
+			if r.PreviousLog != "" {
+				fmt.Fprintf(b, "; previous log %s", r.PreviousLog)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(g.Warnings) > 0 {
+		b.WriteString("Warning events:\n\n| Reason | Object | Count | Last | Message |\n|---|---|---:|---|---|\n")
+		for _, w := range g.Warnings {
+			fmt.Fprintf(b, "| %s | %s | %d | %s | %s |\n", cell(w.Reason), cell(w.Object), w.Count, cell(w.Last), cell(w.Message))
+		}
+		if g.WarningsLeftOut > 0 {
+			fmt.Fprintf(b, "\nAnd %d more Warning events of other reasons or objects (resources/*/core_v1/events.json).\n", g.WarningsLeftOut)
+		}
+		b.WriteString("\n")
+	}
+}
+
+func locations(b *strings.Builder, title string, ls []Location) {
+	if len(ls) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%s:\n\n| Name | Provider | Phase | Last validation | Message |\n|---|---|---|---|---|\n", title)
+	for _, l := range ls {
+		name := l.Name
+		if l.Default {
+			name += " (default)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(name), cell(l.Provider), cell(orUnknown(l.Phase)), cell(l.LastValidation), cell(l.Message))
+	}
+	b.WriteString("\n")
+}
+
+// cell keeps s inside one cell of a Markdown table.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }

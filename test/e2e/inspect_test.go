@@ -29,6 +29,12 @@ func TestInspect(t *testing.T) {
 	require.Contains(t, text.stderr, "AccessDenied: Access Denied status code: 403")
 	require.Contains(t, text.stderr, "### backup "+velero.Namespace+"/"+partial+": PartiallyFailed")
 	require.Contains(t, text.stderr, "### restore "+velero.Namespace+"/"+velero.Restores["Failed"]+": Failed")
+	// Velero at a glance: the fixture's OOMKilled server, with its
+	// previous log, and its storage location.
+	require.Contains(t, text.stderr, "## Velero at a glance")
+	require.Contains(t, text.stderr, velero.ServerPod+"/velero: restarts 1, last ended OOMKilled (exit code 137)")
+	require.Contains(t, text.stderr, "previous log logs/"+velero.Namespace+"/"+velero.ServerPod+"/velero.previous.log")
+	require.Contains(t, text.stderr, "| default (default) | aws |")
 
 	js := execTool(t, "", nil, "inspect", r.output, "-o", "json")
 	require.Equal(t, 3, js.code, js.stderr)
