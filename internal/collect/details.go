@@ -67,7 +67,7 @@ func (r *run) downloadAll(d detailed, server error, caps *captures) []schedule.J
 	if d.resource == "restores" {
 		files = restoreDownloads
 	}
-	phase, _, _ := unstructured.NestedString(d.obj.Object, "status", "phase")
+	phase := phaseOf(d)
 	var skip string
 	running := phase == "" || phase == "New" || phase == "InProgress" || phase == "WaitingForPluginOperations" || phase == "Finalizing"
 	switch {
@@ -97,6 +97,12 @@ func (r *run) downloadAll(d detailed, server error, caps *captures) []schedule.J
 	return jobs
 }
 
+// phaseOf is the phase of d.
+func phaseOf(d detailed) string {
+	phase, _, _ := unstructured.NestedString(d.obj.Object, "status", "phase")
+	return phase
+}
+
 func phaseName(phase string) string {
 	if phase == "" {
 		return "new"
@@ -120,6 +126,13 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 	out := &countingWriter{w: e}
 	_, err = r.veleroClient(d.namespace).Download(ctx, f.target, d.name, hc, caps.writer(f.target, out))
 	switch {
+	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && phaseOf(d) == "Failed":
+		// Not a failure of the collection: a backup or restore that
+		// failed may have stopped before Velero uploaded its files, or
+		// failed to upload them.
+		reason := fmt.Sprintf("%s is not in object storage: the %s failed, before Velero uploaded it or while it did (see its failure reason, and server-log.txt or the server's log)", f.target, d.kind)
+		caps.miss(f.target, reason)
+		return e.Skip(reason)
 	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
 		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
 		caps.miss(f.target, reason)
