@@ -1,9 +1,10 @@
 package collect
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +25,16 @@ func serveDownloads(t *testing.T, c *fakeCluster) {
 	t.Helper()
 	store := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(store.Close)
+	var n atomic.Int64
 	for _, res := range []string{"downloadrequests", "serverstatusrequests"} {
+		// The fake client does not generate names: the requests would
+		// all be named "".
+		c.dyn.PrependReactor("create", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			if o, ok := a.(k8stesting.CreateAction).GetObject().(*unstructured.Unstructured); ok && o.GetName() == "" {
+				o.SetName(fmt.Sprintf("%s%d", o.GetGenerateName(), n.Add(1)))
+			}
+			return false, nil, nil
+		})
 		c.dyn.PrependReactor("get", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
 			name := a.(k8stesting.GetAction).GetName()
 			o := &unstructured.Unstructured{Object: map[string]any{
@@ -72,5 +82,5 @@ func TestFailedBackupsFilesMissing(t *testing.T) {
 	require.NotContains(t, items, "backups/b1/volume-snapshots.json", "a failed backup's older files are not tried")
 	require.Equal(t, bundle.StatusError, items["backups/done/volume-snapshots.json"].Status)
 	desc := bundleFiles(t, out)["backups/b1/describe.txt"]
-	require.True(t, strings.Contains(desc, "Resource list:                 <BackupResourceList is not in object storage: the backup failed"), desc)
+	require.Contains(t, desc, "Resource list:                 <BackupResourceList is not in object storage: the backup failed")
 }
