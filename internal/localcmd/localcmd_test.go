@@ -5,6 +5,7 @@ package localcmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,14 +17,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// alive reports whether the process whose pid is in file still runs.
+// alive reports whether the process whose pid is in file still runs. A
+// zombie (killed, not yet reaped by whichever process adopted it: where
+// PID 1 reaps late, it stays one for a while) does not run.
 func alive(t *testing.T, file string) bool {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	require.NoError(t, err)
-	return syscall.Kill(pid, 0) == nil
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		_, noProc := os.Stat("/proc/self")
+		return noProc != nil || !os.IsNotExist(err) // without /proc, kill's answer stands
+	}
+	// The state follows the command name, which is in parentheses.
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
 }
 
 func TestBackgroundProcessDoesNotOutliveItsCommand(t *testing.T) {
