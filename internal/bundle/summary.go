@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ func renderSummary(m Manifest) []byte {
 	var b strings.Builder
 	writeRun(&b, m)
 	writeCounts(&b, m.Items)
+	writeCauses(&b, m.Items)
 	writeProblems(&b, m.Items)
 	writeSkipped(&b, m.Items)
 	writeOptions(&b, m.Options)
@@ -78,6 +80,114 @@ func writeProblems(b *strings.Builder, items []ManifestItem) {
 	for _, it := range problems {
 		row(b, it.Path, string(it.Status), strconv.FormatInt(it.Bytes, 10), it.Error)
 	}
+}
+
+// maxCauses bounds the lines of "What could not be collected".
+const maxCauses = 20
+
+// typeNouns name the items of each type in the plural, for people.
+var typeNouns = map[string]string{
+	"download": "object-store files", "log": "container logs", "object-list": "lists", "object": "objects",
+	"describe": "descriptions", "version": "version answers", "discovery": "discovery answers",
+	"command": "command outputs", "summary": "summaries", "file": "files",
+}
+
+// writeCauses writes one line per cause of the items that failed, were
+// cut short or skipped: the same reason of many items (23 downloads that
+// all wait on one server) is read once.
+func writeCauses(b *strings.Builder, items []ManifestItem) {
+	type key struct {
+		status    Status
+		noun, why string
+	}
+	counts := map[key]int{}
+	var order []key
+	for _, it := range items {
+		if it.Status == StatusOK {
+			continue
+		}
+		noun := typeNouns[it.Type]
+		if noun == "" {
+			noun = "items"
+			if it.Type != "" {
+				noun = it.Type + " items"
+			}
+		}
+		k := key{it.Status, noun, cause(it)}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	if len(order) == 0 {
+		return
+	}
+	rank := map[Status]int{StatusError: 0, StatusCancelled: 1, StatusSkipped: 2}
+	sort.SliceStable(order, func(i, j int) bool {
+		if rank[order[i].status] != rank[order[j].status] {
+			return rank[order[i].status] < rank[order[j].status]
+		}
+		return counts[order[i]] > counts[order[j]]
+	})
+	b.WriteString("\n## What could not be collected\n\n")
+	verbs := map[Status]string{StatusError: "failed", StatusCancelled: "cut short", StatusSkipped: "skipped"}
+	for i, k := range order {
+		if i == maxCauses {
+			fmt.Fprintf(b, "- and %d more causes: see the tables below\n", len(order)-maxCauses)
+			break
+		}
+		noun := k.noun
+		if counts[k] == 1 {
+			noun = strings.TrimSuffix(strings.Replace(noun, "files", "file", 1), "s")
+		}
+		fmt.Fprintf(b, "- %d %s %s: %s\n", counts[k], noun, verbs[k.status], cellEscaper.Replace(k.why))
+	}
+}
+
+// cause is the reason of an item that is not ok, with what names the item
+// itself (the folders and file of its path) replaced by "…", so that the
+// same cause of many items reads as one.
+func cause(it ManifestItem) string {
+	why := it.Error
+	if why == "" {
+		return "no reason recorded"
+	}
+	parts := strings.Split(it.Path, "/")
+	if len(parts) > 1 {
+		parts = parts[1:] // the first folder names a kind of item, not this one
+	}
+	slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
+	for _, p := range parts {
+		if len(p) >= 3 {
+			why = replaceName(why, p)
+		}
+	}
+	return why
+}
+
+// replaceName replaces each occurrence of name in s that is a name of its
+// own (not part of a longer name: velero in velero-debug) with "…".
+func replaceName(s, name string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, name)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(name)
+		if (i > 0 && nameByte(s[i-1])) || (end < len(s) && nameByte(s[end])) {
+			b.WriteString(s[:end])
+		} else {
+			b.WriteString(s[:i] + "…")
+		}
+		s = s[end:]
+	}
+}
+
+// nameByte reports whether c may be part of a Kubernetes name.
+func nameByte(c byte) bool {
+	return c == '-' || c == '.' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 func writeSkipped(b *strings.Builder, items []ManifestItem) {

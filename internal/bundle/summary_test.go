@@ -73,3 +73,31 @@ func TestFormatBytes(t *testing.T) {
 		require.Equal(t, want, formatBytes(n), n)
 	}
 }
+
+// TestSummaryCauses: the items that failed or were skipped for one cause
+// are one line, with what names each item left out.
+func TestSummaryCauses(t *testing.T) {
+	t.Parallel()
+	skip := "not downloaded: the Velero server did not answer: ServerStatusRequest velero-debug-x was not processed within 15s"
+	var items []ManifestItem
+	for _, b := range []string{"b1", "b2", "b3"} {
+		for _, f := range []string{"log.txt", "results.json"} {
+			items = append(items, ManifestItem{Path: "backups/" + b + "/" + f, Type: "download", Status: StatusSkipped, Error: skip})
+		}
+	}
+	items = append(items,
+		ManifestItem{Path: "logs/velero/node-agent-abc/node-agent.log", Type: "log", Status: StatusError,
+			Error: "log of container node-agent in pod velero/node-agent-abc: no data for 30s: context deadline exceeded"},
+		ManifestItem{Path: "logs/velero/node-agent-def/node-agent.log", Type: "log", Status: StatusError,
+			Error: "log of container node-agent in pod velero/node-agent-def: no data for 30s: context deadline exceeded"},
+		ManifestItem{Path: "velero/version.json", Type: "version", Status: StatusError, Error: "server version: no answer"},
+		ManifestItem{Path: "logs/velero/velero-1/velero.log", Type: "log", Status: StatusSkipped, Error: "velero-debug skipped velero-1 for velero"},
+		ManifestItem{Path: "a.json", Status: StatusOK},
+	)
+	got := string(renderSummary(Manifest{Items: items}))
+	require.Contains(t, got, "## What could not be collected\n\n"+
+		"- 2 container logs failed: log of container node-agent in pod …/…: no data for 30s: context deadline exceeded\n"+
+		"- 1 version answer failed: server version: no answer\n"+
+		"- 6 object-store files skipped: "+skip+"\n"+
+		"- 1 container log skipped: velero-debug skipped … for …\n")
+}
