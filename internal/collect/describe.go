@@ -281,14 +281,10 @@ func (b *textBuilder) hooks(o map[string]any) {
 
 func (b *textBuilder) itemOperations(data []byte, missing string) {
 	var ops []map[string]any
-	switch {
-	case data == nil:
-		b.field("Item operations", "<"+missing+">")
+	if !b.decoded("Item operations", "item-operations.json", data, missing, &ops) {
 		return
-	case json.Unmarshal(data, &ops) != nil:
-		b.field("Item operations", "<item-operations.json cannot be read>")
-		return
-	case len(ops) == 0:
+	}
+	if len(ops) == 0 {
 		b.field("Item operations", "<none>")
 		return
 	}
@@ -306,12 +302,7 @@ func (b *textBuilder) itemOperations(data []byte, missing string) {
 
 func (b *textBuilder) resourceList(data []byte, missing string) {
 	var list map[string][]string
-	switch {
-	case data == nil:
-		b.field("Resource list", "<"+missing+">")
-		return
-	case json.Unmarshal(data, &list) != nil:
-		b.field("Resource list", "<resource-list.json cannot be read>")
+	if !b.decoded("Resource list", "resource-list.json", data, missing, &list) {
 		return
 	}
 	b.section("Resource list")
@@ -330,12 +321,7 @@ func (b *textBuilder) resourceList(data []byte, missing string) {
 
 func (b *textBuilder) volumeInfos(data []byte, missing string) {
 	var infos []map[string]any
-	switch {
-	case data == nil:
-		b.field("Volumes (volume-info.json)", "<"+missing+">")
-		return
-	case json.Unmarshal(data, &infos) != nil:
-		b.field("Volumes (volume-info.json)", "<volume-info.json cannot be read>")
+	if !b.decoded("Volumes (volume-info.json)", "volume-info.json", data, missing, &infos) {
 		return
 	}
 	b.section("Volumes (volume-info.json)")
@@ -346,6 +332,21 @@ func (b *textBuilder) volumeInfos(data []byte, missing string) {
 		b.line(fmt.Sprintf("  %s/%s (PV %s): %s, result %s", text(v["pvcNamespace"]), text(v["pvcName"]), orDash(text(v["pvName"])),
 			orDash(text(v["backupMethod"])), orDash(text(v["result"]))))
 	}
+}
+
+// decoded decodes data, the downloaded file, into v; when it cannot, it
+// writes field with why (missing, when the file is not at hand) and
+// returns false.
+func (b *textBuilder) decoded(field, file string, data []byte, missing string, v any) bool {
+	switch {
+	case data == nil:
+		b.field(field, "<"+missing+">")
+		return false
+	case json.Unmarshal(data, v) != nil:
+		b.field(field, "<"+file+" cannot be read>")
+		return false
+	}
+	return true
 }
 
 // text is a JSON value as text: "" for null or missing, never "<nil>".
