@@ -38,7 +38,7 @@ const (
 	// maxLineBytes cuts a quoted log line.
 	maxLineBytes = 512
 	// maxLogLine bounds one line read from a log; longer lines are
-	// skipped.
+	// counted, not read.
 	maxLogLine = 1 << 20
 )
 
@@ -173,15 +173,6 @@ func newAnalyzer(m bundle.Manifest) *analyzer {
 // failedPhases are the phases of a backup or restore that failed.
 var failedPhases = map[string]bool{"Failed": true, "PartiallyFailed": true, "FailedValidation": true}
 
-// volumeOwners are the volume kinds, each with the resource that owns it
-// and its owner label.
-var volumeOwners = map[string]struct{ owner, label string }{
-	"podvolumebackups":  {"backups", "velero.io/backup-name"},
-	"datauploads":       {"backups", "velero.io/backup-name"},
-	"podvolumerestores": {"restores", "velero.io/restore-name"},
-	"datadownloads":     {"restores", "velero.io/restore-name"},
-}
-
 // object reads an item of the first pass.
 func (a *analyzer) object(it bundle.ManifestItem, r io.Reader) error {
 	if r == nil {
@@ -207,7 +198,7 @@ func (a *analyzer) object(it bundle.ManifestItem, r io.Reader) error {
 		a.results[parts[0]+"/"+parts[1]] = readResults(r)
 	case len(parts) == 4 && parts[0] == "resources" && strings.HasPrefix(parts[2], "velero.io_"):
 		res := strings.TrimSuffix(parts[3], ".json")
-		if _, ok := volumeOwners[res]; ok {
+		if _, ok := veleroapi.VolumeKindOf(res); ok {
 			return eachRaw(r, func(raw json.RawMessage) {
 				var o object
 				if json.Unmarshal(raw, &o) == nil {
@@ -244,13 +235,13 @@ func (a *analyzer) volume(namespace, resource string, o object) {
 	if o.Status.Phase != "Failed" && o.Status.Phase != "Canceled" {
 		return
 	}
-	k := volumeOwners[resource]
+	k, _ := veleroapi.VolumeKindOf(resource)
 	node := o.Status.Node
 	if node == "" {
 		node = o.Spec.Node
 	}
 	v := VolumeFailure{Resource: resource, Name: o.Metadata.Name, Phase: o.Status.Phase, Node: node, Message: o.Status.Message}
-	key := namespace + "/" + k.owner + "/" + o.Metadata.Labels[k.label]
+	key := namespace + "/" + k.Owner + "/" + o.Metadata.Labels[k.Label]
 	a.volumes[key] = append(a.volumes[key], v)
 }
 
@@ -304,27 +295,52 @@ func (a *analyzer) log(it bundle.ManifestItem, r io.Reader) error {
 	if r == nil || len(refs) == 0 {
 		return nil
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLogLine)
 	n := 0
-	for {
-		if !sc.Scan() {
-			if errors.Is(sc.Err(), bufio.ErrTooLong) {
-				// Skip the rest of an overlong line, and go on.
-				sc = bufio.NewScanner(r)
-				sc.Buffer(make([]byte, 0, 64<<10), maxLogLine)
-				n++
-				continue
-			}
-			return nil
-		}
+	return eachLine(r, maxLogLine, func(line []byte) {
 		n++
-		line := sc.Bytes()
 		for _, ref := range refs {
 			v := &ref.failure.Volumes[ref.index]
 			if bytes.Contains(line, []byte(v.Name)) {
 				v.Lines = keepLine(v.Lines, LogLine{File: it.Path, Line: n, Text: cut(string(line), maxLineBytes)})
 			}
+		}
+	})
+}
+
+// eachLine calls f with each line of r, without its newline, in order: a
+// line longer than limit is passed as nil (it is counted, not read).
+func eachLine(r io.Reader, limit int, f func([]byte)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte // the start of a line longer than the buffer
+	tooLong := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long)+len(chunk) > limit {
+				tooLong, long = true, long[:0]
+			} else if !tooLong {
+				long = append(long, chunk...)
+			}
+			continue
+		}
+		if len(chunk) > 0 || len(long) > 0 || tooLong {
+			line := chunk
+			if len(long) > 0 {
+				line = append(long, chunk...)
+			}
+			switch {
+			case tooLong || len(line) > limit:
+				f(nil)
+			default:
+				f(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r")))
+			}
+			long, tooLong = long[:0], false
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
 		}
 	}
 }

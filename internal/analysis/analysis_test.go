@@ -207,3 +207,24 @@ func TestGlanceKeepsTroubledRepositories(t *testing.T) {
 	}
 	require.True(t, names["not-ready"] && names["failed-maintenance"], "the troubled repositories are kept")
 }
+
+// TestEachLine: lines longer than the buffer are read whole, lines longer
+// than the limit are counted, not read, and the numbering holds after them.
+func TestEachLine(t *testing.T) {
+	t.Parallel()
+	mid := strings.Repeat("m", 100<<10)  // past the 64 KiB buffer, under the limit
+	huge := strings.Repeat("h", 300<<10) // past the limit
+	in := "one\r\n" + mid + "\n" + huge + "\nfour\n\nsix"
+	var got []string
+	require.NoError(t, eachLine(strings.NewReader(in), 200<<10, func(l []byte) {
+		switch {
+		case l == nil:
+			got = append(got, "<too long>")
+		case len(l) > 20:
+			got = append(got, "<long>")
+		default:
+			got = append(got, string(l))
+		}
+	}))
+	require.Equal(t, []string{"one", "<long>", "<too long>", "four", "", "six"}, got)
+}

@@ -136,3 +136,11 @@ func TestSkewNotes(t *testing.T) {
 	require.Equal(t, []string{"deployment/velero container velero runs image velero/velero:v1.17.0, but the server reports v1.18.3"}, skewNotes(info))
 	require.Empty(t, skewNotes(versionInfo{Server: map[string]string{"error": "down"}, Images: info.Images}))
 }
+
+func TestText(t *testing.T) {
+	t.Parallel()
+	require.Empty(t, text(nil))
+	require.Equal(t, "30s", text("30s"))
+	require.Equal(t, `["/bin/sh","-c","mysqldump app > /backup/app.sql"]`, text([]any{"/bin/sh", "-c", "mysqldump app > /backup/app.sql"}))
+	require.Equal(t, "3", text(int64(3)))
+}

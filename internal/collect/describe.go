@@ -113,13 +113,13 @@ func (r *run) describeVolumes(ctx context.Context, b *textBuilder, d detailed) {
 	agents, _ := r.nodeAgents(ctx, d.namespace)
 	b.section("Volume operations (pod volume and data mover)")
 	found := false
-	owner := ownerLabel(d.name)
+	owner := veleroapi.OwnerLabel(d.name)
 	for _, res := range kinds {
 		for _, k := range volumeKinds {
-			if k.resource != res {
+			if k.Resource != res {
 				continue
 			}
-			ops, err := r.ownerVolumeOps(ctx, d, k.resource, k.version, k.owner)
+			ops, err := r.ownerVolumeOps(ctx, d, k.Resource, k.Version, k.Label)
 			if err != nil {
 				b.line(fmt.Sprintf("  %s: cannot list: %v", res, err))
 			}
@@ -357,8 +357,13 @@ func text(v any) string {
 	case string:
 		return v
 	default:
-		data, _ := json.Marshal(v)
-		return string(data)
+		// As JSON, which shows where each argument of a command ends;
+		// without HTML escapes (a shell's > stays >).
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(v) // a decoded JSON value always encodes
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 }
 

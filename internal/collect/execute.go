@@ -11,6 +11,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/schedule"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // Classes of the run's jobs, each with its own limit (see limits): a job
@@ -184,7 +185,7 @@ func (r *run) apiGroup(ctx context.Context, g *plan.APIGroup, writeDiscovery boo
 
 // summaryGVR is the list of resource that feeds the summaries.
 func summaryGVR(resource string) schema.GroupVersionResource {
-	if _, ok := ownerResource[resource]; ok {
+	if _, ok := veleroapi.VolumeKindOf(resource); ok {
 		return volumeGVR(resource)
 	}
 	return gvr(VeleroGroup, "v1", resource) // backups, restores
@@ -193,7 +194,7 @@ func summaryGVR(resource string) schema.GroupVersionResource {
 // feedSummary makes q, a list of resource, feed the summaries that need
 // it: the volume operations, or the recent failures.
 func (r *run) feedSummary(q *objectQuery, resource string) {
-	if _, ok := ownerResource[resource]; ok {
+	if _, ok := veleroapi.VolumeKindOf(resource); ok {
 		r.feedVolumes(q, resource)
 		return
 	}
@@ -202,7 +203,7 @@ func (r *run) feedSummary(q *objectQuery, resource string) {
 
 // unfed ends the feed of k without a value: its readers read on their own.
 func (r *run) unfed(k feedKey) {
-	if _, ok := ownerResource[k.resource]; ok {
+	if _, ok := veleroapi.VolumeKindOf(k.resource); ok {
 		r.volumes.feeds.of(k).end(nil, false)
 		return
 	}
@@ -243,8 +244,8 @@ func (r *run) prepareFeeds(kinds []kind) {
 		}
 		ns := g.g.Namespace
 		for _, v := range volumeKinds {
-			if r.volumes.feeds.claim(feedKey{ns, v.resource}) {
-				r.claims[g.g] = append(r.claims[g.g], v.resource)
+			if r.volumes.feeds.claim(feedKey{ns, v.Resource}) {
+				r.claims[g.g] = append(r.claims[g.g], v.Resource)
 			}
 		}
 		for _, res := range []string{"backups", "restores"} {

@@ -348,7 +348,7 @@ func serverRequest(resource, ns string) []access.Need {
 func volumeNeeds(ns string) []access.Need {
 	out := []access.Need{list("", "pods", ns)}
 	for _, k := range volumeKinds {
-		out = append(out, list(VeleroGroup, k.resource, ns))
+		out = append(out, list(VeleroGroup, k.Resource, ns))
 	}
 	return out
 }

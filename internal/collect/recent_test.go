@@ -113,15 +113,6 @@ func TestRecentFailuresListFails(t *testing.T) {
 	require.Contains(t, items, "cluster/version.json")
 }
 
-func TestOwnerLabel(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, "nightly", ownerLabel("nightly"))
-	long := "a-backup-with-a-name-much-longer-than-sixty-three-characters-allowed-in-labels"
-	got := ownerLabel(long)
-	require.Len(t, got, 63)
-	require.Equal(t, long[:57], got[:57])
-}
-
 // TestWorkloadListsReadOnce: version.json's images come from the plan's
 // lists of Deployments and DaemonSets, which are then listed once; without
 // such lists, from lists of its own.

@@ -44,25 +44,19 @@ func (x *volumeIndex) detail(namespace, resource, name string) {
 	if x.detailed[namespace] == nil {
 		x.detailed[namespace] = map[string]bool{}
 	}
-	x.detailed[namespace][resource+"/"+ownerLabel(name)] = true
+	x.detailed[namespace][resource+"/"+veleroapi.OwnerLabel(name)] = true
 }
-
-// ownerResource is what the operations of each kind belong to.
-var ownerResource = map[string]string{"podvolumebackups": "backups", "datauploads": "backups", "podvolumerestores": "restores", "datadownloads": "restores"}
 
 // keep returns what the index keeps of o, an object of the volume kind
 // resource, and whether it keeps it.
 func (x *volumeIndex) keep(namespace, resource string, o *unstructured.Unstructured) (volumeOp, bool) {
 	op := volumeOp{resource: resource, name: o.GetName(), phase: str(o.Object, "status", "phase"), message: str(o.Object, "status", "message")}
-	for _, k := range volumeKinds {
-		if k.resource == resource {
-			op.owner = o.GetLabels()[k.owner]
-		}
-	}
+	k, _ := veleroapi.VolumeKindOf(resource)
+	op.owner = o.GetLabels()[k.Label]
 	if op.node = str(o.Object, "status", "node"); op.node == "" {
 		op.node = str(o.Object, "spec", "node")
 	}
-	return op, op.failed() || x.detailed[namespace][ownerResource[resource]+"/"+op.owner]
+	return op, op.failed() || x.detailed[namespace][k.Owner+"/"+op.owner]
 }
 
 // feedVolumes makes list q feed the summaries of the volume kind resource.
@@ -83,7 +77,7 @@ func (r *run) feedVolumes(q *objectQuery, resource string) {
 // isDetailed reports whether the backup or restore (resource) name of
 // namespace was noted, before the run, as collected in detail.
 func (x *volumeIndex) isDetailed(namespace, resource, name string) bool {
-	return x.detailed[namespace][resource+"/"+ownerLabel(name)]
+	return x.detailed[namespace][resource+"/"+veleroapi.OwnerLabel(name)]
 }
 
 // ownerVolumeOps returns the operations of resource that belong to d: from
@@ -96,16 +90,13 @@ func (r *run) ownerVolumeOps(ctx context.Context, d detailed, resource, version,
 	}
 	var ops []volumeOp
 	ri := r.clients.Dynamic.Resource(gvr(VeleroGroup, version, resource)).Namespace(d.namespace)
-	opts := metav1.ListOptions{LabelSelector: ownerKey + "=" + ownerLabel(d.name)}
+	opts := metav1.ListOptions{LabelSelector: ownerKey + "=" + veleroapi.OwnerLabel(d.name)}
 	err := r.eachObject(ctx, ri, opts, func(o *unstructured.Unstructured) {
 		op, _ := r.volumes.keep(d.namespace, resource, o)
 		ops = append(ops, op)
 	})
 	return ops, err
 }
-
-// ownerLabel is the owner label of the backup or restore name.
-func ownerLabel(name string) string { return veleroapi.OwnerLabel(name) }
 
 // volumeOps returns the operations of resource in namespace the index
 // keeps, in the order of the list: from the list of the plan that claimed

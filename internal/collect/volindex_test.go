@@ -62,7 +62,7 @@ func TestVolumeListsReadOnce(t *testing.T) {
 
 			lists := c.dynamicLists()
 			for _, k := range volumeKinds {
-				require.Equal(t, 1, lists[k.resource], "%s listed once: %v", k.resource, lists)
+				require.Equal(t, 1, lists[k.Resource], "%s listed once: %v", k.Resource, lists)
 			}
 			for _, a := range c.kube.Actions() {
 				if a.GetVerb() == "list" {

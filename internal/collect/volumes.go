@@ -13,23 +13,17 @@ import (
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // volumeKinds are the data-path resources a node-agent works on: their
 // node is where to look when one fails.
-var volumeKinds = []struct{ version, resource, owner string }{
-	{"v1", "podvolumebackups", "velero.io/backup-name"},
-	{"v1", "podvolumerestores", "velero.io/restore-name"},
-	{"v2alpha1", "datauploads", "velero.io/backup-name"},
-	{"v2alpha1", "datadownloads", "velero.io/restore-name"},
-}
+var volumeKinds = veleroapi.VolumeKinds
 
 // volumeGVR is the resource of a volume kind.
 func volumeGVR(resource string) schema.GroupVersionResource {
-	for _, k := range volumeKinds {
-		if k.resource == resource {
-			return gvr(VeleroGroup, k.version, k.resource)
-		}
+	if k, ok := veleroapi.VolumeKindOf(resource); ok {
+		return gvr(VeleroGroup, k.Version, k.Resource)
 	}
 	return schema.GroupVersionResource{}
 }
@@ -59,7 +53,7 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 	}
 	var failures []volumeFailure
 	for _, k := range volumeKinds {
-		ops, _ := r.volumeOps(ctx, namespace, k.resource, k.version) // an error: not served by this Velero, or recorded by the list itself
+		ops, _ := r.volumeOps(ctx, namespace, k.Resource, k.Version) // an error: not served by this Velero, or recorded by the list itself
 		for _, op := range ops {
 			if !op.failed() {
 				continue
