@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/bundleread"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -110,25 +111,44 @@ type Source interface {
 	Each(ctx context.Context, fn func(item bundle.ManifestItem, content io.Reader) error) error
 }
 
-// Analyze reads b twice, objects first, then the logs the failures name,
-// and returns its Report.
+// Again reads once more the items at paths, which the Analyzer kept (see
+// Analyzer.Keep): it calls read with each one's content, in any order,
+// and skips a path it does not hold.
+type Again func(paths []string, read func(item bundle.ManifestItem, content io.Reader) error) error
+
+// Analyze reads b twice, the items the analysis wants first, then the
+// logs the failures name, and returns its Report.
 func Analyze(ctx context.Context, b Source) (Report, error) {
-	a := newAnalyzer(b.Manifest())
-	if err := b.Each(ctx, a.object); err != nil {
+	a := NewAnalyzer()
+	err := b.Each(ctx, func(it bundle.ManifestItem, r io.Reader) error {
+		if r == nil || !a.Wants(it.Path) {
+			return nil
+		}
+		return a.Item(it, r)
+	})
+	if err != nil {
 		return Report{}, err
 	}
-	a.link()
-	if a.wantsLogs() {
-		if err := b.Each(ctx, a.log); err != nil {
-			return Report{}, err
+	return a.Report(b.Manifest(), func(paths []string, read func(bundle.ManifestItem, io.Reader) error) error {
+		want := map[string]bool{}
+		for _, p := range paths {
+			want[p] = true
 		}
-	}
-	return a.report(), nil
+		return b.Each(ctx, func(it bundle.ManifestItem, r io.Reader) error {
+			if r == nil || !want[it.Path] {
+				return nil
+			}
+			return read(it, r)
+		})
+	})
 }
 
-// analyzer keeps what the report needs while the items stream past.
-type analyzer struct {
-	manifest map[string]bundle.ManifestItem
+// Analyzer is the analysis of one bundle, handed the items it wants in
+// any order: by Analyze from a bundle on disk, and by the bundle Writer
+// as it stores them, so that summary.md and `velero-debug inspect` say
+// the same. It keeps only what the report needs. It is not safe for
+// concurrent use.
+type Analyzer struct {
 	// details are the backups and restores collected in detail that
 	// failed, by "<resource>/<name>".
 	details map[string]*Failure
@@ -141,9 +161,8 @@ type analyzer struct {
 	agents map[string]map[string]string
 	// wanted are the logs to read, by path, and the operations each
 	// names: index into the failure's Volumes.
-	wanted       map[string][]volumeRef
-	notCollected int
-	glance       *glancer
+	wanted map[string][]volumeRef
+	glance *glancer
 }
 
 type results struct{ errors, warnings []string }
@@ -153,65 +172,80 @@ type volumeRef struct {
 	index   int
 }
 
-func newAnalyzer(m bundle.Manifest) *analyzer {
-	a := &analyzer{manifest: map[string]bundle.ManifestItem{}, details: map[string]*Failure{}, results: map[string]results{},
-		volumes: map[string][]VolumeFailure{}, agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{}}
-	previous := map[string]bool{}
-	for _, it := range m.Items {
-		a.manifest[it.Path] = it
-		if it.Status == bundle.StatusError || it.Status == bundle.StatusCancelled {
-			a.notCollected++
-		}
-		if strings.HasSuffix(it.Path, ".previous.log") && it.Bytes > 0 {
-			previous[it.Path] = true
-		}
-	}
-	a.glance = newGlancer(previous)
-	return a
+// NewAnalyzer returns an Analyzer that has read nothing.
+func NewAnalyzer() *Analyzer {
+	return &Analyzer{details: map[string]*Failure{}, results: map[string]results{},
+		volumes: map[string][]VolumeFailure{}, agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{},
+		glance: newGlancer()}
 }
 
 // failedPhases are the phases of a backup or restore that failed.
 var failedPhases = map[string]bool{"Failed": true, "PartiallyFailed": true, "FailedValidation": true}
 
-// object reads an item of the first pass.
-func (a *analyzer) object(it bundle.ManifestItem, r io.Reader) error {
-	if r == nil {
-		return nil
-	}
-	parts := strings.Split(it.Path, "/")
-	if len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "pods.json" {
-		return eachRaw(r, func(raw json.RawMessage) {
-			a.glance.pod(parts[1], raw)
-			var o object
-			if json.Unmarshal(raw, &o) == nil {
-				a.pod(parts[1], o)
-			}
-		})
-	}
-	if err := a.glance.item(it.Path, parts, r); err != nil {
-		return err
-	}
-	switch {
-	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == strings.TrimSuffix(parts[0], "s")+".json":
-		return a.detail(parts[0], r)
-	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == "results.json":
-		a.results[parts[0]+"/"+parts[1]] = readResults(r)
-	case len(parts) == 4 && parts[0] == "resources" && strings.HasPrefix(parts[2], "velero.io_"):
-		res := strings.TrimSuffix(parts[3], ".json")
-		if _, ok := veleroapi.VolumeKindOf(res); ok {
-			return eachRaw(r, func(raw json.RawMessage) {
-				var o object
-				if json.Unmarshal(raw, &o) == nil {
-					a.volume(parts[1], res, o)
-				}
-			})
-		}
+// Wants reports whether Item reads the item at path p: the objects,
+// lists and Velero files the report is made of.
+func (a *Analyzer) Wants(p string) bool { return a.reader(p) != nil }
+
+// Item reads the content of an item Wants. A damaged item says nothing;
+// the error is the reader's.
+func (a *Analyzer) Item(it bundle.ManifestItem, r io.Reader) error {
+	if read := a.reader(it.Path); read != nil {
+		return read(r)
 	}
 	return nil
 }
 
+// Keep reports whether the item at path p may be read again by Report:
+// a node-agent's log, which the failed volume operations found later may
+// name.
+func (a *Analyzer) Keep(p string) bool {
+	parts := strings.Split(p, "/")
+	return len(parts) == 4 && parts[0] == "logs" && parts[3] == nodeAgentLog
+}
+
+// nodeAgentLog is the file name of a node-agent container's log.
+const nodeAgentLog = "node-agent.log"
+
+// reader returns what reads the item at path p, or nil when the analysis
+// does not read it.
+func (a *Analyzer) reader(p string) func(io.Reader) error {
+	parts := strings.Split(p, "/")
+	switch {
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "pods.json":
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) {
+				a.glance.pod(parts[1], raw)
+				var o object
+				if json.Unmarshal(raw, &o) == nil {
+					a.pod(parts[1], o)
+				}
+			})
+		}
+	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == strings.TrimSuffix(parts[0], "s")+".json":
+		return func(r io.Reader) error { return a.detail(parts[0], r) }
+	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == "results.json":
+		return func(r io.Reader) error {
+			a.results[parts[0]+"/"+parts[1]] = readResults(r)
+			return nil
+		}
+	case len(parts) == 4 && parts[0] == "resources" && strings.HasPrefix(parts[2], "velero.io_"):
+		res := strings.TrimSuffix(parts[3], ".json")
+		if _, ok := veleroapi.VolumeKindOf(res); ok {
+			return func(r io.Reader) error {
+				return eachRaw(r, func(raw json.RawMessage) {
+					var o object
+					if json.Unmarshal(raw, &o) == nil {
+						a.volume(parts[1], res, o)
+					}
+				})
+			}
+		}
+	}
+	return a.glance.reader(p, parts)
+}
+
 // detail keeps a backup or restore collected in detail, if it failed.
-func (a *analyzer) detail(resource string, r io.Reader) error {
+func (a *Analyzer) detail(resource string, r io.Reader) error {
 	var o object
 	if err := json.NewDecoder(io.LimitReader(r, 64<<20)).Decode(&o); err != nil {
 		return nil // a damaged object says nothing
@@ -231,7 +265,7 @@ func (a *analyzer) detail(resource string, r io.Reader) error {
 }
 
 // volume keeps a failed volume operation.
-func (a *analyzer) volume(namespace, resource string, o object) {
+func (a *Analyzer) volume(namespace, resource string, o object) {
 	if o.Status.Phase != "Failed" && o.Status.Phase != "Canceled" {
 		return
 	}
@@ -246,7 +280,7 @@ func (a *analyzer) volume(namespace, resource string, o object) {
 }
 
 // pod notes a node-agent pod.
-func (a *analyzer) pod(namespace string, o object) {
+func (a *Analyzer) pod(namespace string, o object) {
 	if o.Metadata.Labels["name"] != "node-agent" || o.Spec.NodeName == "" {
 		return
 	}
@@ -256,41 +290,62 @@ func (a *analyzer) pod(namespace string, o object) {
 	a.agents[namespace][o.Spec.NodeName] = o.Metadata.Name
 }
 
-// link ties the first pass together: each failure gets its results, its
-// volume operations and their node-agents, and the logs to read are
-// noted.
-func (a *analyzer) link() {
+// Report ties what Item read together and returns the report: each
+// failure gets its results, its volume operations and their node-agents,
+// whose logs are read again through again. m is the bundle's manifest:
+// what it says of the items that are missing.
+func (a *Analyzer) Report(m bundle.Manifest, again Again) (Report, error) {
+	manifest := make(map[string]bundle.ManifestItem, len(m.Items))
+	previous := map[string]bool{}
+	notCollected := 0
+	for _, it := range m.Items {
+		manifest[it.Path] = it
+		if it.Status == bundle.StatusError || it.Status == bundle.StatusCancelled {
+			notCollected++
+		}
+		if strings.HasSuffix(it.Path, ".previous.log") && it.Bytes > 0 {
+			previous[it.Path] = true
+		}
+	}
+	clear(a.wanted)
 	for key, f := range a.details {
+		f.FirstErrors, f.FirstWarnings, f.Results, f.Files = nil, nil, "", nil
 		if res, ok := a.results[key]; ok {
 			f.FirstErrors, f.FirstWarnings = res.errors, res.warnings
-		} else if it, ok := a.manifest[key+"/results.json"]; ok {
+		} else if it, ok := manifest[key+"/results.json"]; ok {
 			f.Results = string(it.Status)
 			if it.Error != "" {
 				f.Results += ": " + it.Error // a skip's reason, too
 			}
 		}
 		for _, file := range []string{"describe.txt", "log.txt", "server-log.txt", "results.json"} {
-			if it, ok := a.manifest[key+"/"+file]; ok && it.Status == bundle.StatusOK {
+			if it, ok := manifest[key+"/"+file]; ok && it.Status == bundle.StatusOK {
 				f.Files = append(f.Files, key+"/"+file)
 			}
 		}
-		f.Volumes = a.volumes[f.Namespace+"/"+f.Kind+"s/"+veleroapi.OwnerLabel(f.Name)]
+		f.Volumes = slices.Clone(a.volumes[f.Namespace+"/"+f.Kind+"s/"+veleroapi.OwnerLabel(f.Name)])
 		for i := range f.Volumes {
 			v := &f.Volumes[i]
 			if pod := a.agents[f.Namespace][v.Node]; pod != "" {
 				v.NodeAgentPod = pod
-				v.Log = path.Join("logs", f.Namespace, pod, "node-agent.log")
-				a.wanted[v.Log] = append(a.wanted[v.Log], volumeRef{failure: f, index: i})
+				v.Log = path.Join("logs", f.Namespace, pod, nodeAgentLog)
+				if bundleread.HasContent(manifest[v.Log]) {
+					a.wanted[v.Log] = append(a.wanted[v.Log], volumeRef{failure: f, index: i})
+				}
 			}
 		}
 	}
+	if len(a.wanted) > 0 {
+		if err := again(slices.Sorted(maps.Keys(a.wanted)), a.log); err != nil {
+			return Report{}, err
+		}
+	}
+	return a.report(previous, notCollected), nil
 }
-
-func (a *analyzer) wantsLogs() bool { return len(a.wanted) > 0 }
 
 // log reads an item of the second pass: a node-agent log that failed
 // operations name.
-func (a *analyzer) log(it bundle.ManifestItem, r io.Reader) error {
+func (a *Analyzer) log(it bundle.ManifestItem, r io.Reader) error {
 	refs := a.wanted[it.Path]
 	if r == nil || len(refs) == 0 {
 		return nil
@@ -375,8 +430,8 @@ func isProblem(line string) bool {
 }
 
 // report orders the failures, newest first.
-func (a *analyzer) report() Report {
-	r := Report{Glance: a.glance.glance(), Failures: []Failure{}, NotCollected: a.notCollected}
+func (a *Analyzer) report(previous map[string]bool, notCollected int) Report {
+	r := Report{Glance: a.glance.glance(previous), Failures: []Failure{}, NotCollected: notCollected}
 	for _, f := range a.details {
 		r.Failures = append(r.Failures, *f)
 	}

@@ -106,20 +106,26 @@ type glancer struct {
 	nodes    []string
 	agents   map[string]bool // nodes with a node-agent pod
 	warnings map[[2]string]*Warning
-	previous map[string]bool // the paths of previous logs in the bundle
 }
 
-func newGlancer(previous map[string]bool) *glancer {
-	return &glancer{agents: map[string]bool{}, warnings: map[[2]string]*Warning{}, previous: previous}
+func newGlancer() *glancer {
+	return &glancer{agents: map[string]bool{}, warnings: map[[2]string]*Warning{}}
 }
 
-// item reads an item of the first pass; parts is its path, split.
-func (gl *glancer) item(p string, parts []string, r io.Reader) error {
+// reader returns what reads the item at path p (parts, split), or nil
+// when the glance does not read it.
+func (gl *glancer) reader(p string, parts []string) func(io.Reader) error {
+	each := func(f func(json.RawMessage)) func(io.Reader) error {
+		return func(r io.Reader) error { return eachRaw(r, f) }
+	}
 	switch {
 	case p == "velero/version.json":
-		gl.version(r)
+		return func(r io.Reader) error {
+			gl.version(r)
+			return nil
+		}
 	case p == "cluster/nodes.json":
-		return eachRaw(r, func(raw json.RawMessage) {
+		return each(func(raw json.RawMessage) {
 			var o struct {
 				Metadata struct{ Name string } `json:"metadata"`
 			}
@@ -130,16 +136,16 @@ func (gl *glancer) item(p string, parts []string, r io.Reader) error {
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "velero.io_v1":
 		switch parts[3] {
 		case "backupstoragelocations.json":
-			return eachRaw(r, func(raw json.RawMessage) { gl.g.StorageLocations = append(gl.g.StorageLocations, location(raw)) })
+			return each(func(raw json.RawMessage) { gl.g.StorageLocations = append(gl.g.StorageLocations, location(raw)) })
 		case "volumesnapshotlocations.json":
-			return eachRaw(r, func(raw json.RawMessage) { gl.g.SnapshotLocations = append(gl.g.SnapshotLocations, location(raw)) })
+			return each(func(raw json.RawMessage) { gl.g.SnapshotLocations = append(gl.g.SnapshotLocations, location(raw)) })
 		case "backuprepositories.json":
-			return eachRaw(r, gl.repository)
+			return each(gl.repository)
 		}
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "apps_v1" && parts[3] == "daemonsets.json":
-		return eachRaw(r, gl.daemonSet)
+		return each(gl.daemonSet)
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "events.json":
-		return eachRaw(r, gl.event)
+		return each(gl.event)
 	}
 	return nil
 }
@@ -293,10 +299,8 @@ func (gl *glancer) pod(namespace string, raw json.RawMessage) {
 			continue
 		}
 		t := cs.LastState.Terminated
-		r := Restart{Pod: o.Metadata.Name, Container: cs.Name, Restarts: cs.RestartCount, Reason: t.Reason, ExitCode: t.ExitCode, FinishedAt: t.FinishedAt}
-		if prev := path.Join("logs", namespace, o.Metadata.Name, cs.Name+".previous.log"); gl.previous[prev] {
-			r.PreviousLog = prev
-		}
+		r := Restart{Pod: o.Metadata.Name, Container: cs.Name, Restarts: cs.RestartCount, Reason: t.Reason, ExitCode: t.ExitCode, FinishedAt: t.FinishedAt,
+			PreviousLog: path.Join("logs", namespace, o.Metadata.Name, cs.Name+".previous.log")} // kept if the bundle has it
 		gl.g.Restarts = append(gl.g.Restarts, r)
 	}
 }
@@ -350,10 +354,19 @@ func (gl *glancer) event(raw json.RawMessage) {
 	}
 }
 
-// glance ends the first pass.
-func (gl *glancer) glance() Glance {
+// glance ends the first pass; previous are the paths of the bundle's
+// previous logs.
+func (gl *glancer) glance(previous map[string]bool) Glance {
 	g := gl.g
+	g.Restarts = slices.Clone(g.Restarts)
+	for i := range g.Restarts {
+		if !previous[g.Restarts[i].PreviousLog] {
+			g.Restarts[i].PreviousLog = ""
+		}
+	}
 	if g.NodeAgents != nil {
+		na := *g.NodeAgents
+		g.NodeAgents = &na
 		g.NodeAgents.Pods = len(gl.agents)
 		for _, n := range gl.nodes {
 			if !gl.agents[n] {

@@ -1,9 +1,12 @@
 package analysis
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
 )
 
 // Render writes r as Markdown, which reads as plain text on a terminal
@@ -26,6 +29,20 @@ func Render(w io.Writer, r Report) error {
 	}
 	_, err := io.WriteString(w, strings.TrimRight(b.String(), "\n")+"\n")
 	return err
+}
+
+// Summary is the analysis as summary.md shows it: Report, then Render.
+// It makes an Analyzer a bundle.Summarizer.
+func (a *Analyzer) Summary(m bundle.Manifest, again func([]string, func(bundle.ManifestItem, io.Reader) error) error) ([]byte, error) {
+	r, err := a.Report(m, again)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := Render(&b, r); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 func renderFailure(b *strings.Builder, f Failure) {

@@ -33,7 +33,9 @@ func ExitCode(complete, interrupted bool, items []ManifestItem) int {
 	for _, it := range items {
 		switch it.Status {
 		case StatusOK:
-			ok++
+			if it.Path != summaryName { // a bundle of nothing still has its summary
+				ok++
+			}
 		case StatusError, StatusCancelled:
 			failed++
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,6 +102,14 @@ func (b *testBundle) decodeManifest(t *testing.T) {
 	require.Contains(t, b.files, summaryName)
 	require.NoError(t, json.Unmarshal([]byte(data), &b.manifest))
 	require.NoError(t, json.Unmarshal([]byte(data), &b.rawManifest))
+	// summary.md is listed with its size and sha256; the tests see the
+	// other items.
+	i := slices.IndexFunc(b.manifest.Items, func(it ManifestItem) bool { return it.Path == summaryName })
+	require.GreaterOrEqual(t, i, 0, "summary.md is not listed in manifest.json")
+	summary := b.manifest.Items[i]
+	require.Equal(t, int64(len(b.files[summaryName])), summary.Bytes)
+	require.Equal(t, sha256Hex(b.files[summaryName]), summary.SHA256)
+	b.manifest.Items = slices.Delete(b.manifest.Items, i, i+1)
 }
 
 // content returns the stored files other than manifest.json and summary.md.

@@ -1,8 +1,13 @@
 package bundle
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // run is the only goroutine that touches the archive. It stores the jobs it
@@ -11,18 +16,25 @@ import (
 // so that producers never block, but writes nothing more.
 func (w *Writer) run(arc *archive) {
 	defer close(w.done)
+	sz := startSummarizing(w.summarizer)
+	defer sz.release()
 	var items []ManifestItem
 	for j := range w.jobs {
 		items = append(items, j.item)
 		w.store(arc, j)
-		j.release()
+		if w.discard.Load() || w.failed.get() != nil {
+			j.release()
+		} else {
+			sz.hand(j)
+		}
 	}
+	sz.wait()
 	if w.discard.Load() {
 		w.result = arc.abandon()
 		return
 	}
 	w.manifest = newManifest(w.meta, items)
-	w.result = w.finish(arc)
+	w.result = w.finish(arc, sz)
 }
 
 func (w *Writer) store(arc *archive, j job) {
@@ -34,12 +46,12 @@ func (w *Writer) store(arc *archive, j job) {
 	}
 }
 
-// finish writes manifest.json and summary.md and closes the archive. After
+// finish writes summary.md and manifest.json and closes the archive. After
 // an earlier write error it only closes the file and returns that error.
-func (w *Writer) finish(arc *archive) error {
+func (w *Writer) finish(arc *archive, sz *summarizing) error {
 	err := w.failed.get()
 	if err == nil {
-		err = w.writeMetaFiles(arc)
+		err = w.writeMetaFiles(arc, sz)
 	}
 	if err != nil {
 		_ = arc.abandon() // the partial file is removed; err says why
@@ -48,14 +60,38 @@ func (w *Writer) finish(arc *archive) error {
 	return arc.close()
 }
 
-func (w *Writer) writeMetaFiles(arc *archive) error {
+// writeMetaFiles writes summary.md, then manifest.json, which lists
+// summary.md too: it is the one file that cannot list itself.
+func (w *Writer) writeMetaFiles(arc *archive, sz *summarizing) error {
+	sections, serr := sz.summary(w.manifest)
+	summary := renderSummary(w.manifest, sections, serr)
+	if err := arc.writeBytes(summaryName, summary, w.meta.Finished); err != nil {
+		return err
+	}
+	w.manifest.Items = withSummary(w.manifest.Items, summary, serr)
 	manifest, err := json.MarshalIndent(w.manifest, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", manifestName, err)
 	}
 	manifest = append(manifest, '\n')
-	if err := arc.writeBytes(manifestName, manifest, w.meta.Finished); err != nil {
-		return err
+	return arc.writeBytes(manifestName, manifest, w.meta.Finished)
+}
+
+// withSummary adds summary.md to items, in path order; serr is why its
+// analysis is missing.
+func withSummary(items []ManifestItem, summary []byte, serr error) []ManifestItem {
+	sum := sha256.Sum256(summary)
+	it := ManifestItem{Path: summaryName, Type: "summary", Source: "this bundle: its manifest and the analysis of its items",
+		Bytes: int64(len(summary)), SHA256: hex.EncodeToString(sum[:]), Redactions: map[string]int{}, Status: StatusOK}
+	if serr != nil {
+		it.Status, it.Error = StatusError, "the analysis of the bundle failed: "+firstLine(serr.Error())
 	}
-	return arc.writeBytes(summaryName, renderSummary(w.manifest), w.meta.Finished)
+	i, _ := slices.BinarySearchFunc(items, summaryName, func(a ManifestItem, p string) int { return cmp.Compare(a.Path, p) })
+	return slices.Insert(items, i, it)
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }

@@ -17,10 +17,19 @@ var statusOrder = []Status{StatusOK, StatusError, StatusSkipped, StatusCancelled
 // cellEscaper keeps a value inside one cell of a Markdown table.
 var cellEscaper = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ")
 
-// renderSummary returns summary.md: the manifest, for people.
-func renderSummary(m Manifest) []byte {
+// renderSummary returns summary.md: the run, the summarizer's sections
+// (or why it failed, serr), then the manifest's items, for people.
+func renderSummary(m Manifest, sections []byte, serr error) []byte {
 	var b strings.Builder
 	writeRun(&b, m)
+	switch {
+	case serr != nil:
+		fmt.Fprintf(&b, "\n## Analysis\n\nThe analysis of this bundle failed; the items below are all there is to read. Please report this, with the error:\n\n```\n%s\n```\n",
+			strings.ReplaceAll(serr.Error(), "```", "'''"))
+	case len(sections) > 0:
+		b.WriteString("\n")
+		b.Write(sections)
+	}
 	writeCounts(&b, m.Items)
 	writeCauses(&b, m.Items)
 	writeProblems(&b, m.Items)

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func TestSummary(t *testing.T) {
 			{Path: "e.json", Status: StatusOK, Bytes: 1},
 		},
 	}
-	got := string(renderSummary(m))
+	got := string(renderSummary(m, nil, nil))
 	for _, want := range []string{
 		"# Velero debug bundle\n",
 		"| Tool | velero-debug v0.1.0 |\n",
@@ -47,7 +48,7 @@ func TestSummary(t *testing.T) {
 
 func TestSummaryOfCleanRun(t *testing.T) {
 	t.Parallel()
-	got := string(renderSummary(Manifest{Complete: true, Items: []ManifestItem{{Path: "a", Status: StatusOK}}}))
+	got := string(renderSummary(Manifest{Complete: true, Items: []ManifestItem{{Path: "a", Status: StatusOK}}}, nil, nil))
 	require.Contains(t, got, "| Complete | yes |\n")
 	require.Contains(t, got, "## Failed and cancelled items\n\nNone.\n")
 	require.NotContains(t, got, "Skipped items")
@@ -61,7 +62,12 @@ func TestSummaryInBundle(t *testing.T) {
 	require.NoError(t, w.AddError(Item{Path: "logs/x.log"}, errInjected))
 	require.NoError(t, w.Close(Meta{Complete: true}))
 	b := readBundle(t, out)
-	require.Equal(t, string(renderSummary(b.manifest)), b.files[summaryName])
+	require.Equal(t, string(renderSummary(b.manifest, nil, nil)), b.files[summaryName])
+	written := w.Manifest().Items
+	i := slices.IndexFunc(written, func(it ManifestItem) bool { return it.Path == summaryName })
+	require.GreaterOrEqual(t, i, 0, "summary.md is listed in the manifest")
+	require.Equal(t, ManifestItem{Path: summaryName, Type: "summary", Source: "this bundle: its manifest and the analysis of its items",
+		Bytes: int64(len(b.files[summaryName])), SHA256: sha256Hex(b.files[summaryName]), Redactions: map[string]int{}, Status: StatusOK}, written[i])
 	require.Contains(t, b.files[summaryName], "| logs/x.log | error | 0 | injected |")
 }
 
@@ -94,7 +100,7 @@ func TestSummaryCauses(t *testing.T) {
 		ManifestItem{Path: "logs/velero/velero-1/velero.log", Type: "log", Status: StatusSkipped, Error: "velero-debug skipped velero-1 for velero"},
 		ManifestItem{Path: "a.json", Status: StatusOK},
 	)
-	got := string(renderSummary(Manifest{Items: items}))
+	got := string(renderSummary(Manifest{Items: items}, nil, nil))
 	require.Contains(t, got, "## What could not be collected\n\n"+
 		"- 2 container logs failed: log of container node-agent in pod …/…: no data for 30s: context deadline exceeded\n"+
 		"- 1 version answer failed: server version: no answer\n"+

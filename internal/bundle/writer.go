@@ -33,6 +33,9 @@ type Options struct {
 	// Observer, when set, hears of each item as it is opened and as it
 	// ends: the progress a user sees.
 	Observer Observer
+	// Summarizer, when set, writes the sections of summary.md that read
+	// the items' content.
+	Summarizer Summarizer
 
 	// wrapSink lets tests wrap the output file, to simulate a full disk.
 	wrapSink func(sink) sink
@@ -56,6 +59,8 @@ type Writer struct {
 	started  time.Time
 	scrub    func(string) string
 	observer Observer
+	// summarizer is the run goroutine's.
+	summarizer Summarizer
 
 	jobs    chan job
 	done    chan struct{}
@@ -94,17 +99,18 @@ func Create(path string, opts Options) (*Writer, error) {
 		return nil, errors.Join(err, f.Close(), os.Remove(partial))
 	}
 	w := &Writer{
-		path:     path,
-		partial:  partial,
-		force:    opts.Force,
-		spoolDir: spoolDir,
-		started:  time.Now(),
-		scrub:    opts.Scrub,
-		observer: opts.Observer,
-		jobs:     make(chan job, queueLen),
-		done:     make(chan struct{}),
-		paths:    newPathSet(),
-		open:     map[*Entry]struct{}{},
+		path:       path,
+		partial:    partial,
+		force:      opts.Force,
+		spoolDir:   spoolDir,
+		started:    time.Now(),
+		scrub:      opts.Scrub,
+		observer:   opts.Observer,
+		summarizer: opts.Summarizer,
+		jobs:       make(chan job, queueLen),
+		done:       make(chan struct{}),
+		paths:      newPathSet(),
+		open:       map[*Entry]struct{}{},
 	}
 	var out sink = f
 	if opts.wrapSink != nil {

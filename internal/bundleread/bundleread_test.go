@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,6 +91,7 @@ func TestOpenAndEach(t *testing.T) {
 	defer func() { require.NoError(t, b.Close()) }()
 	m := b.Manifest()
 	require.Equal(t, w.Manifest().Items, m.Items)
+	require.True(t, slices.ContainsFunc(m.Items, func(it bundle.ManifestItem) bool { return it.Path == "summary.md" }), "summary.md is listed")
 	require.Equal(t, json.Number("1152921504606846976"), m.Options["limitBytes"], "numbers keep their text")
 
 	for range 2 { // Each may be called again
@@ -175,7 +177,8 @@ func TestRefusals(t *testing.T) {
 		{name: "huge duration", entries: []entry{ok, withItem(func(it *bundle.ManifestItem) { it.DurationMs = 1 << 62 })}, want: "is out of range"},
 		{name: "item leaves the bundle", entries: []entry{ok, withItem(func(it *bundle.ManifestItem) { it.Path = "../a.log" })}, want: `manifest.json item "../a.log": the path has a ".." segment`},
 		{name: "item listed twice", entries: []entry{ok, withItem(func(*bundle.ManifestItem) {}, item("a.log", "hello\n"))}, want: "listed twice"},
-		{name: "item is summary.md", entries: []entry{ok, withItem(func(it *bundle.ManifestItem) { it.Path = "summary.md" })}, want: "the bundle writes that file itself"},
+		{name: "item is manifest.json", entries: []entry{ok, withItem(func(it *bundle.ManifestItem) { it.Path = "manifest.json" })}, want: "manifest.json cannot list itself"},
+		{name: "listed summary.md not in the archive", entries: []entry{ok, withItem(func(it *bundle.ManifestItem) { it.Path = "summary.md" })}, want: "lists summary.md (status ok, 6 bytes), which is not in the archive"},
 		{name: "too many entries", entries: []entry{ok, dir("velero-bundle/x/"), okManifest}, lim: Limits{MaxEntries: 2}, want: "more than 2 entries"},
 		{name: "bomb announced by its header", entries: []entry{{hdr: tar.Header{Name: "velero-bundle/big", Typeflag: tar.TypeReg, Size: int64(len(zeros))}, body: zeros}}, lim: small, want: "its files add up to more than 1048576 bytes"},
 		{name: "bomb after the tar stream", entries: []entry{ok, okManifest}, trailer: zeros, lim: small, want: "it decompresses to more than 1048576 bytes"},

@@ -43,5 +43,8 @@
 //     file (or a file but no content), and a file whose size or sha256 is not
 //     the manifest's.
 //
-// summary.md is not checked: it is the manifest, for people.
+// summary.md is checked like any item when the manifest lists it (bundles
+// of this version do); a bundle of an earlier version has it unlisted,
+// which is allowed. Each does not hand it over: it is the bundle's own
+// file, written anew by whoever writes a bundle from this one.
 package bundleread

@@ -12,7 +12,8 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundle"
 )
 
-// Each calls fn for every item of the manifest: first for the items
+// Each calls fn for every item of the manifest but summary.md (the
+// bundle's own file, listed by bundles of this version): first for the items
 // without content, with a nil reader, in the manifest's order; then for
 // the items with content, in the archive's order, with a reader of the
 // content. The reader checks the content against the manifest as it is
@@ -27,7 +28,7 @@ func (b *Bundle) Each(ctx context.Context, fn func(item bundle.ManifestItem, con
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !HasContent(it) {
+		if !HasContent(it) && it.Path != summaryName {
 			if err := fn(it, nil); err != nil {
 				return err
 			}
@@ -49,7 +50,13 @@ func (b *Bundle) Each(ctx context.Context, fn func(item bundle.ManifestItem, con
 		if err != nil {
 			return err
 		}
-		if fl.path == manifestName || fl.path == summaryName {
+		if fl.path == manifestName {
+			continue
+		}
+		if fl.path == summaryName {
+			if _, listed := b.content[fl.path]; listed {
+				seen++
+			}
 			continue
 		}
 		it, ok := b.content[fl.path]

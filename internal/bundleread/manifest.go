@@ -57,8 +57,8 @@ func checkItem(it *bundle.ManifestItem, paths pathSet) error {
 	if err := checkRelative(it.Path); err != nil {
 		return invalid("%s: %v", where, err)
 	}
-	if it.Path == manifestName || it.Path == summaryName {
-		return invalid("%s: the bundle writes that file itself", where)
+	if it.Path == manifestName {
+		return invalid("%s: manifest.json cannot list itself", where)
 	}
 	if err := paths.addFile(it.Path); err != nil {
 		return invalid("%s: listed twice, or both a file and a folder", where)

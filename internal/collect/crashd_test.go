@@ -71,7 +71,7 @@ func TestCommandLimitShared(t *testing.T) {
 	t.Parallel()
 	cfg := Config{RequestTimeout: time.Minute, Commands: CommandOptions{Timeout: 10 * time.Second, LimitBytes: 30}}
 	m := runCommands(t, cfg, commandStep("shared.txt", []string{"echo", "0123456789"}, []string{"echo", "abcdefghij"}))
-	require.Len(t, m.Items, 1)
+	require.Len(t, m.Items, 2) // and summary.md
 	it := m.Items[0]
 	require.Equal(t, bundle.StatusOK, it.Status, it.Error)
 	require.True(t, it.Truncated)

@@ -197,6 +197,9 @@ func TestRewrite(t *testing.T) {
 	for i, it := range got.manifest.Items {
 		was := old.manifest.Items[i]
 		require.Equal(t, was.Path, it.Path)
+		if it.Path == "summary.md" {
+			continue // written anew, below
+		}
 		assert.Equal(t, was.Type, it.Type)
 		assert.Equal(t, was.Status, it.Status, it.Path)
 		assert.Equal(t, strings.ReplaceAll(was.Error, planted, "[REDACTED:literal]"), it.Error, it.Path)
@@ -318,6 +321,9 @@ func TestIdempotent(t *testing.T) {
 	got := readArchive(t, out)
 	for i, it := range got.manifest.Items {
 		was := old.manifest.Items[i]
+		if it.Path == "summary.md" {
+			continue // written anew
+		}
 		require.Equal(t, was.SHA256, it.SHA256, "%s changed:\n%s", it.Path, got.files[it.Path])
 		require.Equal(t, was.Redactions, it.Redactions)
 	}

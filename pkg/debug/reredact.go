@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/velero-debug/velero-debug/internal/analysis"
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/bundleread"
 	"github.com/velero-debug/velero-debug/internal/progress"
@@ -173,7 +174,7 @@ func (o *RedactOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "velero-debug: re-redacting %s into %s\n", o.Input, o.Output)
 	res, err := reredact.Rewrite(ctx, o.Input, o.Output, reredact.Options{
 		Rules:  o.rules,
-		Bundle: bundle.Options{Force: o.Force, Scrub: scrubber(o.rules)},
+		Bundle: bundle.Options{Force: o.Force, Scrub: scrubber(o.rules), Summarizer: analysis.NewAnalyzer()},
 		Record: o.record(),
 	})
 	switch {

@@ -54,7 +54,7 @@ func TestRedactCommand(t *testing.T) {
 	require.NoError(t, err, stderr)
 	require.Equal(t, 0, ExitCode(err))
 	require.Contains(t, stderr, "re-redacting "+in+" into "+out)
-	require.Contains(t, stderr, "wrote "+out+": 2 items")
+	require.Contains(t, stderr, "wrote "+out+": 3 items") // and summary.md
 	require.Contains(t, stderr, "1 more values redacted (literal: 1) in 1 items")
 
 	stderr, err = runRedact(t, in, "-o", out, "--redact-rules", rules)

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/velero-debug/velero-debug/internal/analysis"
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/collect"
 	"github.com/velero-debug/velero-debug/internal/locate"
@@ -74,7 +75,7 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 		return err
 	}
 	rep := progress.New(o.ErrOut, o.Verbose)
-	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep})
+	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep, Summarizer: analysis.NewAnalyzer()})
 	if err != nil {
 		rep.Close()
 		return fmt.Errorf("creating the bundle: %w", err)

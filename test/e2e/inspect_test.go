@@ -36,6 +36,21 @@ func TestInspect(t *testing.T) {
 	require.Contains(t, text.stderr, "previous log logs/"+velero.Namespace+"/"+velero.ServerPod+"/velero.previous.log")
 	require.Contains(t, text.stderr, "| default (default) | aws |")
 
+	// summary.md says the same, from the items as the run stored them,
+	// and is listed in manifest.json like every other file.
+	a := readBundle(t, r.output)
+	summary := string(a.files["summary.md"])
+	require.Contains(t, summary, strings.TrimSpace(text.stderr), "summary.md holds what inspect prints")
+	require.Less(t, strings.Index(summary, "## Velero at a glance"), strings.Index(summary, "## Items"), "the analysis comes first")
+	listed := false
+	for _, it := range a.manifest.Items {
+		if it.Path == "summary.md" {
+			listed = true
+			require.Equal(t, int64(len(summary)), it.Bytes)
+		}
+	}
+	require.True(t, listed, "summary.md is listed in manifest.json")
+
 	js := execTool(t, "", nil, "inspect", r.output, "-o", "json")
 	require.Equal(t, 3, js.code, js.stderr)
 	var rep analysis.Report

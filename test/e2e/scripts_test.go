@@ -74,7 +74,7 @@ velero.file("extra/ticket.txt", "ticket %s, node %s\n" % (args.ticket, node))
 	for _, it := range a.manifest.Items {
 		paths = append(paths, it.Path)
 	}
-	require.ElementsMatch(t, []string{"extra/node.json", "extra/deployments.json", "extra/ticket.txt"}, paths)
+	require.ElementsMatch(t, []string{"extra/node.json", "extra/deployments.json", "extra/ticket.txt", "summary.md"}, paths)
 }
 
 // TestScriptErrors: a script's error stops the run before anything is
