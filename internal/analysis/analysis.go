@@ -163,6 +163,8 @@ type Analyzer struct {
 	// names: index into the failure's Volumes.
 	wanted map[string][]volumeRef
 	glance *glancer
+	// last is the report Summary made.
+	last *Report
 }
 
 type results struct{ errors, warnings []string }

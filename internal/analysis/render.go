@@ -38,11 +38,20 @@ func (a *Analyzer) Summary(m bundle.Manifest, again func([]string, func(bundle.M
 	if err != nil {
 		return nil, err
 	}
+	a.last = &r
 	var b bytes.Buffer
 	if err := Render(&b, r); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// Last returns the report Summary made, if it made one.
+func (a *Analyzer) Last() (Report, bool) {
+	if a.last == nil {
+		return Report{}, false
+	}
+	return *a.last, true
 }
 
 func renderFailure(b *strings.Builder, f Failure) {

@@ -75,7 +75,8 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 		return err
 	}
 	rep := progress.New(o.ErrOut, o.Verbose)
-	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep, Summarizer: analysis.NewAnalyzer()})
+	analyzer := analysis.NewAnalyzer()
+	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep, Summarizer: analyzer})
 	if err != nil {
 		rep.Close()
 		return fmt.Errorf("creating the bundle: %w", err)
@@ -100,6 +101,9 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	m := w.Manifest()
 	code := bundle.ExitCode(m.Complete, interrupted, m.Items)
 	o.printSummary(m, code, runErr)
+	if r, ok := analyzer.Last(); ok {
+		o.printDigest(r)
+	}
 	return exitCodeError(code)
 }
 
@@ -253,6 +257,19 @@ func (o *Options) printSummary(m bundle.Manifest, code int, runErr error) {
 		fmt.Fprintf(o.ErrOut, "velero-debug: %d items failed (%s%s); see velero-bundle/summary.md in the bundle\n",
 			len(failed), strings.Join(shown, ", "), more)
 	}
+}
+
+// printDigest ends the run with what failed in Velero, at most six
+// lines: the bundle's summary.md says why.
+func (o *Options) printDigest(r analysis.Report) {
+	lines := analysis.Digest(r)
+	if len(lines) == 0 {
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintln(o.ErrOut, "velero-debug: "+l)
+	}
+	fmt.Fprintf(o.ErrOut, "velero-debug: why, with the evidence: velero-bundle/summary.md in %s (or velero-debug inspect %s)\n", o.Output, o.Output)
 }
 
 func kubeconfigError(err error) error {

@@ -21,6 +21,19 @@ func TestInspect(t *testing.T) {
 	t.Parallel()
 	r := runTool(t, nil)
 	require.Equal(t, 0, r.code, r.stderr)
+	// The run ends with a digest of what failed in Velero: at most six
+	// lines, the last naming summary.md.
+	var digest []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.HasPrefix(l, "velero-debug: Velero: ") || strings.HasPrefix(l, "velero-debug:   ") || strings.HasPrefix(l, "velero-debug: why, ") {
+			digest = append(digest, l)
+		}
+	}
+	require.NotEmpty(t, digest, r.stderr)
+	require.LessOrEqual(t, len(digest), 6, r.stderr)
+	require.Contains(t, digest[0], "2 backups and 2 restores failed", r.stderr)
+	require.Contains(t, digest[0], "containers restarted (OOMKilled)", r.stderr)
+	require.Contains(t, digest[len(digest)-1], "velero-bundle/summary.md in "+r.output)
 
 	text := execTool(t, "", nil, "inspect", r.output)
 	require.Equal(t, 3, text.code, text.stderr)

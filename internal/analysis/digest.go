@@ -1,0 +1,106 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxDigestFailures is how many failures a digest names, one per line.
+const maxDigestFailures = 3
+
+// Digest returns what went wrong in Velero, for the end of a run on a
+// terminal: at most five lines, none when nothing did. The first says
+// how many backups and restores failed and what else is wrong (storage
+// locations not available, containers that restarted, nodes without a
+// node-agent); each next one names a failure and its reason.
+func Digest(r Report) []string {
+	var problems []string
+	backups, restores := 0, 0
+	for _, f := range r.Failures {
+		if f.Kind == "backup" {
+			backups++
+		} else {
+			restores++
+		}
+	}
+	var failed []string
+	if backups > 0 {
+		failed = append(failed, plural(backups, "backup"))
+	}
+	if restores > 0 {
+		failed = append(failed, plural(restores, "restore"))
+	}
+	if len(failed) > 0 {
+		problems = append(problems, strings.Join(failed, " and ")+" failed")
+	}
+	unavailable := 0
+	for _, l := range r.Glance.StorageLocations {
+		if l.Phase != "Available" {
+			unavailable++
+		}
+	}
+	if unavailable > 0 {
+		problems = append(problems, plural(unavailable, "backup storage location")+" not available")
+	}
+	if n := len(r.Glance.Restarts); n > 0 {
+		reasons := map[string]bool{}
+		var names []string
+		for _, rs := range r.Glance.Restarts {
+			if rs.Reason != "" && !reasons[rs.Reason] {
+				reasons[rs.Reason] = true
+				names = append(names, rs.Reason)
+			}
+		}
+		s := plural(n, "container") + " restarted"
+		if len(names) > 0 {
+			s += " (" + strings.Join(names, ", ") + ")"
+		}
+		problems = append(problems, s)
+	}
+	if na := r.Glance.NodeAgents; na != nil && len(na.Without) > 0 {
+		problems = append(problems, plural(len(na.Without), "node")+" without a node-agent")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	lines := []string{"Velero: " + strings.Join(problems, "; ")}
+	for i, f := range r.Failures {
+		if i == maxDigestFailures {
+			lines = append(lines, fmt.Sprintf("  and %d more", len(r.Failures)-i))
+			break
+		}
+		lines = append(lines, "  "+cut(digestLine(f), 160))
+	}
+	return lines
+}
+
+// digestLine is one failure on one line: what, its phase, and why.
+func digestLine(f Failure) string {
+	s := fmt.Sprintf("%s %s/%s: %s", f.Kind, f.Namespace, f.Name, f.Phase)
+	why := f.FailureReason
+	switch {
+	case why == "" && len(f.ValidationErrors) > 0:
+		why = f.ValidationErrors[0]
+	case why == "" && len(f.FirstErrors) > 0:
+		why = f.FirstErrors[0]
+	case why == "" && len(f.Volumes) > 0:
+		why = fmt.Sprintf("%s failed", plural(len(f.Volumes), "volume operation"))
+		if m := f.Volumes[0].Message; m != "" {
+			why += ": " + m
+		}
+	case why == "" && f.Errors > 0:
+		why = plural(int(f.Errors), "error")
+	}
+	if why != "" {
+		s += ": " + strings.Join(strings.Fields(why), " ")
+	}
+	return s
+}
+
+// plural says n things: "1 backup", "2 backups".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
