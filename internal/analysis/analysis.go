@@ -301,6 +301,9 @@ func (a *Analyzer) Report(m bundle.Manifest, again Again) (Report, error) {
 	previous := map[string]bool{}
 	notCollected := 0
 	for _, it := range m.Items {
+		if it.Path == "summary.md" {
+			continue // the bundle's own file, not a collected item
+		}
 		manifest[it.Path] = it
 		if it.Status == bundle.StatusError || it.Status == bundle.StatusCancelled {
 			notCollected++

@@ -1,10 +1,13 @@
 package analysis
 
 import (
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
 )
 
 func TestDigest(t *testing.T) {
@@ -37,4 +40,15 @@ func TestDigest(t *testing.T) {
 	lines := Digest(Report{Failures: []Failure{long}})
 	require.Len(t, lines, 2)
 	require.LessOrEqual(t, len(lines[1]), 170, "one terminal line per failure")
+}
+
+func TestSummaryIsNotACollectedItem(t *testing.T) {
+	t.Parallel()
+	m := bundle.Manifest{Items: []bundle.ManifestItem{
+		{Path: "a.log", Status: bundle.StatusOK, Bytes: 1},
+		{Path: "summary.md", Status: bundle.StatusError, Bytes: 10, Error: "the analysis of the bundle failed: x"},
+	}}
+	r, err := NewAnalyzer().Report(m, func([]string, func(bundle.ManifestItem, io.Reader) error) error { return nil })
+	require.NoError(t, err)
+	require.Zero(t, r.NotCollected)
 }

@@ -16,7 +16,7 @@ import (
 // so that producers never block, but writes nothing more.
 func (w *Writer) run(arc *archive) {
 	defer close(w.done)
-	sz := startSummarizing(w.summarizer)
+	sz := startSummarizing(w.summarizer, func() bool { return w.discard.Load() || w.failed.get() != nil })
 	defer sz.release()
 	var items []ManifestItem
 	for j := range w.jobs {

@@ -16,8 +16,11 @@ import (
 type Summarizer interface {
 	// Wants reports whether Item reads the item at path p.
 	Wants(p string) bool
-	// Item reads the stored content of an item it wants. An error ends
-	// the summarizer's work: summary.md then says so.
+	// Item reads the stored content of an item it wants. An error (or a
+	// panic, of any method) ends the summarizer's work: summary.md then
+	// says so. Item should be quick: the archive waits for it once the
+	// summarizer's queue is full, and Close and Discard wait for the call
+	// in progress.
 	Item(item ManifestItem, content io.Reader) error
 	// Keep reports whether the content of the item at path p must be kept
 	// until Summary. A kept item costs disk in the spool folder, not
@@ -35,7 +38,10 @@ const summaryQueueLen = 16
 
 // summarizing runs a Summarizer beside the run goroutine.
 type summarizing struct {
-	s    Summarizer
+	s Summarizer
+	// stop reports that the bundle is lost (discarded, or its writing
+	// failed): what is still queued is released unread.
+	stop func() bool
 	jobs chan job
 	done chan struct{}
 	// kept and err are the goroutine's until done is closed.
@@ -44,11 +50,11 @@ type summarizing struct {
 }
 
 // startSummarizing starts s, or returns nil when s is nil.
-func startSummarizing(s Summarizer) *summarizing {
+func startSummarizing(s Summarizer, stop func() bool) *summarizing {
 	if s == nil {
 		return nil
 	}
-	sz := &summarizing{s: s, jobs: make(chan job, summaryQueueLen), done: make(chan struct{}), kept: map[string]job{}}
+	sz := &summarizing{s: s, stop: stop, jobs: make(chan job, summaryQueueLen), done: make(chan struct{}), kept: map[string]job{}}
 	go sz.run()
 	return sz
 }
@@ -66,10 +72,19 @@ func (sz *summarizing) hand(j job) {
 func (sz *summarizing) run() {
 	defer close(sz.done)
 	for j := range sz.jobs {
-		if sz.err == nil && sz.s.Wants(j.item.Path) {
-			sz.err = sz.guard(func() error { return sz.s.Item(j.item, content(j)) })
+		keep := false
+		if sz.err == nil && !sz.stop() {
+			sz.err = sz.guard(func() error {
+				if sz.s.Wants(j.item.Path) {
+					if err := sz.s.Item(j.item, content(j)); err != nil {
+						return err
+					}
+				}
+				keep = sz.s.Keep(j.item.Path)
+				return nil
+			})
 		}
-		if sz.err == nil && sz.s.Keep(j.item.Path) {
+		if sz.err == nil && keep {
 			if old, ok := sz.kept[j.item.Path]; ok {
 				old.release()
 			}

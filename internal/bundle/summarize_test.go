@@ -145,3 +145,17 @@ func TestExitCodeIgnoresTheSummary(t *testing.T) {
 	items := []ManifestItem{{Path: "a.log", Status: StatusError}, {Path: summaryName, Status: StatusOK}}
 	require.Equal(t, ExitNothing, ExitCode(true, false, items), "a bundle of nothing but its summary holds nothing")
 }
+
+// panicWants panics where the Writer asks what it wants.
+type panicWants struct{ fakeSummarizer }
+
+func (*panicWants) Wants(string) bool { panic("Wants bug") }
+
+func TestSummarizerPanicInWants(t *testing.T) {
+	t.Parallel()
+	w, out, tmp := create(t, Options{Summarizer: &panicWants{}})
+	require.NoError(t, w.AddBytes(Item{Path: "a.json"}, []byte(`{}`)))
+	require.NoError(t, w.Close(Meta{Complete: true}))
+	requireClean(t, out, tmp)
+	require.Equal(t, StatusError, itemByPath(t, w.Manifest(), summaryName).Status)
+}
