@@ -301,7 +301,7 @@ func (a *Analyzer) Report(m bundle.Manifest, again Again) (Report, error) {
 	previous := map[string]bool{}
 	notCollected := 0
 	for _, it := range m.Items {
-		if it.Path == "summary.md" {
+		if it.Path == bundle.SummaryFile {
 			continue // the bundle's own file, not a collected item
 		}
 		manifest[it.Path] = it

@@ -33,7 +33,7 @@ func ExitCode(complete, interrupted bool, items []ManifestItem) int {
 	for _, it := range items {
 		switch it.Status {
 		case StatusOK:
-			if it.Path != summaryName { // a bundle of nothing still has its summary
+			if it.Path != SummaryFile { // a bundle of nothing still has its summary
 				ok++
 			}
 		case StatusError, StatusCancelled:

@@ -97,18 +97,18 @@ func (b *testBundle) addEntry(t *testing.T, hdr *tar.Header, r io.Reader) {
 
 func (b *testBundle) decodeManifest(t *testing.T) {
 	t.Helper()
-	data, ok := b.files[manifestName]
+	data, ok := b.files[ManifestFile]
 	require.True(t, ok, "no manifest.json")
-	require.Contains(t, b.files, summaryName)
+	require.Contains(t, b.files, SummaryFile)
 	require.NoError(t, json.Unmarshal([]byte(data), &b.manifest))
 	require.NoError(t, json.Unmarshal([]byte(data), &b.rawManifest))
 	// summary.md is listed with its size and sha256; the tests see the
 	// other items.
-	i := slices.IndexFunc(b.manifest.Items, func(it ManifestItem) bool { return it.Path == summaryName })
+	i := slices.IndexFunc(b.manifest.Items, func(it ManifestItem) bool { return it.Path == SummaryFile })
 	require.GreaterOrEqual(t, i, 0, "summary.md is not listed in manifest.json")
 	summary := b.manifest.Items[i]
-	require.Equal(t, int64(len(b.files[summaryName])), summary.Bytes)
-	require.Equal(t, sha256Hex(b.files[summaryName]), summary.SHA256)
+	require.Equal(t, int64(len(b.files[SummaryFile])), summary.Bytes)
+	require.Equal(t, sha256Hex(b.files[SummaryFile]), summary.SHA256)
 	b.manifest.Items = slices.Delete(b.manifest.Items, i, i+1)
 }
 
@@ -116,7 +116,7 @@ func (b *testBundle) decodeManifest(t *testing.T) {
 func (b *testBundle) content() map[string]string {
 	files := map[string]string{}
 	for name, data := range b.files {
-		if name != manifestName && name != summaryName {
+		if name != ManifestFile && name != SummaryFile {
 			files[name] = data
 		}
 	}

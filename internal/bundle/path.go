@@ -9,9 +9,13 @@ import (
 // TopDir is the folder that holds every entry of a bundle.
 const TopDir = "velero-bundle"
 
+// The bundle's own files, in TopDir: every other file is an item.
 const (
-	manifestName = "manifest.json"
-	summaryName  = "summary.md"
+	// ManifestFile is the machine-readable record of every item.
+	ManifestFile = "manifest.json"
+	// SummaryFile is the same for people, with the analysis; manifest.json
+	// lists it.
+	SummaryFile = "summary.md"
 )
 
 // validatePath checks that p is a clean relative slash-separated path.
@@ -44,7 +48,7 @@ type pathSet struct {
 // newPathSet returns a pathSet that already holds the bundle's own files.
 func newPathSet() pathSet {
 	return pathSet{
-		files: map[string]bool{manifestName: true, summaryName: true},
+		files: map[string]bool{ManifestFile: true, SummaryFile: true},
 		dirs:  map[string]bool{},
 	}
 }

@@ -65,28 +65,28 @@ func (w *Writer) finish(arc *archive, sz *summarizing) error {
 func (w *Writer) writeMetaFiles(arc *archive, sz *summarizing) error {
 	sections, serr := sz.summary(w.manifest)
 	summary := renderSummary(w.manifest, sections, serr)
-	if err := arc.writeBytes(summaryName, summary, w.meta.Finished); err != nil {
+	if err := arc.writeBytes(SummaryFile, summary, w.meta.Finished); err != nil {
 		return err
 	}
 	w.manifest.Items = withSummary(w.manifest.Items, summary, serr)
 	manifest, err := json.MarshalIndent(w.manifest, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", manifestName, err)
+		return fmt.Errorf("encoding %s: %w", ManifestFile, err)
 	}
 	manifest = append(manifest, '\n')
-	return arc.writeBytes(manifestName, manifest, w.meta.Finished)
+	return arc.writeBytes(ManifestFile, manifest, w.meta.Finished)
 }
 
 // withSummary adds summary.md to items, in path order; serr is why its
 // analysis is missing.
 func withSummary(items []ManifestItem, summary []byte, serr error) []ManifestItem {
 	sum := sha256.Sum256(summary)
-	it := ManifestItem{Path: summaryName, Type: "summary", Source: "this bundle: its manifest and the analysis of its items",
+	it := ManifestItem{Path: SummaryFile, Type: "summary", Source: "this bundle: its manifest and the analysis of its items",
 		Bytes: int64(len(summary)), SHA256: hex.EncodeToString(sum[:]), Redactions: map[string]int{}, Status: StatusOK}
 	if serr != nil {
 		it.Status, it.Error = StatusError, "the analysis of the bundle failed: "+firstLine(serr.Error())
 	}
-	i, _ := slices.BinarySearchFunc(items, summaryName, func(a ManifestItem, p string) int { return cmp.Compare(a.Path, p) })
+	i, _ := slices.BinarySearchFunc(items, SummaryFile, func(a ManifestItem, p string) int { return cmp.Compare(a.Path, p) })
 	return slices.Insert(items, i, it)
 }
 

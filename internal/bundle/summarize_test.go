@@ -89,7 +89,7 @@ func TestSummarizerReadsStoredItems(t *testing.T) {
 
 	b := readBundle(t, out)
 	checkItems(t, b)
-	summary := b.files[summaryName]
+	summary := b.files[SummaryFile]
 	run, rest, ok := strings.Cut(summary, "\n## Analysis\n")
 	require.True(t, ok, summary)
 	require.Contains(t, run, "# Velero debug bundle")
@@ -116,10 +116,10 @@ func TestSummarizerFailureKeepsTheBundle(t *testing.T) {
 
 			b := readBundle(t, out)
 			checkItems(t, b)
-			require.Contains(t, b.files[summaryName], "The analysis of this bundle failed")
-			require.Contains(t, b.files[summaryName], "## Items", "the inventory is still there")
+			require.Contains(t, b.files[SummaryFile], "The analysis of this bundle failed")
+			require.Contains(t, b.files[SummaryFile], "## Items", "the inventory is still there")
 			m := w.Manifest()
-			sum := itemByPath(t, m, summaryName)
+			sum := itemByPath(t, m, SummaryFile)
 			require.Equal(t, StatusError, sum.Status)
 			require.Contains(t, sum.Error, "the analysis of the bundle failed: ")
 			require.NotContains(t, sum.Error, "\n", "the manifest's error is one line")
@@ -142,7 +142,7 @@ func TestSummarizerDiscard(t *testing.T) {
 
 func TestExitCodeIgnoresTheSummary(t *testing.T) {
 	t.Parallel()
-	items := []ManifestItem{{Path: "a.log", Status: StatusError}, {Path: summaryName, Status: StatusOK}}
+	items := []ManifestItem{{Path: "a.log", Status: StatusError}, {Path: SummaryFile, Status: StatusOK}}
 	require.Equal(t, ExitNothing, ExitCode(true, false, items), "a bundle of nothing but its summary holds nothing")
 }
 
@@ -157,5 +157,5 @@ func TestSummarizerPanicInWants(t *testing.T) {
 	require.NoError(t, w.AddBytes(Item{Path: "a.json"}, []byte(`{}`)))
 	require.NoError(t, w.Close(Meta{Complete: true}))
 	requireClean(t, out, tmp)
-	require.Equal(t, StatusError, itemByPath(t, w.Manifest(), summaryName).Status)
+	require.Equal(t, StatusError, itemByPath(t, w.Manifest(), SummaryFile).Status)
 }

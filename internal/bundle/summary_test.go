@@ -62,13 +62,13 @@ func TestSummaryInBundle(t *testing.T) {
 	require.NoError(t, w.AddError(Item{Path: "logs/x.log"}, errInjected))
 	require.NoError(t, w.Close(Meta{Complete: true}))
 	b := readBundle(t, out)
-	require.Equal(t, string(renderSummary(b.manifest, nil, nil)), b.files[summaryName])
+	require.Equal(t, string(renderSummary(b.manifest, nil, nil)), b.files[SummaryFile])
 	written := w.Manifest().Items
-	i := slices.IndexFunc(written, func(it ManifestItem) bool { return it.Path == summaryName })
+	i := slices.IndexFunc(written, func(it ManifestItem) bool { return it.Path == SummaryFile })
 	require.GreaterOrEqual(t, i, 0, "summary.md is listed in the manifest")
-	require.Equal(t, ManifestItem{Path: summaryName, Type: "summary", Source: "this bundle: its manifest and the analysis of its items",
-		Bytes: int64(len(b.files[summaryName])), SHA256: sha256Hex(b.files[summaryName]), Redactions: map[string]int{}, Status: StatusOK}, written[i])
-	require.Contains(t, b.files[summaryName], "| logs/x.log | error | 0 | injected |")
+	require.Equal(t, ManifestItem{Path: SummaryFile, Type: "summary", Source: "this bundle: its manifest and the analysis of its items",
+		Bytes: int64(len(b.files[SummaryFile])), SHA256: sha256Hex(b.files[SummaryFile]), Redactions: map[string]int{}, Status: StatusOK}, written[i])
+	require.Contains(t, b.files[SummaryFile], "| logs/x.log | error | 0 | injected |")
 }
 
 func TestFormatBytes(t *testing.T) {

@@ -61,7 +61,7 @@ func TestRoundTrip(t *testing.T) {
 
 	m := b.manifest
 	written := w.Manifest()
-	written.Items = slices.DeleteFunc(written.Items, func(it ManifestItem) bool { return it.Path == summaryName })
+	written.Items = slices.DeleteFunc(written.Items, func(it ManifestItem) bool { return it.Path == SummaryFile })
 	require.Equal(t, written, m)
 	require.Equal(t, Tool{Name: "velero-debug", Version: "v0.1.0"}, m.Tool)
 	require.Equal(t, Cluster{Context: "kind", Server: "https://127.0.0.1:6443", KubernetesVersion: "v1.31.2"}, m.Cluster)

@@ -28,7 +28,7 @@ func (b *Bundle) Each(ctx context.Context, fn func(item bundle.ManifestItem, con
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !HasContent(it) && it.Path != summaryName {
+		if !HasContent(it) && it.Path != bundle.SummaryFile {
 			if err := fn(it, nil); err != nil {
 				return err
 			}
@@ -50,10 +50,10 @@ func (b *Bundle) Each(ctx context.Context, fn func(item bundle.ManifestItem, con
 		if err != nil {
 			return err
 		}
-		if fl.path == manifestName {
+		if fl.path == bundle.ManifestFile {
 			continue
 		}
-		if fl.path == summaryName {
+		if fl.path == bundle.SummaryFile {
 			if _, listed := b.content[fl.path]; listed {
 				seen++
 			}
@@ -117,7 +117,7 @@ func (v *verifier) Read(p []byte) (int, error) {
 	case errors.Is(err, io.EOF):
 		v.end = io.EOF
 		if v.n != v.item.Bytes || hex.EncodeToString(v.h.Sum(nil)) != v.item.SHA256 {
-			v.end = invalid("%s/%s does not match its sha256 in %s: the bundle changed since it was opened", bundle.TopDir, v.item.Path, manifestName)
+			v.end = invalid("%s/%s does not match its sha256 in %s: the bundle changed since it was opened", bundle.TopDir, v.item.Path, bundle.ManifestFile)
 		}
 		err = v.end
 	case err != nil && !errors.Is(err, ErrInvalid):

@@ -24,16 +24,16 @@ const maxDurationMs = math.MaxInt64 / int64(time.Millisecond)
 func decodeManifest(data []byte) (bundle.Manifest, error) {
 	var m bundle.Manifest
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return m, invalid("%s/%s is not a JSON object", bundle.TopDir, manifestName)
+		return m, invalid("%s/%s is not a JSON object", bundle.TopDir, bundle.ManifestFile)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(&m); err != nil {
-		return m, invalid("%s/%s: %v", bundle.TopDir, manifestName, err)
+		return m, invalid("%s/%s: %v", bundle.TopDir, bundle.ManifestFile, err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return m, invalid("%s/%s: more than one JSON value", bundle.TopDir, manifestName)
+		return m, invalid("%s/%s: more than one JSON value", bundle.TopDir, bundle.ManifestFile)
 	}
 	if m.Options == nil {
 		m.Options = map[string]any{}
@@ -53,11 +53,11 @@ func decodeManifest(data []byte) (bundle.Manifest, error) {
 // checkItem checks one item of the manifest, and records its path in
 // paths. A missing redactions map becomes an empty one.
 func checkItem(it *bundle.ManifestItem, paths pathSet) error {
-	where := fmt.Sprintf("%s item %q", manifestName, it.Path)
+	where := fmt.Sprintf("%s item %q", bundle.ManifestFile, it.Path)
 	if err := checkRelative(it.Path); err != nil {
 		return invalid("%s: %v", where, err)
 	}
-	if it.Path == manifestName {
+	if it.Path == bundle.ManifestFile {
 		return invalid("%s: manifest.json cannot list itself", where)
 	}
 	if err := paths.addFile(it.Path); err != nil {
@@ -121,21 +121,21 @@ func checkFiles(items []bundle.ManifestItem, files map[string]fileSum) (map[stri
 		fs, ok := files[it.Path]
 		switch {
 		case !HasContent(it) && ok:
-			return nil, invalid("%s/%s is in the archive, but its %s item (status %s) has no content", bundle.TopDir, it.Path, manifestName, it.Status)
+			return nil, invalid("%s/%s is in the archive, but its %s item (status %s) has no content", bundle.TopDir, it.Path, bundle.ManifestFile, it.Status)
 		case !HasContent(it):
 			continue
 		case !ok:
-			return nil, invalid("%s lists %s (status %s, %d bytes), which is not in the archive", manifestName, it.Path, it.Status, it.Bytes)
+			return nil, invalid("%s lists %s (status %s, %d bytes), which is not in the archive", bundle.ManifestFile, it.Path, it.Status, it.Bytes)
 		case fs.size != it.Bytes:
-			return nil, invalid("%s/%s is %d bytes, but %s says %d", bundle.TopDir, it.Path, fs.size, manifestName, it.Bytes)
+			return nil, invalid("%s/%s is %d bytes, but %s says %d", bundle.TopDir, it.Path, fs.size, bundle.ManifestFile, it.Bytes)
 		case hex.EncodeToString(fs.sum[:]) != it.SHA256:
-			return nil, invalid("%s/%s does not match its sha256 in %s: the bundle is damaged, or was changed after it was written", bundle.TopDir, it.Path, manifestName)
+			return nil, invalid("%s/%s does not match its sha256 in %s: the bundle is damaged, or was changed after it was written", bundle.TopDir, it.Path, bundle.ManifestFile)
 		}
 		content[it.Path] = it
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
-		if _, ok := content[p]; !ok && p != summaryName {
-			return nil, invalid("%s/%s is not listed in %s", bundle.TopDir, p, manifestName)
+		if _, ok := content[p]; !ok && p != bundle.SummaryFile {
+			return nil, invalid("%s/%s is not listed in %s", bundle.TopDir, p, bundle.ManifestFile)
 		}
 	}
 	return content, nil

@@ -16,11 +16,6 @@ import (
 // bundle itself.
 var ErrInvalid = errors.New("not a valid velero-debug bundle")
 
-const (
-	manifestName = "manifest.json"
-	summaryName  = "summary.md"
-)
-
 // Defaults of Limits.
 const (
 	// DefaultMaxManifestBytes bounds manifest.json: about 200 000 items.
@@ -144,7 +139,7 @@ func scan(ctx context.Context, r io.Reader, lim Limits) (map[string]fileSum, []b
 		if err != nil {
 			return nil, nil, err
 		}
-		if fl.path == manifestName {
+		if fl.path == bundle.ManifestFile {
 			if manifest, err = readManifest(s, fl, lim.MaxManifestBytes); err != nil {
 				return nil, nil, err
 			}
@@ -163,14 +158,14 @@ func scan(ctx context.Context, r io.Reader, lim Limits) (map[string]fileSum, []b
 		return nil, nil, err
 	}
 	if manifest == nil {
-		return nil, nil, invalid("it has no %s/%s", bundle.TopDir, manifestName)
+		return nil, nil, invalid("it has no %s/%s", bundle.TopDir, bundle.ManifestFile)
 	}
 	return files, manifest, nil
 }
 
 func readManifest(s *stream, fl file, limit int64) ([]byte, error) {
 	if fl.size > limit {
-		return nil, invalid("%s/%s is %d bytes, more than %d", bundle.TopDir, manifestName, fl.size, limit)
+		return nil, invalid("%s/%s is %d bytes, more than %d", bundle.TopDir, bundle.ManifestFile, fl.size, limit)
 	}
 	data := make([]byte, fl.size)
 	if _, err := io.ReadFull(s.tr, data); err != nil {

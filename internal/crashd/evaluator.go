@@ -141,7 +141,7 @@ func workdirDir(workdir string) (string, error) {
 // isBundleFile reports whether p is one of the files every bundle holds
 // at its top: the manifest and the summary.
 func isBundleFile(p string) bool {
-	return p == "manifest.json" || p == "summary.md"
+	return p == bundle.ManifestFile || p == bundle.SummaryFile
 }
 
 // inWorkdir is p relative to the workdir, slash separated; an error when

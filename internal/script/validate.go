@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
 )
 
 // tailArg is the tail of velero.logs: None for the run's, or a number of
@@ -156,7 +158,7 @@ func checkFieldPath(p string) error {
 }
 
 // reservedPaths are the bundle's own files.
-var reservedPaths = map[string]bool{"manifest.json": true, "summary.md": true}
+var reservedPaths = map[string]bool{bundle.ManifestFile: true, bundle.SummaryFile: true}
 
 // checkBundlePath checks a path in the bundle: relative, clean, slash
 // separated, inside the bundle and none of its own files.
