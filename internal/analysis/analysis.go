@@ -50,6 +50,9 @@ type Report struct {
 	// Failures are the backups and restores collected in detail that
 	// failed, newest first.
 	Failures []Failure `json:"failures"`
+	// Configuration are the ConfigMaps that Velero's server and
+	// node-agent are started with, checked.
+	Configuration []ConfigCheck `json:"configuration"`
 	// NotCollected counts the bundle's items that failed or were cut
 	// short: what the analysis may lack.
 	NotCollected int `json:"notCollected"`
@@ -163,6 +166,7 @@ type Analyzer struct {
 	// names: index into the failure's Volumes.
 	wanted map[string][]volumeRef
 	glance *glancer
+	config *configer
 	// last is the report Summary made.
 	last *Report
 }
@@ -178,7 +182,7 @@ type volumeRef struct {
 func NewAnalyzer() *Analyzer {
 	return &Analyzer{details: map[string]*Failure{}, results: map[string]results{},
 		volumes: map[string][]VolumeFailure{}, agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{},
-		glance: newGlancer()}
+		glance: newGlancer(), config: newConfiger()}
 }
 
 // failedPhases are the phases of a backup or restore that failed.
@@ -199,8 +203,12 @@ func (a *Analyzer) Item(it bundle.ManifestItem, r io.Reader) error {
 
 // Keep reports whether the item at path p may be read again by Report:
 // a node-agent's log, which the failed volume operations found later may
-// name.
+// name, and the nodes, which the node selectors of Velero's ConfigMaps
+// found later may match.
 func (a *Analyzer) Keep(p string) bool {
+	if p == nodesFile {
+		return true
+	}
 	parts := strings.Split(p, "/")
 	return len(parts) == 4 && parts[0] == "logs" && parts[3] == nodeAgentLog
 }
@@ -229,6 +237,32 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		return func(r io.Reader) error {
 			a.results[parts[0]+"/"+parts[1]] = readResults(r)
 			return nil
+		}
+	case p == storageClassesFile:
+		return names(&a.config.storageClasses)
+	case p == priorityClassesFile:
+		return names(&a.config.priority)
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "configmaps.json":
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) { a.config.configMap(parts[1], raw) })
+		}
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "apps_v1" && parts[3] == "deployments.json":
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) { a.config.workload(parts[1], "deployment", raw) })
+		}
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "apps_v1" && parts[3] == "daemonsets.json":
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) {
+				a.glance.daemonSet(raw)
+				a.config.workload(parts[1], "daemonset", raw)
+			})
+		}
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "velero.io_v1" && parts[3] == "backuprepositories.json":
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) {
+				a.glance.repository(raw)
+				a.config.repository(parts[1], raw)
+			})
 		}
 	case len(parts) == 4 && parts[0] == "resources" && strings.HasPrefix(parts[2], "velero.io_"):
 		res := strings.TrimSuffix(parts[3], ".json")
@@ -340,12 +374,26 @@ func (a *Analyzer) Report(m bundle.Manifest, again Again) (Report, error) {
 			}
 		}
 	}
-	if len(a.wanted) > 0 {
-		if err := again(slices.Sorted(maps.Keys(a.wanted)), a.log); err != nil {
+	paths := slices.Sorted(maps.Keys(a.wanted))
+	if a.config.read(manifest, a.glance.g.Server) {
+		paths = append(paths, nodesFile)
+	}
+	nodesRead := false
+	if len(paths) > 0 {
+		err := again(paths, func(it bundle.ManifestItem, r io.Reader) error {
+			if it.Path == nodesFile {
+				nodesRead = true
+				return a.config.nodes(r)
+			}
+			return a.log(it, r)
+		})
+		if err != nil {
 			return Report{}, err
 		}
 	}
-	return a.report(previous, notCollected), nil
+	r := a.report(previous, notCollected)
+	r.Configuration = a.config.checks(manifest, nodesRead)
+	return r, nil
 }
 
 // log reads an item of the second pass: a node-agent log that failed

@@ -90,7 +90,12 @@ var failuresBundle = []item{
 	{path: "resources/velero/velero.io_v1/backuprepositories.json", content: list(
 		`{"metadata":{"name":"shop-default-kopia-x"},"spec":{"volumeNamespace":"shop","repositoryType":"kopia"},"status":{"phase":"Ready","lastMaintenanceTime":"2026-01-03T08:00:00Z",` +
 			`"recentMaintenance":[{"result":"Succeeded","startTimestamp":"2026-01-02T08:00:00Z","completeTimestamp":"2026-01-02T08:01:00Z"},{"result":"Failed","startTimestamp":"2026-01-03T08:00:00Z","completeTimestamp":"2026-01-03T08:00:30Z","message":"error to connect to repo: OOMKilled"}]}}`)},
-	{path: "resources/velero/apps_v1/daemonsets.json", content: list(`{"metadata":{"name":"node-agent"},"status":{"desiredNumberScheduled":2,"numberReady":1}}`)},
+	{path: "resources/velero/apps_v1/daemonsets.json", content: list(`{"metadata":{"name":"node-agent"},"spec":{"template":{"spec":{"containers":[{"name":"node-agent","args":["node-agent","server","--node-agent-configmap=node-agent-config"]}]}}},"status":{"desiredNumberScheduled":2,"numberReady":1}}`)},
+	{path: "resources/velero/apps_v1/deployments.json", content: list(`{"metadata":{"name":"velero"},"spec":{"template":{"spec":{"containers":[{"name":"velero","image":"velero/velero:v1.18.3","args":["server","--repo-maintenance-job-configmap","repo-maintenance","--backup-repository-configmap=repo-config"]}]}}}}`)},
+	{path: "resources/velero/core_v1/configmaps.json", content: list(
+		`{"metadata":{"name":"node-agent-config"},"data":{"config.json":"{\"loadAffinity\":[{\"nodeSelector\":{\"matchLabels\":{\"pool\":\"backup\"}}}],\"cachePVC\":{\"storageClass\":\"fast\"},\"loadConcurency\":{}}"}}`,
+		`{"metadata":{"name":"repo-config"},"data":{"kopia":"{\"cacheLimitMB\":2048}"}}`)},
+	{path: "cluster/storageclasses.json", content: list(`{"metadata":{"name":"standard"}}`)},
 	{path: "resources/velero/core_v1/events.json", content: list(
 		`{"type":"Warning","reason":"BackOff","message":"Back-off restarting failed container","count":3,"lastTimestamp":"2026-01-03T10:01:00Z","involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,
 		`{"type":"Warning","reason":"BackOff","message":"Back-off restarting failed container velero","count":2,"lastTimestamp":"2026-01-03T10:02:00Z","involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,

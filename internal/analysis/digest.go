@@ -60,6 +60,9 @@ func Digest(r Report) []string {
 	if na := r.Glance.NodeAgents; na != nil && len(na.Without) > 0 {
 		problems = append(problems, plural(len(na.Without), "node")+" without a node-agent")
 	}
+	if n := r.ConfigurationErrors(); n > 0 {
+		problems = append(problems, plural(n, "configuration error"))
+	}
 	if len(problems) == 0 {
 		return nil
 	}

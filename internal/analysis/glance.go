@@ -139,11 +139,7 @@ func (gl *glancer) reader(p string, parts []string) func(io.Reader) error {
 			return each(func(raw json.RawMessage) { gl.g.StorageLocations = append(gl.g.StorageLocations, location(raw)) })
 		case "volumesnapshotlocations.json":
 			return each(func(raw json.RawMessage) { gl.g.SnapshotLocations = append(gl.g.SnapshotLocations, location(raw)) })
-		case "backuprepositories.json":
-			return each(gl.repository)
 		}
-	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "apps_v1" && parts[3] == "daemonsets.json":
-		return each(gl.daemonSet)
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "events.json":
 		return each(gl.event)
 	}

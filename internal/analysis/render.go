@@ -24,6 +24,7 @@ func Render(w io.Writer, r Report) error {
 	for _, f := range r.Failures {
 		renderFailure(&b, f)
 	}
+	renderConfiguration(&b, r.Configuration)
 	if r.NotCollected > 0 {
 		fmt.Fprintf(&b, "%d items of the bundle could not be collected: what they hold is missing above (see the items that failed in summary.md).\n", r.NotCollected)
 	}
@@ -225,4 +226,36 @@ func locations(b *strings.Builder, title string, ls []Location) {
 // cell keeps s inside one cell of a Markdown table.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// renderConfiguration lists the ConfigMaps Velero is started with, each
+// with what Velero refuses or ignores in it.
+func renderConfiguration(b *strings.Builder, cs []ConfigCheck) {
+	if len(cs) == 0 {
+		return
+	}
+	b.WriteString("## Configuration checks\n\n")
+	for _, c := range cs {
+		fmt.Fprintf(b, "- %s ConfigMap `%s/%s` (--%s-configmap of %s)", c.Kind, c.Namespace, c.ConfigMap, c.Kind, strings.Join(c.NamedBy, ", "))
+		switch {
+		case c.Unchecked != "":
+			fmt.Fprintf(b, ": not checked, %s\n", c.Unchecked)
+			continue
+		case len(c.Problems) == 0:
+			b.WriteString(": read as Velero reads it, no problem found\n")
+			continue
+		}
+		b.WriteString(":\n")
+		for _, p := range c.Problems {
+			where := ""
+			if p.Key != "" {
+				where += " key " + code(p.Key)
+			}
+			if p.Field != "" {
+				where += " field " + code(p.Field)
+			}
+			fmt.Fprintf(b, "  - **%s**%s: %s\n", p.Severity, where, p.Message)
+		}
+	}
+	b.WriteString("\n")
 }

@@ -30,7 +30,7 @@ written.
 Exit codes:
   0    no failure found
   1    the bundle cannot be read
-  3    failures found (printed)`
+  3    failures or configuration errors found (printed)`
 
 // InspectOptions are the settings of `velero-debug inspect`.
 type InspectOptions struct {
@@ -102,7 +102,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(r.Failures) > 0 {
+	if len(r.Failures) > 0 || r.ConfigurationErrors() > 0 {
 		return &ExitError{Code: bundle.ExitPartial}
 	}
 	return nil
