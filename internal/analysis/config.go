@@ -291,15 +291,14 @@ func (c *configer) checks(m map[string]bundle.ManifestItem, nodesRead bool) []Co
 		}
 		out = append(out, cc)
 	}
+	order := func(k string) int { return slices.Index(veleroconfig.Kinds, veleroconfig.Kind(k)) }
 	slices.SortStableFunc(out, func(a, b ConfigCheck) int {
-		return strings.Compare(a.Namespace+"/"+kindOrder(a.Kind), b.Namespace+"/"+kindOrder(b.Kind))
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return order(a.Kind) - order(b.Kind)
 	})
 	return out
-}
-
-// kindOrder sorts the kinds as veleroconfig.Kinds lists them.
-func kindOrder(k string) string {
-	return string(rune('0' + slices.Index(veleroconfig.Kinds, veleroconfig.Kind(k)) + 1))
 }
 
 // ConfigurationErrors counts the problems of severity error of r's

@@ -349,15 +349,25 @@ func (c *Config) nodeAgent(key, value string, v Version) {
 		c.storageClass(key, "cachePVC.storageClass", cp.StorageClass, Problem{Severity: Error,
 			Message: "the data movers' cache PVCs cannot be provisioned"})
 	}
-	if cfg.PriorityClassName != "" {
-		c.PriorityClasses = append(c.PriorityClasses, Reference{Key: key, Field: "priorityClassName", Name: cfg.PriorityClassName,
-			Missing: Problem{Severity: Warning, Message: "the node-agent logs a warning and runs data mover pods with the default priority"}})
+	c.pods(key, cfg.PriorityClassName, cfg.PodResources,
+		Problem{Severity: Warning, Message: "the node-agent logs a warning and runs data mover pods with the default priority"},
+		Problem{Severity: Warning, Message: "the node-agent ignores podResources and runs data mover pods without requests or limits"})
+}
+
+// pods notes the settings of the pods a ConfigMap configures: a priority
+// class, which is missing when it does not exist, and resources, which
+// are invalid when they do not parse.
+func (c *Config) pods(key, priorityClass string, pr *podResources, missing, invalid Problem) {
+	if priorityClass != "" {
+		c.PriorityClasses = append(c.PriorityClasses, Reference{Key: key, Field: "priorityClassName", Name: priorityClass, Missing: missing})
 	}
-	if pr := cfg.PodResources; pr != nil {
-		if err := pr.parse(); err != nil {
-			c.add(Problem{Severity: Warning, Key: key, Field: "podResources",
-				Message: fmt.Sprintf("%v: the node-agent ignores podResources and runs data mover pods without requests or limits", err)})
-		}
+	if pr == nil {
+		return
+	}
+	if err := pr.parse(); err != nil {
+		invalid.Key, invalid.Field = key, "podResources"
+		invalid.Message = fmt.Sprintf("%v: %s", err, invalid.Message)
+		c.add(invalid)
 	}
 }
 
@@ -398,16 +408,13 @@ func (c *Config) maintenance(key, value string, v Version) {
 				Message: "it matches no node: the maintenance job pods it applies to cannot be scheduled"})
 		}
 	}
-	if global && cfg.PriorityClassName != "" {
-		c.PriorityClasses = append(c.PriorityClasses, Reference{Key: key, Field: "priorityClassName", Name: cfg.PriorityClassName,
-			Missing: Problem{Severity: Error, Message: "the API server refuses the maintenance job pods (no PriorityClass of that name)"}})
+	priority := cfg.PriorityClassName
+	if !global {
+		priority = "" // ignored, said above
 	}
-	if pr := cfg.PodResources; pr != nil {
-		if err := pr.parse(); err != nil {
-			c.add(Problem{Severity: Error, Key: key, Field: "podResources",
-				Message: fmt.Sprintf("%v: the maintenance jobs it applies to are not created", err)})
-		}
-	}
+	c.pods(key, priority, cfg.PodResources,
+		Problem{Severity: Error, Message: "the API server refuses the maintenance job pods (no PriorityClass of that name)"},
+		Problem{Severity: Error, Message: "the maintenance jobs it applies to are not created"})
 	if n := cfg.KeepLatestMaintenanceJobs; n != nil && *n < 0 {
 		c.add(Problem{Severity: Warning, Key: key, Field: "keepLatestMaintenanceJobs", Message: fmt.Sprintf("%d is negative", *n)})
 	}
