@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 )
@@ -17,25 +16,7 @@ func TestForbiddenListIsRecorded(t *testing.T) {
 	t.Parallel()
 	kubeconfig, err := testCluster.UserKubeconfig("no-configmaps")
 	require.NoError(t, err)
-	rule := func(groups []any, resources []any, verbs ...any) map[string]any {
-		return map[string]any{"apiGroups": groups, "resources": resources, "verbs": verbs}
-	}
-	role := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-		"metadata": map[string]any{"name": "velero-debug-no-configmaps"},
-		"rules": []any{
-			rule([]any{""}, []any{"pods", "pods/log", "events", "services", "persistentvolumeclaims", "serviceaccounts", "nodes", "namespaces"}, "get", "list"),
-			rule([]any{"apps", "batch", "storage.k8s.io", "apiextensions.k8s.io", "velero.io", "snapshot.storage.k8s.io"}, []any{"*"}, "get", "list"),
-		},
-	}}
-	binding := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-		"metadata": map[string]any{"name": "velero-debug-no-configmaps"},
-		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "velero-debug-no-configmaps"},
-		"subjects": []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "no-configmaps"}},
-	}}
-	_, err = testCluster.Apply(t.Context(), role, binding)
-	require.NoError(t, err)
+	grantAllBut(t, "no-configmaps", "configmaps")
 
 	r := runTool(t, []string{"KUBECONFIG=" + kubeconfig})
 	require.Equal(t, 3, r.code, r.stderr)

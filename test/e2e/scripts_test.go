@@ -150,7 +150,7 @@ func grantAllBut(t *testing.T, user, resource string) {
 		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": map[string]any{"name": name},
 		"rules": []any{
 			rule([]any{""}, core, "get", "list"),
-			rule([]any{"apps", "batch", "storage.k8s.io", "apiextensions.k8s.io", "velero.io", "snapshot.storage.k8s.io"}, []any{"*"}, "get", "list"),
+			rule([]any{"apps", "batch", "storage.k8s.io", "scheduling.k8s.io", "apiextensions.k8s.io", "velero.io", "snapshot.storage.k8s.io"}, []any{"*"}, "get", "list"),
 			rule([]any{"velero.io"}, []any{"downloadrequests", "serverstatusrequests"}, "create", "delete"),
 			rule([]any{"authorization.k8s.io"}, []any{"selfsubjectaccessreviews"}, "create"),
 		},
