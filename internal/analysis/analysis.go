@@ -306,10 +306,7 @@ func (a *Analyzer) volume(namespace, resource string, o object) {
 		return
 	}
 	k, _ := veleroapi.VolumeKindOf(resource)
-	node := o.Status.Node
-	if node == "" {
-		node = o.Spec.Node
-	}
+	node := veleroapi.NodeOf(o.Status.Node, o.Spec.Node, o.Status.AcceptedByNode)
 	v := VolumeFailure{Resource: resource, Name: o.Metadata.Name, Phase: o.Status.Phase, Node: node, Message: o.Status.Message}
 	key := namespace + "/" + k.Owner + "/" + o.Metadata.Labels[k.Label]
 	a.volumes[key] = append(a.volumes[key], v)
@@ -518,6 +515,7 @@ type object struct {
 		Errors           int64    `json:"errors"`
 		Warnings         int64    `json:"warnings"`
 		Node             string   `json:"node"`
+		AcceptedByNode   string   `json:"acceptedByNode"`
 	} `json:"status"`
 }
 

@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 		cfg.Logs.MaxRequests = 8
 	}
 	r := &run{cfg: cfg, clients: clients, sink: sink, volumes: newVolumeIndex(),
-		claims: map[*plan.APIGroup][]string{}, agentClaims: map[*plan.Logs]bool{}, imageClaims: map[*plan.Objects]feedKey{}}
+		claims: map[*plan.APIGroup][]string{}, podClaims: map[*plan.Logs]bool{}, imageClaims: map[*plan.Objects]feedKey{}}
 	r.resolver = discover.New(clients.Discovery)
 	r.sched = schedule.New(ctx, r.limits())
 	err := errors.Join(r.execute(p), r.sched.Wait())
@@ -118,9 +118,9 @@ type run struct {
 	// claims are the volume kinds whose lists each velero.io api_group
 	// step feeds into volumes.
 	claims map[*plan.APIGroup][]string
-	// agents map the nodes of each namespace to their node-agent pods,
-	// fed by the pods list of its logs step or listed once.
-	agents feeds[string, map[string]string]
+	// pods are the node-agent and server pods of each namespace, fed by
+	// the pods list of its logs step or listed once.
+	pods feeds[string, *veleroPods]
 	// images are the containers of Velero's workloads for version.json,
 	// fed by the plan's lists of them or listed once.
 	images feeds[feedKey, []containerImage]
@@ -128,8 +128,10 @@ type run struct {
 	imageClaims map[*plan.Objects]feedKey
 	// recent finds the most recent failures of the RecentFailed steps.
 	recent recentIndex
-	// agentClaims are the logs steps whose pods feed agents.
-	agentClaims map[*plan.Logs]bool
+	// podClaims are the logs steps whose pods feed pods.
+	podClaims map[*plan.Logs]bool
+	// evidence gathers the log lines that name the details.
+	evidence evidence
 }
 
 // now is the run's clock.

@@ -116,14 +116,39 @@ func TestKeepAndDrop(t *testing.T) {
 	require.Nil(t, dropFields(nil))
 }
 
-func TestGrepLines(t *testing.T) {
+func TestEvidenceLines(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 200<<10)
-	in := "a backup=velero/b1 one\nno\n" + long + " backup=velero/b1\nbackup=velero/b10 other\nlast backup=velero/b1"
-	var out bytes.Buffer
-	require.NoError(t, grepLines(&out, strings.NewReader(in), []byte("backup=velero/b1")))
-	require.Equal(t, "a backup=velero/b1 one\n"+long+" backup=velero/b1\nlast backup=velero/b1", out.String(),
-		"whole fields only, long lines and a last line without newline included")
+	in := "a backup=velero/b1 one\nno\n" + long + " backup=velero/b1\nbackup=velero/b10 other\n" +
+		`{"backuprequest":"velero/b1","msg":"json"}` + "\nlast backuprequest=velero/b1"
+	b1 := serverNeedles(namedObject{resource: "backups", kind: "backup", namespace: "velero", name: "b1"})
+	var out []string
+	require.NoError(t, eachLogLine(strings.NewReader(in), func(line []byte) {
+		if b1.match(line) {
+			out = append(out, string(line))
+		}
+	}))
+	require.Equal(t, []string{"a backup=velero/b1 one\n", long + " backup=velero/b1\n", `{"backuprequest":"velero/b1","msg":"json"}` + "\n", "last backuprequest=velero/b1"}, out,
+		"whole fields only, in text and JSON, long lines and a last line without newline included")
+	r1 := serverNeedles(namedObject{resource: "restores", kind: "restore", namespace: "velero", name: "r1"})
+	require.True(t, r1.match([]byte(`level=info msg=x Restore=velero/r1 logSource="pkg/controller/restore_controller.go:1"`)))
+	require.False(t, r1.match([]byte(`restore=velero/r10`)))
+
+	n := 0
+	require.NoError(t, eachLogLine(strings.NewReader(strings.Repeat("y", maxEvidenceLine+10)+"\nshort\n"), func([]byte) { n++ }))
+	require.Equal(t, 1, n, "an overlong line is left out, the next one read")
+
+	du := []byte("b1-x7k2p")
+	for line, want := range map[string]bool{
+		`msg="[Diagnose DU expose]Pod velero/b1-x7k2p, phase Pending"`: true,
+		`Dataupload=b1-x7k2p logSource=x`:                              true,
+		`dataupload=velero/b1-x7k2pq`:                                  false,
+		`dataupload=velero/ab1-x7k2p`:                                  false,
+		`b1-x7k2p`:                                                     true,
+		`ab1-x7k2p b1-x7k2p.`:                                          true,
+	} {
+		require.Equal(t, want, hasName([]byte(line), du), line)
+	}
 }
 
 func TestSkewNotes(t *testing.T) {

@@ -69,22 +69,18 @@ func (r *run) downloadAll(d detailed, server error, caps *captures) []schedule.J
 	}
 	phase := phaseOf(d)
 	var skip string
-	running := phase == "" || phase == "New" || phase == "InProgress" || phase == "WaitingForPluginOperations" || phase == "Finalizing"
 	switch {
-	case running:
-		skip = fmt.Sprintf("the %s is %s: Velero uploads this file when it ends; server-log.txt holds the server's lines about it", d.kind, phaseName(phase))
+	case phase == veleroapi.PhaseFailedValidation:
+		skip = fmt.Sprintf("the %s failed validation: Velero wrote no file for it", d.kind)
+	case !veleroapi.Uploaded(phase):
+		skip = fmt.Sprintf("the %s is %s: Velero uploads this file when its main pass ends; server-log.txt holds the server's lines about it", d.kind, phaseName(phase))
 	case server != nil:
 		skip = fmt.Sprintf("not downloaded: %v", server)
 		if !errors.Is(server, errNotAsked) {
 			skip += "; its version.json item says why"
 		}
-	case phase == "FailedValidation":
-		skip = fmt.Sprintf("the %s failed validation: Velero wrote no file for it", d.kind)
 	}
 	var jobs []schedule.Job
-	if running {
-		jobs = append(jobs, leaf(classVelero, serverLogPath(d.namedObject), func(ctx context.Context) error { return r.serverLogLines(ctx, d) }))
-	}
 	for _, f := range files {
 		item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
 		if skip != "" {

@@ -214,7 +214,7 @@ func (r *run) unfed(k feedKey) {
 // collected in detail and the lists that feed the summaries: the first
 // velero.io api_group step of a namespace feeds its volume kinds and the
 // recent failures its steps ask for, the first logs step that lists all
-// its pods feeds its node-agent pods, the first lists of its Deployments
+// its pods feeds its node-agent and server pods, the first lists of its Deployments
 // and DaemonSets feed the images of its version.json.
 func (r *run) prepareFeeds(kinds []kind) {
 	images := map[string]bool{}
@@ -227,8 +227,8 @@ func (r *run) prepareFeeds(kinds []kind) {
 		case recentFailedKind:
 			r.recent.want(feedKey{k.r.Namespace, k.r.Resource()}, k.r.N)
 		case logsKind:
-			if r.claimAgents(k.l) {
-				r.agentClaims[k.l] = true
+			if r.claimPods(k.l) {
+				r.podClaims[k.l] = true
 			}
 		}
 	}

@@ -203,8 +203,9 @@ func (k serverVersionKind) expand(_ *run, x *expansion) {
 
 // detailKind collects one backup or restore in detail: the object, the
 // files Velero keeps in object storage (through DownloadRequests, trusting
-// its storage location's CA), the server's log lines about it, and its
-// description with its volume operations.
+// its storage location's CA), the server's and node-agents' log lines
+// about it (see evidence.go), and its description with its volume
+// operations.
 type detailKind struct{ d *plan.Detail }
 
 func (k detailKind) needs(context.Context, access.Resources) ([]access.Need, error) {
@@ -220,6 +221,7 @@ func detailNeeds(kind, ns string) []access.Need {
 	}
 	out = append(out, access.Need{Verb: "get", Group: VeleroGroup, Resource: "backupstoragelocations", Namespace: ns})
 	out = append(out, serverRequest("downloadrequests", ns)...)
+	// The evidence: the logs of the server and node-agent pods.
 	out = append(out, access.Need{Verb: "get", Resource: "pods", Subresource: "log", Namespace: ns})
 	return append(out, volumeNeeds(ns)...)
 }

@@ -60,8 +60,8 @@ func (r *run) podsAndLogs(ctx context.Context, l *plan.Logs, q objectQuery, own 
 	lf := logFilter{previous: l.Previous, containers: l.Containers, limits: r.logLimits(l), template: l.PathTemplate}
 	var reqs []logRequest
 	q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
-	if r.agentClaims[l] {
-		r.feedAgents(&q)
+	if r.podClaims[l] {
+		r.feedPods(&q)
 	}
 	if !own {
 		// The list's own failure, if any, is the other step's item; the

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
 
@@ -60,12 +61,12 @@ func TestRecentFailuresFromTheList(t *testing.T) {
 				_, err := c.dyn.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace("velero").Create(t.Context(), o, metav1.CreateOptions{})
 				require.NoError(t, err)
 			}
-			for _, pvb := range []struct{ name, backup string }{{"new-vol", "new"}, {"old-vol", "old"}} {
+			for _, pvb := range []struct{ name, backup, phase string }{{"new-vol", "new", "Completed"}, {"old-vol", "old", "Completed"}, {"mid-vol", "mid", "Failed"}} {
 				o := &unstructured.Unstructured{Object: map[string]any{
 					"apiVersion": "velero.io/v1", "kind": "PodVolumeBackup",
 					"metadata": map[string]any{"name": pvb.name, "namespace": "velero", "labels": map[string]any{"velero.io/backup-name": pvb.backup}},
 					"spec":     map[string]any{"node": "node-1"},
-					"status":   map[string]any{"phase": "Completed"},
+					"status":   map[string]any{"phase": pvb.phase},
 				}}
 				_, err := c.dyn.Resource(gvr(VeleroGroup, "v1", "podvolumebackups")).Namespace("velero").Create(t.Context(), o, metav1.CreateOptions{})
 				require.NoError(t, err)
@@ -84,6 +85,13 @@ func TestRecentFailuresFromTheList(t *testing.T) {
 			for _, b := range []string{"new", "mid"} {
 				require.Contains(t, items, "backups/"+b+"/backup.json", "recent failure %s collected in detail", b)
 			}
+			// The evidence: the server's lines naming each, the node-agent's
+			// lines naming its operations that did not complete, if any.
+			for _, b := range []string{"new", "mid"} {
+				require.Equal(t, bundle.StatusOK, items["backups/"+b+"/server-log.txt"].Status, b)
+			}
+			require.Equal(t, bundle.StatusOK, items["backups/mid/node-agent-log.txt"].Status)
+			require.NotContains(t, items, "backups/new/node-agent-log.txt", "its only operation completed")
 			require.NotContains(t, items, "backups/old/backup.json", "only the 2 most recent")
 			require.NotContains(t, items, "backups/ok/backup.json")
 			describe := bundleFiles(t, out)["backups/new/describe.txt"]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -76,11 +77,24 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 		}
 		return serverErr
 	}
+	// The evidence of a namespace's details is gathered once all are
+	// known: the named ones now, each RecentFailed step's when it tells.
+	named := map[string][]namedObject{}
+	for _, d := range details {
+		named[d.Namespace] = append(named[d.Namespace], namedOf(d))
+	}
+	for _, rf := range recent {
+		r.evidence.expect(rf.Namespace, 1)
+	}
 	var jobs []schedule.Job
 	for _, d := range details {
 		job := r.namedJob(namedOf(d), serverOf(d.Namespace))
 		job.Path = "" // claimed when the step expanded
 		jobs = append(jobs, job)
+	}
+	for _, ns := range slices.Sorted(maps.Keys(named)) {
+		r.evidence.expect(ns, 1)
+		jobs = append(jobs, r.told(ns, named[ns]...)...)
 	}
 	for _, rf := range recent {
 		// Found once their lists end: in a job of their own, so that the
@@ -89,10 +103,13 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 		jobs = append(jobs, expanding(classSummaries, func(ctx context.Context) ([]schedule.Job, error) {
 			names, err := r.recentFailed(ctx, rf)
 			var found []schedule.Job
+			var objs []namedObject
 			for _, name := range names {
-				found = append(found, r.namedJob(namedObject{resource: rf.Resource(), kind: rf.Kind, namespace: rf.Namespace, name: name}, serverErr))
+				n := namedObject{resource: rf.Resource(), kind: rf.Kind, namespace: rf.Namespace, name: name}
+				objs = append(objs, n)
+				found = append(found, r.namedJob(n, serverErr))
 			}
-			return found, err
+			return append(found, r.told(rf.Namespace, objs...)...), err
 		}))
 	}
 	return jobs, nil

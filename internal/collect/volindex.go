@@ -53,9 +53,7 @@ func (x *volumeIndex) keep(namespace, resource string, o *unstructured.Unstructu
 	op := volumeOp{resource: resource, name: o.GetName(), phase: str(o.Object, "status", "phase"), message: str(o.Object, "status", "message")}
 	k, _ := veleroapi.VolumeKindOf(resource)
 	op.owner = o.GetLabels()[k.Label]
-	if op.node = str(o.Object, "status", "node"); op.node == "" {
-		op.node = str(o.Object, "spec", "node")
-	}
+	op.node = veleroapi.NodeOf(str(o.Object, "status", "node"), str(o.Object, "spec", "node"), str(o.Object, "status", "acceptedByNode"))
 	return op, op.failed() || x.detailed[namespace][k.Owner+"/"+op.owner]
 }
 

@@ -7,12 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
-	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
@@ -66,57 +63,6 @@ func (r *run) volumeFailures(ctx context.Context, namespace string) error {
 		}
 	}
 	return writeAll(en, []byte(renderVolumeFailures(failures)))
-}
-
-// nodeAgents maps each node to the node-agent pod that runs on it: from
-// the pods of the namespace's logs step, when one lists them all, else
-// from a list of its own, once for every summary that asks.
-func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
-	return r.agents.of(namespace).get(ctx, func(ctx context.Context) (map[string]string, error) {
-		return r.listNodeAgents(ctx, namespace)
-	})
-}
-
-// claimAgents reports whether the logs step l lists every pod of its
-// namespace and is the first to: its list then feeds the namespace's
-// node-agent pods.
-func (r *run) claimAgents(l *plan.Logs) bool {
-	return l.Namespace != "" && l.LabelSelector == "" && len(l.Pods) == 0 && r.agents.claim(l.Namespace)
-}
-
-// feedAgents makes q, the pods list of a logs step that claimed them, feed
-// the node-agent pods of its namespace.
-func (r *run) feedAgents(q *objectQuery) {
-	f, visit, agents := r.agents.of(q.namespace), q.visit, map[string]string{}
-	q.visit = func(o *unstructured.Unstructured) {
-		if o.GetLabels()["name"] == "node-agent" {
-			node, _, _ := unstructured.NestedString(o.Object, "spec", "nodeName")
-			agents[node] = o.GetName()
-		}
-		if visit != nil {
-			visit(o)
-		}
-	}
-	q.ended = func(complete bool) { f.end(agents, complete) }
-}
-
-func (r *run) listNodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
-	out := map[string]string{}
-	opts := metav1.ListOptions{LabelSelector: "name=node-agent", Limit: summaryPage}
-	for {
-		reqCtx, cancel := r.requestContext(ctx)
-		pods, err := r.clients.Kube.CoreV1().Pods(namespace).List(reqCtx, opts)
-		cancel()
-		if err != nil {
-			return nil, describeAPIError(err, "listing the node-agent pods")
-		}
-		for _, p := range pods.Items {
-			out[p.Spec.NodeName] = p.Name
-		}
-		if opts.Continue = pods.Continue; opts.Continue == "" {
-			return out, nil
-		}
-	}
 }
 
 func renderVolumeFailures(fs []volumeFailure) string {

@@ -29,3 +29,17 @@ func VolumeKindOf(resource string) (VolumeKind, bool) {
 	}
 	return VolumeKind{}, false
 }
+
+// NodeOf is the node of a volume operation: its status.node (a
+// DataUpload, DataDownload or PodVolumeRestore, Velero 1.17 and later for
+// the last), else its spec.node (a PodVolumeBackup), else the node that
+// accepted it (status.acceptedByNode, Velero 1.16 and later), which runs
+// its data mover pod before the operation has a node.
+func NodeOf(statusNode, specNode, acceptedByNode string) string {
+	for _, n := range []string{statusNode, specNode, acceptedByNode} {
+		if n != "" {
+			return n
+		}
+	}
+	return ""
+}

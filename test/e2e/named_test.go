@@ -31,11 +31,29 @@ func TestNamedBackupsAndRestores(t *testing.T) {
 	running := velero.Backups["InProgress"]
 	require.Equal(t, bundle.StatusSkipped, a.item(t, "backups/"+running+"/log.txt").Status)
 	require.Contains(t, a.item(t, "backups/"+running+"/log.txt").Error, "is InProgress")
-	lines := string(a.files["backups/"+running+"/server-log.txt"])
-	require.NotEmpty(t, lines)
-	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
-		require.Contains(t, l, "backup="+velero.Namespace+"/"+running)
+	// Every backup collected in detail has the server's lines that name
+	// it, from its previous log (it ran out of memory backing up the
+	// running one) and its current one, each under a header that names
+	// the log.
+	serverLog := "logs/" + velero.Namespace + "/" + velero.ServerPod + "/velero"
+	for _, b := range []string{running, failed} {
+		lines := string(a.files["backups/"+b+"/server-log.txt"])
+		require.NotEmpty(t, lines, b)
+		var headers []string
+		for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+			if strings.HasPrefix(l, "==> ") {
+				headers = append(headers, l)
+				continue
+			}
+			require.Contains(t, l, "backup="+velero.Namespace+"/"+b)
+		}
+		want := []string{"==> " + serverLog + ".log <=="}
+		if b == running {
+			want = append([]string{"==> " + serverLog + ".previous.log <=="}, want...)
+		}
+		require.Equal(t, want, headers, b)
 	}
+	require.Equal(t, bundle.StatusOK, a.item(t, "restores/"+restore+"/server-log.txt").Status)
 	// describe.txt says what the object says, and links each volume
 	// operation to its node-agent.
 	desc := string(a.files["backups/"+failed+"/describe.txt"])

@@ -1,0 +1,132 @@
+package collect
+
+import (
+	"context"
+	"slices"
+	"sort"
+
+	corev1api "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/velero-debug/velero-debug/internal/plan"
+)
+
+// veleroPods are the pods of Velero's namespace that the summaries and
+// the evidence read: the node-agent pod of each node, and the Velero
+// server's pods, each with the logs to read of its container.
+type veleroPods struct {
+	// agents map each node to the node-agent pod that runs on it.
+	agents map[string]string
+	// agentLogs are the logs of each node-agent pod, by pod.
+	agentLogs map[string][]logSource
+	// serverLogs are the logs of the Velero server's pods, oldest pod
+	// first.
+	serverLogs []logSource
+	// created orders the server's pods while they are seen.
+	created map[string]string
+}
+
+func newVeleroPods() *veleroPods {
+	return &veleroPods{agents: map[string]string{}, agentLogs: map[string][]logSource{}, created: map[string]string{}}
+}
+
+// see notes pod o if it is a node-agent or a Velero server.
+func (vp *veleroPods) see(o *unstructured.Unstructured) {
+	var p corev1api.Pod
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &p) == nil {
+		vp.seePod(p)
+	}
+}
+
+func (vp *veleroPods) seePod(p corev1api.Pod) {
+	switch {
+	case p.Labels["name"] == "node-agent":
+		vp.agents[p.Spec.NodeName] = p.Name
+		vp.agentLogs[p.Name] = containerLogs(p, "node-agent")
+	case isServerPod(p):
+		vp.created[p.Name] = p.CreationTimestamp.UTC().Format("2006-01-02T15:04:05Z") + " " + p.Name
+		vp.serverLogs = append(vp.serverLogs, containerLogs(p, "velero")...)
+		sort.SliceStable(vp.serverLogs, func(i, j int) bool {
+			return vp.created[vp.serverLogs[i].pod] < vp.created[vp.serverLogs[j].pod]
+		})
+	}
+}
+
+// isServerPod reports whether p is a pod of the Velero server: labelled
+// as `velero install` or Velero's Helm chart label it, with a container
+// named velero.
+func isServerPod(p corev1api.Pod) bool {
+	l := p.Labels
+	labelled := l["deploy"] == "velero" || l["component"] == "velero" && l["name"] == "" || l["app.kubernetes.io/name"] == "velero"
+	return labelled && slices.ContainsFunc(p.Spec.Containers, func(c corev1api.Container) bool { return c.Name == "velero" })
+}
+
+// containerLogs are the logs of container in pod p: its previous one
+// first, when it restarted.
+func containerLogs(p corev1api.Pod, container string) []logSource {
+	src := logSource{namespace: p.Namespace, pod: p.Name, container: container}
+	for _, st := range p.Status.ContainerStatuses {
+		if st.Name == container && st.RestartCount > 0 {
+			prev := src
+			prev.previous = true
+			return []logSource{prev, src}
+		}
+	}
+	return []logSource{src}
+}
+
+// veleroPodsOf returns the Velero pods of namespace: from the pods of the
+// namespace's logs step, when one lists them all, else from a list of its
+// own, once for every reader.
+func (r *run) veleroPodsOf(ctx context.Context, namespace string) (*veleroPods, error) {
+	return r.pods.of(namespace).get(ctx, func(ctx context.Context) (*veleroPods, error) {
+		vp := newVeleroPods()
+		opts := metav1.ListOptions{Limit: summaryPage}
+		for {
+			reqCtx, cancel := r.requestContext(ctx)
+			pods, err := r.clients.Kube.CoreV1().Pods(namespace).List(reqCtx, opts)
+			cancel()
+			if err != nil {
+				return nil, describeAPIError(err, "listing the pods of Velero's namespace")
+			}
+			for _, p := range pods.Items {
+				vp.seePod(p)
+			}
+			if opts.Continue = pods.Continue; opts.Continue == "" {
+				return vp, nil
+			}
+		}
+	})
+}
+
+// nodeAgents maps each node of namespace to the node-agent pod that runs
+// on it.
+func (r *run) nodeAgents(ctx context.Context, namespace string) (map[string]string, error) {
+	vp, err := r.veleroPodsOf(ctx, namespace)
+	if err != nil {
+		return nil, err
+	}
+	return vp.agents, nil
+}
+
+// claimPods reports whether the logs step l lists every pod of its
+// namespace and is the first to: its list then feeds the namespace's
+// Velero pods.
+func (r *run) claimPods(l *plan.Logs) bool {
+	return l.Namespace != "" && l.LabelSelector == "" && len(l.Pods) == 0 && r.pods.claim(l.Namespace)
+}
+
+// feedPods makes q, the pods list of a logs step that claimed them, feed
+// the Velero pods of its namespace.
+func (r *run) feedPods(q *objectQuery) {
+	f, visit, vp := r.pods.of(q.namespace), q.visit, newVeleroPods()
+	q.visit = func(o *unstructured.Unstructured) {
+		vp.see(o)
+		if visit != nil {
+			visit(o)
+		}
+	}
+	q.ended = func(complete bool) { f.end(vp, complete) }
+}
