@@ -137,18 +137,6 @@ func TestEvidenceLines(t *testing.T) {
 	n := 0
 	require.NoError(t, eachLogLine(strings.NewReader(strings.Repeat("y", maxEvidenceLine+10)+"\nshort\n"), func([]byte) { n++ }))
 	require.Equal(t, 1, n, "an overlong line is left out, the next one read")
-
-	du := []byte("b1-x7k2p")
-	for line, want := range map[string]bool{
-		`msg="[Diagnose DU expose]Pod velero/b1-x7k2p, phase Pending"`: true,
-		`Dataupload=b1-x7k2p logSource=x`:                              true,
-		`dataupload=velero/b1-x7k2pq`:                                  false,
-		`dataupload=velero/ab1-x7k2p`:                                  false,
-		`b1-x7k2p`:                                                     true,
-		`ab1-x7k2p b1-x7k2p.`:                                          true,
-	} {
-		require.Equal(t, want, hasName([]byte(line), du), line)
-	}
 }
 
 func TestSkewNotes(t *testing.T) {

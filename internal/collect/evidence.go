@@ -157,7 +157,7 @@ func (r *run) nodeAgentLines(ctx context.Context, namespace string, details []na
 			return err
 		}
 		targets = append(targets, &logTarget{en: en, match: func(line []byte) bool {
-			return slices.ContainsFunc(names, func(n []byte) bool { return hasName(line, n) })
+			return slices.ContainsFunc(names, func(n []byte) bool { return veleroapi.LogNames(line, n) })
 		}})
 	}
 	if len(targets) == 0 {
@@ -203,7 +203,7 @@ type logSource struct {
 // header names the log in the evidence files, as tail(1) names the files
 // it follows: by its path in a bundle of the default plan.
 func (s logSource) header() string {
-	return "==> " + plan.ExpandLogTemplate("", s.namespace, s.pod, s.container, s.previous) + " <==\n"
+	return bundle.LogHeader(plan.ExpandLogTemplate("", s.namespace, s.pod, s.container, s.previous))
 }
 
 // logTarget is an item that takes the lines of the logs that match.
@@ -366,25 +366,4 @@ func hasField(line, field []byte) bool {
 		}
 		i = end
 	}
-}
-
-// hasName reports whether line names the object name as a word of its
-// own: b1-x7k2p, not b1-x7k2pq or ab1-x7k2p.
-func hasName(line, name []byte) bool {
-	for i := 0; ; {
-		j := bytes.Index(line[i:], name)
-		if j < 0 {
-			return false
-		}
-		start, end := i+j, i+j+len(name)
-		if (start == 0 || !nameByte(line[start-1])) && (end == len(line) || !nameByte(line[end])) {
-			return true
-		}
-		i = start + 1
-	}
-}
-
-// nameByte reports whether c may be part of a Kubernetes object's name.
-func nameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
 }
