@@ -11,12 +11,12 @@ func TestLogNames(t *testing.T) {
 	du := []byte("b1-x7k2p")
 	for line, want := range map[string]bool{
 		`msg="[Diagnose DU expose]Pod velero/b1-x7k2p, phase Pending"`: true,
-		`Dataupload=b1-x7k2p logSource=x`:                               true,
-		`dataupload=velero/b1-x7k2pq`:                                   false,
-		`dataupload=velero/ab1-x7k2p`:                                   false,
-		`b1-x7k2p`:                                                      true,
-		`ab1-x7k2p b1-x7k2p.`:                                           true,
-		``:                                                              false,
+		`Dataupload=b1-x7k2p logSource=x`:                              true,
+		`dataupload=velero/b1-x7k2pq`:                                  false,
+		`dataupload=velero/ab1-x7k2p`:                                  false,
+		`b1-x7k2p`:                                                     true,
+		`ab1-x7k2p b1-x7k2p.`:                                          true,
+		``:                                                             false,
 	} {
 		require.Equal(t, want, LogNames([]byte(line), du), line)
 	}
