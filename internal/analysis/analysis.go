@@ -64,11 +64,22 @@ type Failure struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
-	// Phase is Failed, PartiallyFailed or FailedValidation.
+	// Phase is Failed, PartiallyFailed or FailedValidation; or, for a
+	// backup or restore that had not ended long after it was made (see
+	// Running), the phase it was in.
 	Phase            string   `json:"phase"`
 	FailureReason    string   `json:"failureReason,omitempty"`
 	ValidationErrors []string `json:"validationErrors,omitempty"`
 	Started          string   `json:"started,omitempty"`
+	// Created is when a backup or restore that had not started was made.
+	Created string `json:"created,omitempty"`
+	// Running is how long a backup or restore that had not ended had run
+	// (since it started, else since it was made) when the bundle was
+	// made, such as "2h10m"; empty for one that ended.
+	Running string `json:"running,omitempty"`
+	// QueuePosition is a queued backup's place in Velero's queue
+	// (Velero 1.18 and later).
+	QueuePosition int64 `json:"queuePosition,omitempty"`
 	// Errors and Warnings are the counts of its status.
 	Errors   int64 `json:"errors"`
 	Warnings int64 `json:"warnings"`
@@ -79,10 +90,18 @@ type Failure struct {
 	// Results says why FirstErrors is empty when the bundle has no
 	// results.json: its status in the manifest.
 	Results string `json:"results,omitempty"`
-	// Volumes are its failed volume operations.
+	// ServerLines are lines of the Velero server's logs that name it
+	// (its server-log.txt): the first errors and warnings, else the last
+	// lines.
+	ServerLines []LogLine `json:"serverLines,omitempty"`
+	// Volumes are its failed volume operations; for one that had not
+	// ended, those that had not ended either.
 	Volumes []VolumeFailure `json:"volumes,omitempty"`
 	// Files are the bundle's files about it: describe.txt, log.txt...
+	// Empty when the bundle does not hold it in detail.
 	Files []string `json:"files"`
+
+	key string // "<resource>/<name>", the folder of its files
 }
 
 // VolumeFailure is a failed PodVolumeBackup, PodVolumeRestore,
@@ -96,15 +115,28 @@ type VolumeFailure struct {
 	// NodeAgentPod runs on Node; Log is its log in the bundle.
 	NodeAgentPod string `json:"nodeAgentPod,omitempty"`
 	Log          string `json:"log,omitempty"`
-	// Lines are the lines of Log that name the operation.
-	Lines []LogLine `json:"lines,omitempty"`
+	// Lines are the lines of the node-agents' logs that name the
+	// operation, errors and warnings first; Diagnose is the last report
+	// of Velero's exposer on it ([Diagnose ... expose] lines: its pod,
+	// PVC, PV and snapshot), when the node-agent wrote one.
+	Lines    []LogLine `json:"lines,omitempty"`
+	Diagnose []LogLine `json:"diagnose,omitempty"`
+	// DataPath is what the bundle holds of the objects its data path
+	// used.
+	DataPath *DataPath `json:"dataPath,omitempty"`
+
+	snapshot string // namespace/name of the VolumeSnapshot it reads
 }
 
 // LogLine is a line of a log file in the bundle.
 type LogLine struct {
+	// File is the bundle's file and Line the line's number in it.
 	File string `json:"file"`
 	Line int    `json:"line"`
 	Text string `json:"text"`
+	// From names the log the line was read from, when File gathers lines
+	// of several (server-log.txt, node-agent-log.txt).
+	From string `json:"from,omitempty"`
 }
 
 // Source hands each item of a bundle to fn, with its content (nil for an
@@ -158,8 +190,17 @@ type Analyzer struct {
 	// results are the first messages of each detail's results.json.
 	results map[string]results
 	// volumes are the failed volume operations, by owner
-	// "<namespace>/<resource>/<owner label>".
-	volumes map[string][]VolumeFailure
+	// "<namespace>/<resource>/<owner label>"; unfinished those that had
+	// not ended, at most maxUnfinished.
+	volumes    map[string][]VolumeFailure
+	unfinished map[string][]VolumeFailure
+	nUnfinish  int
+	// running are the backups and restores that had not ended, by
+	// "<resource>/<name>".
+	running map[string]running
+	// serverLines are the quoted lines of each detail's server-log.txt.
+	serverLines map[string][]LogLine
+	data        *dataPaths
 	// agents map namespace and node to the node-agent pod.
 	agents map[string]map[string]string
 	// wanted are the logs to read, by path, and the operations each
@@ -181,12 +222,11 @@ type volumeRef struct {
 // NewAnalyzer returns an Analyzer that has read nothing.
 func NewAnalyzer() *Analyzer {
 	return &Analyzer{details: map[string]*Failure{}, results: map[string]results{},
-		volumes: map[string][]VolumeFailure{}, agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{},
+		volumes: map[string][]VolumeFailure{}, unfinished: map[string][]VolumeFailure{}, running: map[string]running{},
+		serverLines: map[string][]LogLine{}, data: newDataPaths(),
+		agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{},
 		glance: newGlancer(), config: newConfiger()}
 }
-
-// failedPhases are the phases of a backup or restore that failed.
-var failedPhases = map[string]bool{"Failed": true, "PartiallyFailed": true, "FailedValidation": true}
 
 // Wants reports whether Item reads the item at path p: the objects,
 // lists and Velero files the report is made of.
@@ -202,15 +242,28 @@ func (a *Analyzer) Item(it bundle.ManifestItem, r io.Reader) error {
 }
 
 // Keep reports whether the item at path p may be read again by Report:
-// a node-agent's log, which the failed volume operations found later may
-// name, and the nodes, which the node selectors of Velero's ConfigMaps
-// found later may match.
+// the node-agents' lines of a detail, and a node-agent's log (a bundle
+// of an earlier version has no such lines), which the failed volume
+// operations found later may name, and the nodes, which the node
+// selectors of Velero's ConfigMaps found later may match.
 func (a *Analyzer) Keep(p string) bool {
 	if p == nodesFile {
 		return true
 	}
 	parts := strings.Split(p, "/")
-	return len(parts) == 4 && parts[0] == "logs" && parts[3] == nodeAgentLog
+	return len(parts) == 4 && parts[0] == "logs" && parts[3] == nodeAgentLog || isDetailFile(parts, nodeAgentLines)
+}
+
+// Files of a backup or restore collected in detail that the analysis reads.
+const (
+	serverLogFile  = "server-log.txt"
+	nodeAgentLines = "node-agent-log.txt"
+)
+
+// isDetailFile reports whether parts (a path, split) is the file name of
+// a backup or restore collected in detail.
+func isDetailFile(parts []string, name string) bool {
+	return len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == name
 }
 
 // nodeAgentLog is the file name of a node-agent container's log.
@@ -225,6 +278,7 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		return func(r io.Reader) error {
 			return eachRaw(r, func(raw json.RawMessage) {
 				a.glance.pod(parts[1], raw)
+				a.data.pod(raw)
 				var o object
 				if json.Unmarshal(raw, &o) == nil {
 					a.pod(parts[1], o)
@@ -233,10 +287,35 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		}
 	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == strings.TrimSuffix(parts[0], "s")+".json":
 		return func(r io.Reader) error { return a.detail(parts[0], r) }
-	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == "results.json":
+	case isDetailFile(parts, "results.json"):
 		return func(r io.Reader) error {
 			a.results[parts[0]+"/"+parts[1]] = readResults(r)
 			return nil
+		}
+	case isDetailFile(parts, serverLogFile):
+		return func(r io.Reader) error {
+			lines, err := quoteServerLog(p, r)
+			a.serverLines[parts[0]+"/"+parts[1]] = lines
+			return err
+		}
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "velero.io_v1" && (parts[3] == "backups.json" || parts[3] == "restores.json"):
+		res := strings.TrimSuffix(parts[3], ".json")
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) {
+				if run, ok := runningOf(res, raw); ok {
+					key := res + "/" + run.name
+					if _, detailed := a.running[key]; !detailed || a.running[key].namespace != run.namespace {
+						a.keepRunning(key, run)
+					}
+				}
+			})
+		}
+	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "events.json":
+		return func(r io.Reader) error {
+			return eachRaw(r, func(raw json.RawMessage) {
+				a.glance.event(raw)
+				a.data.event(raw)
+			})
 		}
 	case p == storageClassesFile:
 		return names(&a.config.storageClasses)
@@ -277,39 +356,65 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 			}
 		}
 	}
+	if read := a.data.reader(parts); read != nil {
+		return read
+	}
 	return a.glance.reader(p, parts)
 }
 
-// detail keeps a backup or restore collected in detail, if it failed.
+// detail keeps a backup or restore collected in detail, if it failed or
+// has not ended.
 func (a *Analyzer) detail(resource string, r io.Reader) error {
-	var o object
-	if err := json.NewDecoder(io.LimitReader(r, 64<<20)).Decode(&o); err != nil {
+	var raw json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(r, 64<<20)).Decode(&raw); err != nil {
 		return nil // a damaged object says nothing
 	}
+	var o object
+	if json.Unmarshal(raw, &o) != nil {
+		return nil
+	}
+	key := resource + "/" + o.Metadata.Name
+	if run, ok := runningOf(resource, raw); ok {
+		a.running[key] = run // the object of a detail is the latest
+		return nil
+	}
 	phase := o.Status.Phase
-	if !failedPhases[phase] {
+	if !veleroapi.Failed(phase) {
 		return nil
 	}
 	f := &Failure{Kind: strings.TrimSuffix(resource, "s"), Namespace: o.Metadata.Namespace, Name: o.Metadata.Name, Phase: phase,
 		FailureReason: o.Status.FailureReason, ValidationErrors: o.Status.ValidationErrors, Started: o.Status.StartTimestamp,
-		Errors: o.Status.Errors, Warnings: o.Status.Warnings}
+		Errors: o.Status.Errors, Warnings: o.Status.Warnings, key: key}
 	if f.FailureReason == "" {
 		f.FailureReason = o.Status.Message // a restore's reason
 	}
-	a.details[resource+"/"+o.Metadata.Name] = f
+	a.details[key] = f
 	return nil
 }
 
-// volume keeps a failed volume operation.
+// maxUnfinished bounds the volume operations that had not ended the
+// analysis keeps, for the backups and restores that had not ended.
+const maxUnfinished = 1000
+
+// volume keeps a failed volume operation, or one that had not ended.
 func (a *Analyzer) volume(namespace, resource string, o object) {
-	if o.Status.Phase != "Failed" && o.Status.Phase != "Canceled" {
+	failed := o.Status.Phase == "Failed" || o.Status.Phase == "Canceled"
+	if o.Status.Phase == "Completed" || !failed && a.nUnfinish >= maxUnfinished {
 		return
 	}
 	k, _ := veleroapi.VolumeKindOf(resource)
 	node := veleroapi.NodeOf(o.Status.Node, o.Spec.Node, o.Status.AcceptedByNode)
 	v := VolumeFailure{Resource: resource, Name: o.Metadata.Name, Phase: o.Status.Phase, Node: node, Message: o.Status.Message}
+	if s := o.Spec.CSISnapshot.VolumeSnapshot; s != "" {
+		v.snapshot = o.Spec.SourceNamespace + "/" + s
+	}
 	key := namespace + "/" + k.Owner + "/" + o.Metadata.Labels[k.Label]
-	a.volumes[key] = append(a.volumes[key], v)
+	if failed {
+		a.volumes[key] = append(a.volumes[key], v)
+		return
+	}
+	a.unfinished[key] = append(a.unfinished[key], v)
+	a.nUnfinish++
 }
 
 // pod notes a node-agent pod.
@@ -344,32 +449,10 @@ func (a *Analyzer) Report(m bundle.Manifest, again Again) (Report, error) {
 		}
 	}
 	clear(a.wanted)
-	for key, f := range a.details {
-		f.FirstErrors, f.FirstWarnings, f.Results, f.Files = nil, nil, "", nil
-		if res, ok := a.results[key]; ok {
-			f.FirstErrors, f.FirstWarnings = res.errors, res.warnings
-		} else if it, ok := manifest[key+"/results.json"]; ok {
-			f.Results = string(it.Status)
-			if it.Error != "" {
-				f.Results += ": " + it.Error // a skip's reason, too
-			}
-		}
-		for _, file := range []string{"describe.txt", "log.txt", "server-log.txt", "results.json"} {
-			if it, ok := manifest[key+"/"+file]; ok && it.Status == bundle.StatusOK {
-				f.Files = append(f.Files, key+"/"+file)
-			}
-		}
-		f.Volumes = slices.Clone(a.volumes[f.Namespace+"/"+f.Kind+"s/"+veleroapi.OwnerLabel(f.Name)])
-		for i := range f.Volumes {
-			v := &f.Volumes[i]
-			if pod := a.agents[f.Namespace][v.Node]; pod != "" {
-				v.NodeAgentPod = pod
-				v.Log = path.Join("logs", f.Namespace, pod, nodeAgentLog)
-				if bundleread.HasContent(manifest[v.Log]) {
-					a.wanted[v.Log] = append(a.wanted[v.Log], volumeRef{failure: f, index: i})
-				}
-			}
-		}
+	failures := slices.Collect(maps.Values(a.details))
+	failures = append(failures, a.overdue(m.Started)...)
+	for _, f := range failures {
+		a.evidence(f, manifest)
 	}
 	paths := slices.Sorted(maps.Keys(a.wanted))
 	if a.config.read(manifest, a.glance.g.Server) {
@@ -388,29 +471,150 @@ func (a *Analyzer) Report(m bundle.Manifest, again Again) (Report, error) {
 			return Report{}, err
 		}
 	}
-	r := a.report(previous, notCollected)
+	r := a.report(failures, previous, notCollected)
 	r.Configuration = a.config.checks(manifest, nodesRead)
 	return r, nil
 }
 
-// log reads an item of the second pass: a node-agent log that failed
-// operations name.
+// evidence gathers what the bundle says of failure f: its results, its
+// files, the server's lines, its volume operations (the failed ones; for
+// one that had not ended, those that had not ended either) with their
+// node-agents and data paths; the node-agents' lines that name them are
+// read in the second pass: its node-agent-log.txt, or, in a bundle of an
+// earlier version, the current log of each node-agent.
+func (a *Analyzer) evidence(f *Failure, manifest map[string]bundle.ManifestItem) {
+	key := f.key
+	f.FirstErrors, f.FirstWarnings, f.Results, f.Files = nil, nil, "", nil
+	if res, ok := a.results[key]; ok {
+		f.FirstErrors, f.FirstWarnings = res.errors, res.warnings
+	} else if it, ok := manifest[key+"/results.json"]; ok {
+		f.Results = string(it.Status)
+		if it.Error != "" {
+			f.Results += ": " + it.Error // a skip's reason, too
+		}
+	}
+	for _, file := range []string{"describe.txt", "log.txt", serverLogFile, nodeAgentLines, "results.json"} {
+		if it, ok := manifest[key+"/"+file]; ok && it.Status == bundle.StatusOK {
+			f.Files = append(f.Files, key+"/"+file)
+		}
+	}
+	f.ServerLines = a.serverLines[key]
+	owner := f.Namespace + "/" + f.Kind + "s/" + veleroapi.OwnerLabel(f.Name)
+	f.Volumes = slices.Clone(a.volumes[owner])
+	if f.Running != "" {
+		f.Volumes = append(f.Volumes, a.unfinished[owner]...)
+	}
+	extract := key + "/" + nodeAgentLines
+	fromExtract := bundleread.HasContent(manifest[extract])
+	for i := range f.Volumes {
+		v := &f.Volumes[i]
+		v.DataPath = a.data.of(f.Namespace, *v, v.snapshot)
+		ref := volumeRef{failure: f, index: i}
+		if fromExtract {
+			a.wanted[extract] = append(a.wanted[extract], ref)
+		}
+		if pod := a.agents[f.Namespace][v.Node]; pod != "" {
+			v.NodeAgentPod = pod
+			v.Log = path.Join("logs", f.Namespace, pod, nodeAgentLog)
+			if !fromExtract && bundleread.HasContent(manifest[v.Log]) {
+				a.wanted[v.Log] = append(a.wanted[v.Log], ref)
+			}
+		}
+	}
+}
+
+// log reads an item of the second pass: the node-agent lines of a
+// detail, or a node-agent's log, that volume operations name. Velero's
+// [Diagnose ... expose] lines are kept apart: the last report on an
+// operation, whole.
 func (a *Analyzer) log(it bundle.ManifestItem, r io.Reader) error {
 	refs := a.wanted[it.Path]
 	if r == nil || len(refs) == 0 {
 		return nil
 	}
-	n := 0
+	n, from := 0, ""
 	return eachLine(r, maxLogLine, func(line []byte) {
 		n++
+		if h, ok := logHeader(line); ok {
+			from = h
+			return
+		}
 		for _, ref := range refs {
 			v := &ref.failure.Volumes[ref.index]
-			if bytes.Contains(line, []byte(v.Name)) {
-				v.Lines = keepLine(v.Lines, LogLine{File: it.Path, Line: n, Text: cut(string(line), maxLineBytes)})
+			if !veleroapi.LogNames(line, []byte(v.Name)) {
+				continue
 			}
+			l := LogLine{File: it.Path, Line: n, Text: cut(string(line), maxLineBytes), From: from}
+			if bytes.Contains(line, diagnoseMark) {
+				v.Diagnose = keepDiagnose(v.Diagnose, l)
+				continue
+			}
+			v.Lines = keepLine(v.Lines, l)
 		}
 	})
 }
+
+// logHeader returns the log a header line of an extract names.
+func logHeader(line []byte) (string, bool) {
+	if !bytes.HasPrefix(line, []byte("==> ")) {
+		return "", false
+	}
+	return bundle.ParseLogHeader(string(line))
+}
+
+// diagnoseMark starts the message of each line of the report Velero's
+// exposers write when a volume operation could not be prepared (the
+// node-agent logs it a line at a time, at warning level, Velero 1.15 and
+// later): "[Diagnose DU expose]begin diagnose CSI exposer" ... "end
+// diagnose CSI exposer".
+var diagnoseMark = []byte("[Diagnose ")
+
+// maxDiagnose bounds the lines of one diagnose report.
+const maxDiagnose = 40
+
+// keepDiagnose adds l to the last diagnose report: a line that begins one
+// starts it anew.
+func keepDiagnose(report []LogLine, l LogLine) []LogLine {
+	if strings.Contains(l.Text, "begin diagnose") {
+		report = report[:0]
+	}
+	if len(report) < maxDiagnose {
+		report = append(report, l)
+	}
+	return report
+}
+
+// quoteServerLog returns the lines of a detail's server-log.txt (at p)
+// worth quoting: the first errors and warnings, else the last lines.
+func quoteServerLog(p string, r io.Reader) ([]LogLine, error) {
+	var problems, last []LogLine
+	n, from := 0, ""
+	err := eachLine(r, maxLogLine, func(line []byte) {
+		n++
+		if line == nil {
+			return
+		}
+		if h, ok := logHeader(line); ok {
+			from = h
+			return
+		}
+		l := LogLine{File: p, Line: n, Text: cut(string(line), maxLineBytes), From: from}
+		if isProblem(l.Text) && len(problems) < MaxLines {
+			problems = append(problems, l)
+		}
+		if last = append(last, l); len(last) > maxLastLines {
+			last = last[1:]
+		}
+	})
+	if len(problems) > 0 {
+		return problems, err
+	}
+	return last, err
+}
+
+// maxLastLines is how many of its last lines a server-log.txt without
+// errors quotes.
+const maxLastLines = 5
 
 // eachLine calls f with each line of r, without its newline, in order: a
 // line longer than limit is passed as nil (it is counted, not read).
@@ -479,14 +683,21 @@ func isProblem(line string) bool {
 	return false
 }
 
-// report orders the failures, newest first.
-func (a *Analyzer) report(previous map[string]bool, notCollected int) Report {
+// report orders the failures: those that ended, newest first, then those
+// that had not ended, oldest first.
+func (a *Analyzer) report(failures []*Failure, previous map[string]bool, notCollected int) Report {
 	r := Report{Glance: a.glance.glance(previous), Failures: []Failure{}, NotCollected: notCollected}
-	for _, f := range a.details {
+	for _, f := range failures {
 		r.Failures = append(r.Failures, *f)
 	}
-	sort.Slice(r.Failures, func(i, j int) bool {
+	sort.SliceStable(r.Failures, func(i, j int) bool {
 		fi, fj := r.Failures[i], r.Failures[j]
+		if (fi.Running == "") != (fj.Running == "") {
+			return fi.Running == "" // those that ended first
+		}
+		if fi.Running != "" {
+			return false // oldest first, as overdue sorts them
+		}
 		if fi.Started != fj.Started {
 			return fi.Started > fj.Started
 		}
@@ -503,8 +714,12 @@ type object struct {
 		Labels    map[string]string `json:"labels"`
 	} `json:"metadata"`
 	Spec struct {
-		Node     string `json:"node"`
-		NodeName string `json:"nodeName"`
+		Node            string `json:"node"`
+		NodeName        string `json:"nodeName"`
+		SourceNamespace string `json:"sourceNamespace"`
+		CSISnapshot     struct {
+			VolumeSnapshot string `json:"volumeSnapshot"`
+		} `json:"csiSnapshot"`
 	} `json:"spec"`
 	Status struct {
 		Phase            string   `json:"phase"`

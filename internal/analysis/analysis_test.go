@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -42,12 +43,16 @@ func writeBundle(t *testing.T, items []item) *bundleread.Bundle {
 			require.NoError(t, w.AddBytes(bi, []byte(it.content)))
 		}
 	}
-	require.NoError(t, w.Close(bundle.Meta{Complete: true}))
+	require.NoError(t, w.Close(bundle.Meta{Complete: true, Started: bundleStarted}))
 	b, err := bundleread.Open(context.Background(), out, bundleread.Limits{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
+
+// bundleStarted is when the test bundles were made: what has not ended
+// has run since then.
+var bundleStarted = time.Date(2026, 1, 3, 12, 0, 0, 0, time.UTC)
 
 func list(items ...string) string {
 	return `{"apiVersion":"v1","kind":"List","items":[` + "\n" + strings.Join(items, ",\n") + "\n]}\n"
@@ -70,10 +75,49 @@ var failuresBundle = []item{
 		`{"metadata":{"name":"other-failed","namespace":"velero","labels":{"velero.io/backup-name":"not-in-detail"}},"spec":{"node":"node-2"},"status":{"phase":"Failed"}}`,
 	)},
 	{path: "resources/velero/velero.io_v2alpha1/datauploads.json", content: list(
-		`{"metadata":{"name":"b-partial-du","namespace":"velero","labels":{"velero.io/backup-name":"b-partial"}},"spec":{},"status":{"phase":"Failed","node":"node-2","message":"error to expose snapshot: context deadline exceeded"}}`,
+		`{"metadata":{"name":"b-partial-du","namespace":"velero","labels":{"velero.io/backup-name":"b-partial"}},"spec":{"sourceNamespace":"shop","csiSnapshot":{"volumeSnapshot":"velero-data-shop-0-abcde"}},"status":{"phase":"Failed","node":"node-2","message":"error to expose snapshot: context deadline exceeded"}}`,
+		`{"metadata":{"name":"b-waiting-du","namespace":"velero","labels":{"velero.io/backup-name":"b-waiting"}},"spec":{"sourceNamespace":"shop"},"status":{"phase":"Accepted","acceptedByNode":"node-1"}}`,
+		`{"metadata":{"name":"b-waiting-done","namespace":"velero","labels":{"velero.io/backup-name":"b-waiting"}},"spec":{},"status":{"phase":"Completed","node":"node-1"}}`,
+	)},
+	// The server's lines of a detail, from its previous log and its
+	// current one.
+	{path: "backups/b-partial/server-log.txt", content: strings.Join([]string{
+		"==> logs/velero/velero-7d9c/velero.previous.log <==",
+		`time="2026-01-02T10:00:00Z" level=info msg="Setting up backup log" backup=velero/b-partial`,
+		"==> logs/velero/velero-7d9c/velero.log <==",
+		`time="2026-01-02T10:05:00Z" level=error msg="Error backing up item" backup=velero/b-partial error="pod volume backup failed"`,
+	}, "\n") + "\n"},
+	// A backup that waits for its plugin operations past their timeout,
+	// with a DataUpload its node-agent cannot prepare.
+	{path: "backups/b-waiting/backup.json", content: `{"metadata":{"name":"b-waiting","namespace":"velero","creationTimestamp":"2026-01-03T05:59:00Z"},"spec":{"itemOperationTimeout":"4h0m0s"},"status":{"phase":"WaitingForPluginOperations","startTimestamp":"2026-01-03T06:00:00Z"}}`},
+	{path: "backups/b-waiting/log.txt", content: "log of b-waiting\n"},
+	{path: "backups/b-waiting/server-log.txt", content: "==> logs/velero/velero-7d9c/velero.log <==\n" +
+		`time="2026-01-03T06:10:00Z" level=info msg="Backup is waiting for async plugin operations" backup=velero/b-waiting` + "\n"},
+	{path: "backups/b-waiting/node-agent-log.txt", content: strings.Join([]string{
+		"==> logs/velero/node-agent-abcde/node-agent.log <==",
+		`time="2026-01-03T06:01:00Z" level=info msg="Data upload is accepted" controller=dataupload dataupload=velero/b-waiting-du`,
+		`time="2026-01-03T06:31:00Z" level=warning msg="[Diagnose DU expose]begin diagnose CSI exposer" Dataupload=b-waiting-du`,
+		`time="2026-01-03T06:31:00Z" level=warning msg="[Diagnose DU expose]Pod velero/b-waiting-du, phase Pending, node name " Dataupload=b-waiting-du`,
+		`time="2026-01-03T06:31:00Z" level=warning msg="[Diagnose DU expose]Pod condition PodScheduled, status False, reason Unschedulable, message 0/2 nodes are available" Dataupload=b-waiting-du`,
+		`time="2026-01-03T06:31:00Z" level=warning msg="[Diagnose DU expose]end diagnose CSI exposer" Dataupload=b-waiting-du`,
+		`time="2026-01-03T06:31:01Z" level=error msg="Timeout to prepare data upload" dataupload=velero/b-waiting-du`,
+	}, "\n") + "\n"},
+	// Backups that had not ended, in the list: one far too long, one
+	// queued for long, one young.
+	{path: "resources/velero/velero.io_v1/backups.json", content: list(
+		`{"metadata":{"name":"b-stuck","namespace":"velero","creationTimestamp":"2026-01-03T06:59:00Z"},"status":{"phase":"InProgress","startTimestamp":"2026-01-03T07:00:00Z"}}`,
+		`{"metadata":{"name":"b-queued","namespace":"velero","creationTimestamp":"2026-01-03T10:00:00Z"},"status":{"phase":"Queued","queuePosition":3}}`,
+		`{"metadata":{"name":"b-young","namespace":"velero","creationTimestamp":"2026-01-03T11:30:00Z"},"status":{"phase":"InProgress","startTimestamp":"2026-01-03T11:30:00Z"}}`,
+		`{"metadata":{"name":"b-waiting","namespace":"velero","creationTimestamp":"2026-01-03T05:59:00Z"},"status":{"phase":"InProgress","startTimestamp":"2026-01-03T06:00:00Z"}}`,
+		`{"metadata":{"name":"b-ok","namespace":"velero"},"status":{"phase":"Completed"}}`,
+	)},
+	{path: "resources/_all/snapshot.storage.k8s.io_v1/volumesnapshots.json", content: list(
+		`{"metadata":{"name":"velero-data-shop-0-abcde","namespace":"shop","labels":{"velero.io/backup-name":"b-partial"}},"status":{"readyToUse":false,"error":{"message":"Failed to check and update snapshot content: rpc error: code = ResourceExhausted desc = snapshot quota exceeded"}}}`,
 	)},
 	{path: "resources/velero/core_v1/pods.json", content: list(
 		`{"metadata":{"name":"node-agent-abcde","namespace":"velero","labels":{"name":"node-agent"}},"spec":{"nodeName":"node-1"}}`,
+		`{"metadata":{"name":"b-waiting-du","namespace":"velero","labels":{"velero.io/data-upload":"b-waiting-du","velero.io/exposer-pod-group":"snapshot-exposer"}},"spec":{},`+
+			`"status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."}]}}`,
 		`{"metadata":{"name":"velero-7d9c","namespace":"velero","labels":{"deploy":"velero"}},"spec":{"nodeName":"node-1"},`+
 			`"status":{"containerStatuses":[{"name":"velero","restartCount":4,"lastState":{"terminated":{"reason":"OOMKilled","exitCode":137,"finishedAt":"2026-01-03T10:00:30Z"}}}]}}`,
 	)},
@@ -99,7 +143,8 @@ var failuresBundle = []item{
 	{path: "resources/velero/core_v1/events.json", content: list(
 		`{"type":"Warning","reason":"BackOff","message":"Back-off restarting failed container","count":3,"lastTimestamp":"2026-01-03T10:01:00Z","involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,
 		`{"type":"Warning","reason":"BackOff","message":"Back-off restarting failed container velero","count":2,"lastTimestamp":"2026-01-03T10:02:00Z","involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,
-		`{"type":"Normal","reason":"Pulled","message":"pulled","count":1,"involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`)},
+		`{"type":"Normal","reason":"Pulled","message":"pulled","count":1,"involvedObject":{"kind":"Pod","name":"velero-7d9c"}}`,
+		`{"type":"Warning","reason":"FailedScheduling","message":"0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.","count":12,"lastTimestamp":"2026-01-03T06:30:00Z","involvedObject":{"kind":"Pod","name":"b-waiting-du"}}`)},
 	{path: "logs/velero/velero-7d9c/velero.previous.log", content: "the log before the OOM kill\n"},
 	{path: "velero/volume-failures.md", fail: "the summary could not be written"},
 }
@@ -118,12 +163,28 @@ func TestAnalyzeGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(want), md.String(), "run go test ./internal/analysis -update if the change is right")
 
-	require.Len(t, r.Failures, 3)
+	var names []string
+	for _, f := range r.Failures {
+		names = append(names, f.Name+" "+f.Running)
+	}
+	require.Equal(t, []string{"b-failed ", "b-partial ", "r-invalid ", "b-waiting 6h", "b-stuck 5h", "b-queued 2h"}, names,
+		"those that ended, newest first, then those that had not ended, oldest first; b-young not yet, b-ok ended well")
 	partial := r.Failures[1]
 	require.Equal(t, "b-partial", partial.Name)
 	require.Len(t, partial.Volumes, 2)
 	require.Equal(t, []int{1, 3}, []int{partial.Volumes[0].Lines[0].Line, partial.Volumes[0].Lines[1].Line})
 	require.Empty(t, partial.Volumes[1].NodeAgentPod, "no node-agent pod on node-2")
+	require.Equal(t, "snapshot quota exceeded", partial.Volumes[1].DataPath.Snapshot.Error[len(partial.Volumes[1].DataPath.Snapshot.Error)-23:])
+	require.Equal(t, "logs/velero/velero-7d9c/velero.log", partial.ServerLines[0].From)
+	waiting := r.Failures[3]
+	require.Len(t, waiting.Volumes, 1, "its DataUpload that had not ended, not the one that completed")
+	du := waiting.Volumes[0]
+	require.Len(t, du.Diagnose, 4, "the diagnosis whole, apart from the other lines")
+	require.Len(t, du.Lines, 2)
+	require.Equal(t, "backups/b-waiting/node-agent-log.txt", du.Lines[0].File)
+	require.Equal(t, "Pending", du.DataPath.Pod.Phase)
+	require.Equal(t, "FailedScheduling", du.DataPath.Events[0].Reason)
+	require.Equal(t, int64(3), r.Failures[5].QueuePosition)
 	require.Equal(t, 1, r.NotCollected)
 	g := r.Glance
 	require.Equal(t, "v1.17.0", g.Server)
@@ -131,7 +192,8 @@ func TestAnalyzeGolden(t *testing.T) {
 	require.Equal(t, &NodeAgents{Desired: 2, Ready: 1, Pods: 1, Without: []string{"node-2"}}, g.NodeAgents)
 	require.Equal(t, []Restart{{Pod: "velero-7d9c", Container: "velero", Restarts: 4, Reason: "OOMKilled", ExitCode: 137,
 		FinishedAt: "2026-01-03T10:00:30Z", PreviousLog: "logs/velero/velero-7d9c/velero.previous.log"}}, g.Restarts)
-	require.Equal(t, []Warning{{Reason: "BackOff", Object: "Pod/velero-7d9c", Count: 5, Last: "2026-01-03T10:02:00Z", Message: "Back-off restarting failed container velero"}}, g.Warnings)
+	require.Equal(t, Warning{Reason: "BackOff", Object: "Pod/velero-7d9c", Count: 5, Last: "2026-01-03T10:02:00Z", Message: "Back-off restarting failed container velero"}, g.Warnings[1],
+		"grouped by reason and object, the most frequent first")
 	require.Len(t, g.Repositories[0].Maintenance, 2)
 	data, err := json.Marshal(r)
 	require.NoError(t, err)
@@ -147,7 +209,7 @@ func TestAnalyzeHealthy(t *testing.T) {
 	require.Empty(t, r.Failures)
 	var md bytes.Buffer
 	require.NoError(t, Render(&md, r))
-	require.Contains(t, md.String(), "No backup or restore collected in detail failed.")
+	require.Contains(t, md.String(), "No backup or restore collected in detail failed, and none had run for long without an end.")
 }
 
 // Damaged items say nothing, and the rest is still read.

@@ -10,28 +10,39 @@ const maxDigestFailures = 3
 
 // Digest returns what went wrong in Velero, for the end of a run on a
 // terminal: at most five lines, none when nothing did. The first says
-// how many backups and restores failed and what else is wrong (storage
-// locations not available, containers that restarted, nodes without a
-// node-agent); each next one names a failure and its reason.
+// how many backups and restores failed or had not ended long after they
+// were made, and what else is wrong (storage locations not available,
+// containers that restarted, nodes without a node-agent); each next one
+// names a failure and its reason.
 func Digest(r Report) []string {
 	var problems []string
-	backups, restores := 0, 0
+	count := map[[2]string]int{}
+	longest := ""
 	for _, f := range r.Failures {
-		if f.Kind == "backup" {
-			backups++
-		} else {
-			restores++
+		state := "failed"
+		if f.Running != "" {
+			state = "had not ended"
+			if longest == "" {
+				longest = f.Running // the oldest comes first
+			}
 		}
+		count[[2]string{state, f.Kind}]++
 	}
-	var failed []string
-	if backups > 0 {
-		failed = append(failed, plural(backups, "backup"))
-	}
-	if restores > 0 {
-		failed = append(failed, plural(restores, "restore"))
-	}
-	if len(failed) > 0 {
-		problems = append(problems, strings.Join(failed, " and ")+" failed")
+	for _, state := range []string{"failed", "had not ended"} {
+		var which []string
+		for _, kind := range []string{"backup", "restore"} {
+			if n := count[[2]string{state, kind}]; n > 0 {
+				which = append(which, plural(n, kind))
+			}
+		}
+		if len(which) == 0 {
+			continue
+		}
+		s := strings.Join(which, " and ") + " " + state
+		if state != "failed" {
+			s += " (the oldest after " + longest + ")"
+		}
+		problems = append(problems, s)
 	}
 	unavailable := 0
 	for _, l := range r.Glance.StorageLocations {
@@ -80,17 +91,28 @@ func Digest(r Report) []string {
 // digestLine is one failure on one line: what, its phase, and why.
 func digestLine(f Failure) string {
 	s := fmt.Sprintf("%s %s/%s: %s", f.Kind, f.Namespace, f.Name, f.Phase)
+	if f.Running != "" {
+		s += " for " + f.Running
+	}
 	why := f.FailureReason
 	switch {
 	case why == "" && len(f.ValidationErrors) > 0:
 		why = f.ValidationErrors[0]
 	case why == "" && len(f.FirstErrors) > 0:
 		why = f.FirstErrors[0]
+	case why == "" && len(f.Volumes) > 0 && f.Running != "":
+		v := f.Volumes[0]
+		why = fmt.Sprintf("%s %s %s", v.Resource, v.Name, orUnknown(v.Phase))
+		if v.Message != "" {
+			why += ": " + v.Message
+		}
 	case why == "" && len(f.Volumes) > 0:
 		why = fmt.Sprintf("%s failed", plural(len(f.Volumes), "volume operation"))
 		if m := f.Volumes[0].Message; m != "" {
 			why += ": " + m
 		}
+	case why == "" && f.QueuePosition > 0:
+		why = fmt.Sprintf("queue position %d", f.QueuePosition)
 	case why == "" && f.Errors > 0:
 		why = plural(int(f.Errors), "error")
 	}

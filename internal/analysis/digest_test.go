@@ -36,6 +36,19 @@ func TestDigest(t *testing.T) {
 	}, Digest(r))
 	require.Equal(t, "restore velero/r2: PartiallyFailed: 2 errors", digestLine(r.Failures[3]))
 
+	running := Report{Failures: []Failure{
+		{Kind: "restore", Namespace: "velero", Name: "r0", Phase: "Failed", FailureReason: "boom"},
+		{Kind: "backup", Namespace: "velero", Name: "b-waiting", Phase: "WaitingForPluginOperations", Running: "6h",
+			Volumes: []VolumeFailure{{Resource: "datauploads", Name: "b-waiting-du", Phase: "Accepted"}}},
+		{Kind: "backup", Namespace: "velero", Name: "b-queued", Phase: "Queued", Running: "2h", QueuePosition: 3},
+	}}
+	require.Equal(t, []string{
+		"Velero: 1 restore failed; 2 backups had not ended (the oldest after 6h)",
+		"  restore velero/r0: Failed: boom",
+		"  backup velero/b-waiting: WaitingForPluginOperations for 6h: datauploads b-waiting-du Accepted",
+		"  backup velero/b-queued: Queued for 2h: queue position 3",
+	}, Digest(running))
+
 	long := Failure{Kind: "backup", Namespace: "velero", Name: "b", Phase: "Failed", FailureReason: strings.Repeat("x", 500)}
 	lines := Digest(Report{Failures: []Failure{long}})
 	require.Len(t, lines, 2)

@@ -20,6 +20,11 @@ var fuzzPaths = []string{
 	"resources/velero/core_v1/events.json",
 	"velero/version.json",
 	"logs/velero/node-agent-1/node-agent.log",
+	"backups/b1/server-log.txt",
+	"backups/b1/node-agent-log.txt",
+	"resources/velero/velero.io_v1/backups.json",
+	"resources/_all/snapshot.storage.k8s.io_v1/volumesnapshots.json",
+	"resources/velero/velero.io_v2alpha1/datauploads.json",
 }
 
 // FuzzAnalyze writes bundles whose items the analysis reads hold
@@ -31,10 +36,10 @@ func FuzzAnalyze(f *testing.F) {
 		[]byte(`{"metadata":{"name":"b1","namespace":"velero"},"status":{"phase":"PartiallyFailed","errors":1}}`),
 		[]byte(`{"errors":{"velero":["boom"],"namespaces":{"app":[{"message":"x"}]}}}`),
 		[]byte(`{"items":[{"metadata":{"name":"b1-x","labels":{"velero.io/backup-name":"b1"}},"spec":{"node":"n1"},"status":{"phase":"Failed"}}]}`),
-		[]byte("level=error msg=\"b1-x failed\"\n"))
+		[]byte("==> logs/velero/node-agent-1/node-agent.log <==\nlevel=error msg=\"b1-x failed\"\nlevel=warning msg=\"[Diagnose DU expose]begin diagnose\" du=b1-x\n"))
 	f.Add([]byte(`{"items":[`), []byte(`{"status":{"phase":"Failed","validationErrors":[1]}}`), []byte(`[[[[[[`), []byte(`{"items":{}}`), []byte("\x00\xff\n\n"))
 	f.Fuzz(func(t *testing.T, pods, backup, results, pvbs, log []byte) {
-		contents := [][]byte{pods, backup, results, pvbs, pvbs, pods, backup, log}
+		contents := [][]byte{pods, backup, results, pvbs, pvbs, pods, backup, log, log, log, pvbs, pvbs, pvbs}
 		a := NewAnalyzer()
 		out := filepath.Join(t.TempDir(), "b.tar.gz")
 		w, err := bundle.Create(out, bundle.Options{Summarizer: a})

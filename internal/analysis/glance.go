@@ -140,8 +140,6 @@ func (gl *glancer) reader(p string, parts []string) func(io.Reader) error {
 		case "volumesnapshotlocations.json":
 			return each(func(raw json.RawMessage) { gl.g.SnapshotLocations = append(gl.g.SnapshotLocations, location(raw)) })
 		}
-	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "events.json":
-		return each(gl.event)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func Render(w io.Writer, r Report) error {
 	renderGlance(&b, r.Glance)
 	b.WriteString("## Failures\n\n")
 	if len(r.Failures) == 0 {
-		b.WriteString("No backup or restore collected in detail failed.\n\n")
+		b.WriteString("No backup or restore collected in detail failed, and none had run for long without an end.\n\n")
 	}
 	for _, f := range r.Failures {
 		renderFailure(&b, f)
@@ -56,7 +56,11 @@ func (a *Analyzer) Last() (Report, bool) {
 }
 
 func renderFailure(b *strings.Builder, f Failure) {
-	fmt.Fprintf(b, "### %s %s/%s: %s\n\n", f.Kind, f.Namespace, f.Name, f.Phase)
+	if f.Running != "" {
+		fmt.Fprintf(b, "### %s %s/%s: %s, not ended after %s\n\n", f.Kind, f.Namespace, f.Name, f.Phase, f.Running)
+	} else {
+		fmt.Fprintf(b, "### %s %s/%s: %s\n\n", f.Kind, f.Namespace, f.Name, f.Phase)
+	}
 	if f.FailureReason != "" {
 		fmt.Fprintf(b, "- Reason: %s\n", code(f.FailureReason))
 	}
@@ -66,7 +70,15 @@ func renderFailure(b *strings.Builder, f Failure) {
 	if f.Started != "" {
 		fmt.Fprintf(b, "- Started: %s\n", f.Started)
 	}
-	fmt.Fprintf(b, "- Errors: %d, warnings: %d\n", f.Errors, f.Warnings)
+	if f.Created != "" {
+		fmt.Fprintf(b, "- Created: %s, not started\n", f.Created)
+	}
+	if f.QueuePosition > 0 {
+		fmt.Fprintf(b, "- Queue position: %d\n", f.QueuePosition)
+	}
+	if f.Running == "" || f.Errors+f.Warnings > 0 {
+		fmt.Fprintf(b, "- Errors: %d, warnings: %d\n", f.Errors, f.Warnings)
+	}
 	switch {
 	case len(f.FirstErrors) > 0 || len(f.FirstWarnings) > 0:
 		for _, m := range f.FirstErrors {
@@ -78,32 +90,107 @@ func renderFailure(b *strings.Builder, f Failure) {
 	case f.Results != "":
 		fmt.Fprintf(b, "  - results.json not in the bundle (%s)\n", f.Results)
 	}
-	if len(f.Volumes) > 0 {
+	if len(f.ServerLines) > 0 {
+		what := "the first errors and warnings"
+		if !isProblem(f.ServerLines[0].Text) {
+			what = "its last lines"
+		}
+		fmt.Fprintf(b, "- The Velero server's log on it, %s:\n\n", what)
+		quoteLines(b, "  ", f.ServerLines)
+	}
+	if len(f.Volumes) > 0 && f.Running != "" {
+		b.WriteString("- Volume operations that failed or had not ended:\n")
+	} else if len(f.Volumes) > 0 {
 		b.WriteString("- Failed volume operations:\n")
 	}
 	for _, v := range f.Volumes {
-		fmt.Fprintf(b, "  - %s `%s`: %s on node %s\n", v.Resource, v.Name, v.Phase, orUnknown(v.Node))
-		if v.Message != "" {
-			fmt.Fprintf(b, "    - message: %s\n", code(v.Message))
-		}
-		switch {
-		case v.NodeAgentPod == "":
-			b.WriteString("    - no node-agent pod of the bundle runs on that node\n")
-		case len(v.Lines) == 0:
-			fmt.Fprintf(b, "    - node-agent pod %s: no line of %s names it\n", v.NodeAgentPod, v.Log)
-		default:
-			fmt.Fprintf(b, "    - node-agent pod %s, %s:\n\n", v.NodeAgentPod, v.Log)
-			b.WriteString("      ```\n")
-			for _, l := range v.Lines {
-				fmt.Fprintf(b, "      %d: %s\n", l.Line, strings.ReplaceAll(l.Text, "```", "'''"))
-			}
-			b.WriteString("      ```\n\n")
-		}
+		renderVolume(b, v)
 	}
 	if len(f.Files) > 0 {
 		fmt.Fprintf(b, "- Read next: %s\n", strings.Join(f.Files, ", "))
+	} else if f.Running != "" {
+		fmt.Fprintf(b, "- Not collected in detail: `velero-debug --%s %s` adds the server's and node-agents' lines about it and its description\n", f.Kind, f.Name)
 	}
 	b.WriteString("\n")
+}
+
+func renderVolume(b *strings.Builder, v VolumeFailure) {
+	fmt.Fprintf(b, "  - %s `%s`: %s on node %s\n", v.Resource, v.Name, orUnknown(v.Phase), orUnknown(v.Node))
+	if v.Message != "" {
+		fmt.Fprintf(b, "    - message: %s\n", code(v.Message))
+	}
+	switch {
+	case v.NodeAgentPod == "" && len(v.Lines)+len(v.Diagnose) == 0:
+		b.WriteString("    - no node-agent pod of the bundle runs on that node\n")
+	case len(v.Lines)+len(v.Diagnose) == 0:
+		fmt.Fprintf(b, "    - node-agent pod %s: no line of its log in the bundle names it\n", v.NodeAgentPod)
+	default:
+		if v.NodeAgentPod != "" {
+			fmt.Fprintf(b, "    - node-agent pod %s, the lines that name it:\n\n", v.NodeAgentPod)
+		} else {
+			b.WriteString("    - the node-agents' lines that name it:\n\n")
+		}
+		quoteLines(b, "      ", v.Lines)
+		if len(v.Diagnose) > 0 {
+			b.WriteString("    - Velero's diagnosis of its data path, the last it logged:\n\n")
+			quoteLines(b, "      ", v.Diagnose)
+		}
+	}
+	if dp := v.DataPath; dp != nil {
+		if p := dp.Pod; p != nil {
+			if p.Node == "" {
+				fmt.Fprintf(b, "    - pod %s: %s, on no node\n", p.Name, orUnknown(p.Phase))
+			} else {
+				fmt.Fprintf(b, "    - pod %s: %s on node %s\n", p.Name, orUnknown(p.Phase), p.Node)
+			}
+			for _, pr := range p.Problems {
+				fmt.Fprintf(b, "      - %s\n", code(pr))
+			}
+		}
+		if sn := dp.Snapshot; sn != nil {
+			state := "ready to use"
+			switch {
+			case sn.ReadyToUse == nil:
+				state = "no status yet"
+			case !*sn.ReadyToUse:
+				state = "not ready to use"
+			}
+			fmt.Fprintf(b, "    - VolumeSnapshot %s/%s: %s", sn.Namespace, sn.Name, state)
+			if sn.Error != "" {
+				fmt.Fprintf(b, ", error %s", code(sn.Error))
+			}
+			b.WriteString("\n")
+		}
+		for _, e := range dp.Events {
+			fmt.Fprintf(b, "    - event %s %s on %s (%d, last %s): %s\n", e.Type, e.Reason, e.Object, e.Count, orUnknown(e.Last), code(e.Message))
+		}
+	}
+}
+
+// quoteLines quotes log lines in a code block indented by indent, each
+// with its number, under the name of its file (and of the log it was
+// read from) whenever that changes.
+func quoteLines(b *strings.Builder, indent string, lines []LogLine) {
+	if len(lines) == 0 {
+		return
+	}
+	var file, from string
+	for i, l := range lines {
+		if i == 0 || l.File != file || l.From != from {
+			if i > 0 {
+				fmt.Fprintf(b, "%s```\n\n", indent)
+			}
+			file, from = l.File, l.From
+			if from != "" {
+				fmt.Fprintf(b, "%s%s, from %s:\n\n", indent, file, from)
+			} else {
+				fmt.Fprintf(b, "%s%s:\n\n", indent, file)
+			}
+			fmt.Fprintf(b, "%s```\n", indent)
+		}
+		fmt.Fprintf(b, "%s%d: %s\n", indent, l.Line, strings.ReplaceAll(l.Text, "```", "'''"))
+	}
+	fmt.Fprintf(b, "%s```\n\n", indent)
 }
 
 // code quotes s as a Markdown code span, on one line.

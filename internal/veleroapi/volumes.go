@@ -8,15 +8,20 @@ type VolumeKind struct {
 	// Owner is the resource it works for, backups or restores; Label is
 	// the label that names that backup or restore (see OwnerLabel).
 	Owner, Label string
+	// PodLabel is the label of the pod that moves its data, in Velero's
+	// namespace, whose value is the operation's name: the data mover's
+	// backup or restore pod, or (Velero 1.17 and later) the pod volume
+	// exposer's pod.
+	PodLabel string
 }
 
 // VolumeKinds are the data-path resources, in the order summaries list
 // them.
 var VolumeKinds = []VolumeKind{
-	{Version: "v1", Resource: "podvolumebackups", Owner: "backups", Label: "velero.io/backup-name"},
-	{Version: "v1", Resource: "podvolumerestores", Owner: "restores", Label: "velero.io/restore-name"},
-	{Version: "v2alpha1", Resource: "datauploads", Owner: "backups", Label: "velero.io/backup-name"},
-	{Version: "v2alpha1", Resource: "datadownloads", Owner: "restores", Label: "velero.io/restore-name"},
+	{Version: "v1", Resource: "podvolumebackups", Owner: "backups", Label: "velero.io/backup-name", PodLabel: "velero.io/pod-volume-backup"},
+	{Version: "v1", Resource: "podvolumerestores", Owner: "restores", Label: "velero.io/restore-name", PodLabel: "velero.io/pod-volume-restore"},
+	{Version: "v2alpha1", Resource: "datauploads", Owner: "backups", Label: "velero.io/backup-name", PodLabel: "velero.io/data-upload"},
+	{Version: "v2alpha1", Resource: "datadownloads", Owner: "restores", Label: "velero.io/restore-name", PodLabel: "velero.io/data-download"},
 }
 
 // VolumeKindOf returns the data-path kind of resource, and whether it is
