@@ -137,6 +137,9 @@ type LogLine struct {
 	// From names the log the line was read from, when File gathers lines
 	// of several (server-log.txt, node-agent-log.txt).
 	From string `json:"from,omitempty"`
+	// Repeats counts the later lines that said the same but for their
+	// time: they are not quoted.
+	Repeats int `json:"repeats,omitempty"`
 }
 
 // Source hands each item of a bundle to fn, with its content (nil for an
@@ -599,8 +602,12 @@ func quoteServerLog(p string, r io.Reader) ([]LogLine, error) {
 			return
 		}
 		l := LogLine{File: p, Line: n, Text: cut(string(line), maxLineBytes), From: from}
-		if isProblem(l.Text) && len(problems) < MaxLines {
+		if isProblem(l.Text) && !repeated(problems, l) && len(problems) < MaxLines {
 			problems = append(problems, l)
+		}
+		if len(last) > 0 && withoutTime(last[len(last)-1].Text) == withoutTime(l.Text) {
+			last[len(last)-1].Repeats++
+			return
 		}
 		if last = append(last, l); len(last) > maxLastLines {
 			last = last[1:]
@@ -658,6 +665,9 @@ func eachLine(r io.Reader, limit int, f func([]byte)) error {
 // errors and warnings first, then the earliest others (a long log names an
 // operation in many routine lines, and in few that say what went wrong).
 func keepLine(lines []LogLine, l LogLine) []LogLine {
+	if repeated(lines, l) {
+		return lines
+	}
 	if len(lines) < MaxLines {
 		return append(lines, l)
 	}
@@ -670,6 +680,36 @@ func keepLine(lines []LogLine, l LogLine) []LogLine {
 		}
 	}
 	return lines // already MaxLines errors and warnings
+}
+
+// repeated reports whether one of lines says what l says but for its
+// time, and counts l on it.
+func repeated(lines []LogLine, l LogLine) bool {
+	key := withoutTime(l.Text)
+	for i := range lines {
+		if withoutTime(lines[i].Text) == key {
+			lines[i].Repeats++
+			return true
+		}
+	}
+	return false
+}
+
+// withoutTime is a log line without its time, as logrus writes it (text
+// or JSON).
+func withoutTime(line string) string {
+	for _, field := range []string{`time="`, `"time":"`} {
+		i := strings.Index(line, field)
+		if i < 0 {
+			continue
+		}
+		j := strings.IndexByte(line[i+len(field):], '"')
+		if j < 0 {
+			return line
+		}
+		return line[:i] + line[i+len(field)+j+1:]
+	}
+	return line
 }
 
 // isProblem reports whether a log line is an error or a warning, as logrus

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -232,9 +233,9 @@ func TestKeepLine(t *testing.T) {
 	t.Parallel()
 	var lines []LogLine
 	for n := 1; n <= 20; n++ {
-		text := "level=info msg=progress"
+		text := fmt.Sprintf("level=info msg=progress done=%d", n)
 		if n == 15 || n == 18 {
-			text = "level=error msg=failed"
+			text = fmt.Sprintf("level=error msg=failed try=%d", n)
 		}
 		lines = keepLine(lines, LogLine{Line: n, Text: text})
 	}
@@ -243,6 +244,16 @@ func TestKeepLine(t *testing.T) {
 		got = append(got, l.Line)
 	}
 	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 15, 18}, got, "the errors replace the latest routine lines, in file order")
+
+	// A line that says the same but for its time is counted on the first.
+	lines = nil
+	for n := 1; n <= 5; n++ {
+		lines = keepLine(lines, LogLine{Line: n, Text: fmt.Sprintf(`time="2026-01-0%dT00:00:00Z" level=error msg=boom`, n)})
+	}
+	lines = keepLine(lines, LogLine{Line: 6, Text: `{"level":"error","msg":"json","time":"2026-01-01T00:00:00Z"}`})
+	lines = keepLine(lines, LogLine{Line: 7, Text: `{"level":"error","msg":"json","time":"2026-01-02T00:00:00Z"}`})
+	require.Equal(t, []LogLine{{Line: 1, Text: `time="2026-01-01T00:00:00Z" level=error msg=boom`, Repeats: 4},
+		{Line: 6, Text: `{"level":"error","msg":"json","time":"2026-01-01T00:00:00Z"}`, Repeats: 1}}, lines)
 }
 
 func TestCode(t *testing.T) {

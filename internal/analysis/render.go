@@ -189,6 +189,9 @@ func quoteLines(b *strings.Builder, indent string, lines []LogLine) {
 			fmt.Fprintf(b, "%s```\n", indent)
 		}
 		fmt.Fprintf(b, "%s%d: %s\n", indent, l.Line, strings.ReplaceAll(l.Text, "```", "'''"))
+		if l.Repeats > 0 {
+			fmt.Fprintf(b, "%s   (and %d more lines like it)\n", indent, l.Repeats)
+		}
 	}
 	fmt.Fprintf(b, "%s```\n\n", indent)
 }

@@ -267,7 +267,7 @@ type Lookups struct {
 	RequestTimeout time.Duration
 }
 
-// RecentFailures names the most recent Failed or PartiallyFailed backups or
+// RecentFailures names the most recent Failed, PartiallyFailed or FailedValidation backups or
 // restores (resource), newest first, at most n.
 func (l Lookups) RecentFailures(ctx context.Context, resource string, n int) ([]string, error) {
 	r := &run{cfg: Config{RequestTimeout: l.RequestTimeout}, clients: Clients{Dynamic: l.Dynamic}}

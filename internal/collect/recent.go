@@ -10,6 +10,7 @@ import (
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // recentFailure is what is kept of a failed backup or restore.
@@ -43,7 +44,7 @@ type topFailures struct {
 
 func (t *topFailures) see(o *unstructured.Unstructured) {
 	phase, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-	if phase != "Failed" && phase != "PartiallyFailed" {
+	if !veleroapi.Failed(phase) {
 		return
 	}
 	f := recentFailure{o.GetName(), startOf(o)}
@@ -102,7 +103,7 @@ func (r *run) recentFailed(ctx context.Context, rf *plan.RecentFailed) ([]string
 	return top.names(), nil
 }
 
-// recentFailures names the most recent failed or partially failed backups
+// recentFailures names the most recent failed (wholly, partially or in validation) backups
 // or restores (resource), newest first, at most n. The list is paged; only
 // the name and start of the n newest failed ones are kept.
 func (r *run) recentFailures(ctx context.Context, namespace, resource string, n int) ([]string, error) {

@@ -134,7 +134,7 @@ type Detail struct {
 }
 
 // RecentFailed collects in detail, each as a Detail, the N most recent
-// Failed or PartiallyFailed backups or restores of a namespace (newest
+// Failed, PartiallyFailed or FailedValidation backups or restores of a namespace (newest
 // first, by start): found while the collection lists them, so that the
 // list is read once.
 type RecentFailed struct {
@@ -244,7 +244,7 @@ func (s Step) String() string {
 		return fmt.Sprintf("%s %s/%s, its files in object storage and a description → %s/", d.Kind, d.Namespace, d.Name, d.Dir())
 	case s.RecentFailed != nil:
 		r := s.RecentFailed
-		return fmt.Sprintf("the %d most recent failed or partially failed %s of namespace %s, each in detail like a %s step → %s/<name>/", r.N, r.Resource(), r.Namespace, r.Kind, r.Resource())
+		return fmt.Sprintf("the %d most recent failed (wholly, partially or in validation) %s of namespace %s, each in detail like a %s step → %s/<name>/", r.N, r.Resource(), r.Namespace, r.Kind, r.Resource())
 	case s.VolumeFailures != nil:
 		return fmt.Sprintf("failed volume operations and their node-agents (namespace %s) → velero/volume-failures.md", s.VolumeFailures.Namespace)
 	case s.File != nil:

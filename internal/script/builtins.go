@@ -112,7 +112,7 @@ var members = []member{
 	{
 		name:      "recent_failed_backups",
 		signature: "velero.recent_failed_backups(n, namespace=velero.namespace)",
-		doc: "Collects in detail, each like `velero.backup`, the `n` most recent Failed or PartiallyFailed backups (newest first, by start). " +
+		doc: "Collects in detail, each like `velero.backup`, the `n` most recent Failed, PartiallyFailed or FailedValidation backups (newest first, by start). " +
 			"They are found while the collection lists the backups (the list of `velero.api_group(\"velero.io\")` in that namespace, when the plan has it), " +
 			"so the list is read once; a backup also named by `velero.backup` is collected once. `n` is at most 100; `n <= 0` collects none.",
 		fn: (*evaluator).recentFailedBackups,
@@ -120,7 +120,7 @@ var members = []member{
 	{
 		name:      "recent_failed_restores",
 		signature: "velero.recent_failed_restores(n, namespace=velero.namespace)",
-		doc:       "Collects in detail the `n` most recent Failed or PartiallyFailed restores, like `velero.recent_failed_backups`.",
+		doc:       "Collects in detail the `n` most recent Failed, PartiallyFailed or FailedValidation restores, like `velero.recent_failed_backups`.",
 		fn:        (*evaluator).recentFailedRestores,
 	},
 	{
@@ -139,7 +139,7 @@ var members = []member{
 	{
 		name:      "recent_failures",
 		signature: "velero.recent_failures(resource, n)",
-		doc: "Returns the names of the `n` most recent Failed or PartiallyFailed `\"backups\"` or `\"restores\"` (the `resource`), newest first. " +
+		doc: "Returns the names of the `n` most recent Failed, PartiallyFailed or FailedValidation `\"backups\"` or `\"restores\"` (the `resource`), newest first. " +
 			"This is the one builtin that asks the cluster while the script runs: once per resource, for the 100 most recent, so asking again costs nothing. " +
 			"`n` is at most 100; `n <= 0` returns `[]` without asking. When the cluster cannot answer, the script goes on with `[]` and the bundle records the error as " +
 			"`<resource>/recent-failures.json`.",

@@ -48,7 +48,7 @@ type Settings struct {
 // Lookups answer the read-only questions a script may ask of the cluster.
 // The evaluator caches each answer.
 type Lookups interface {
-	// RecentFailures names the most recent Failed or PartiallyFailed
+	// RecentFailures names the most recent Failed, PartiallyFailed or FailedValidation
 	// backups or restores (resource is "backups" or "restores"), newest
 	// first, at most n.
 	RecentFailures(ctx context.Context, resource string, n int) ([]string, error)

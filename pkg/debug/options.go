@@ -116,7 +116,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.Backups, "backup", nil, "a backup to collect in detail (repeatable)")
 	fs.StringArrayVar(&o.Restores, "restore", nil, "a restore to collect in detail (repeatable)")
 	fs.DurationVar(&o.ServerTimeout, "server-timeout", o.ServerTimeout, "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
-	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed or partially failed backups, and as many restores; 0 only those named")
+	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed (wholly, partially or in validation) backups, and as many restores; 0 only those named")
 	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
 	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
 	fs.StringArrayVar(&o.Scripts, "script", nil, "Starlark file whose steps are collected besides the default plan's (repeatable; see docs/starlark.md)")

@@ -140,7 +140,7 @@ func TestDryRun(t *testing.T) {
 // SelfSubjectAccessReviews.
 func grantAllBut(t *testing.T, user, resource string) {
 	t.Helper()
-	core := []any{"pods", "pods/log", "events", "services", "persistentvolumeclaims", "serviceaccounts", "nodes", "namespaces", "configmaps"}
+	core := []any{"pods", "pods/log", "events", "services", "persistentvolumeclaims", "persistentvolumes", "serviceaccounts", "nodes", "namespaces", "configmaps"}
 	core = slices.DeleteFunc(core, func(r any) bool { return r == resource })
 	rule := func(groups []any, resources []any, verbs ...any) map[string]any {
 		return map[string]any{"apiGroups": groups, "resources": resources, "verbs": verbs}
