@@ -15,13 +15,17 @@ import (
 	"github.com/velero-debug/velero-debug/internal/bundleread"
 )
 
-const inspectLongHelp = `Say, from a bundle alone, why Velero's backups and restores failed: each
-backup and restore the bundle holds in detail that failed, partially failed or
-failed validation, with its reason, the first errors and warnings of its
-results, its failed volume operations (PodVolumeBackups and Restores,
-DataUploads and Downloads) with the node that ran each, that node's node-agent
-pod and the lines of its log that name the operation, and the files to read
-next.
+const inspectLongHelp = `Say, from a bundle alone, why Velero's backups and restores failed: Velero
+at a glance (server, plugins, locations, repositories and their maintenance,
+node-agents, restarted containers, Warning events); each backup and restore
+the bundle holds in detail that failed, partially failed or failed
+validation, and each that had not ended long after it was made, with its
+reason, the first errors and warnings of its results, the Velero server's
+lines about it, its failed volume operations (PodVolumeBackups and Restores,
+DataUploads and Downloads) with the node that ran each, that node's
+node-agent pod, the lines that name the operation, Velero's diagnosis of its
+data path, its data mover pod and snapshot; the checks of Velero's
+ConfigMaps; and the files to read next. docs/inspect.md documents the JSON.
 
 The bundle is read as untrusted input: as a stream, never extracted, its
 sizes bounded and every entry checked against its manifest. Nothing is

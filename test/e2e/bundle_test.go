@@ -98,7 +98,13 @@ func TestCompleteBundle(t *testing.T) {
 	require.NotContains(t, string(a.files["cluster/nodes.json"]), `"images"`)
 	requireNames(t, a, "cluster/storageclasses.json", "standard")
 	requireNames(t, a, "cluster/csidrivers.json", "hostpath.csi.k8s.io")
-	require.Equal(t, bundle.StatusSkipped, a.item(t, "cluster/volumesnapshotclasses.json").Status)
+	// The CSI snapshot API is served: the snapshot Velero made for the
+	// partially failed backup, in the application's namespace.
+	require.Equal(t, bundle.StatusOK, a.item(t, "cluster/volumesnapshotclasses.json").Status)
+	require.Contains(t, string(a.files["resources/_all/snapshot.storage.k8s.io_v1/volumesnapshots.json"]), `"velero.io/backup-name":"`+velero.Backups["PartiallyFailed"]+`"`)
+	require.Equal(t, bundle.StatusOK, a.item(t, "resources/velero/snapshot.storage.k8s.io_v1/volumesnapshots.json").Status)
+	require.Equal(t, bundle.StatusOK, a.item(t, "cluster/volumesnapshotcontents.json").Status)
+	require.Equal(t, bundle.StatusOK, a.item(t, "cluster/persistentvolumes.json").Status)
 	var crds listOf
 	require.NoError(t, json.Unmarshal(a.files["cluster/crds.json"], &crds))
 	require.Len(t, crds.Items, 13, "Velero's CRDs, and only those")
