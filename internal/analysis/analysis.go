@@ -280,12 +280,13 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "pods.json":
 		return func(r io.Reader) error {
 			return eachRaw(r, func(raw json.RawMessage) {
-				a.glance.pod(parts[1], raw)
-				a.data.pod(raw)
-				var o object
-				if json.Unmarshal(raw, &o) == nil {
-					a.pod(parts[1], o)
+				var o podObject
+				if json.Unmarshal(raw, &o) != nil {
+					return
 				}
+				a.glance.pod(parts[1], &o)
+				a.data.pod(&o)
+				a.pod(parts[1], &o)
 			})
 		}
 	case len(parts) == 3 && (parts[0] == "backups" || parts[0] == "restores") && parts[2] == strings.TrimSuffix(parts[0], "s")+".json":
@@ -316,8 +317,10 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "events.json":
 		return func(r io.Reader) error {
 			return eachRaw(r, func(raw json.RawMessage) {
-				a.glance.event(raw)
-				a.data.event(raw)
+				if e, kind, name, ok := eventOf(raw); ok {
+					a.glance.event(e)
+					a.data.event(e, kind, name)
+				}
 			})
 		}
 	case p == storageClassesFile:
@@ -421,7 +424,7 @@ func (a *Analyzer) volume(namespace, resource string, o object) {
 }
 
 // pod notes a node-agent pod.
-func (a *Analyzer) pod(namespace string, o object) {
+func (a *Analyzer) pod(namespace string, o *podObject) {
 	if o.Metadata.Labels["name"] != "node-agent" || o.Spec.NodeName == "" {
 		return
 	}
@@ -755,7 +758,6 @@ type object struct {
 	} `json:"metadata"`
 	Spec struct {
 		Node            string `json:"node"`
-		NodeName        string `json:"nodeName"`
 		SourceNamespace string `json:"sourceNamespace"`
 		CSISnapshot     struct {
 			VolumeSnapshot string `json:"volumeSnapshot"`

@@ -193,7 +193,7 @@ func TestAnalyzeGolden(t *testing.T) {
 	require.Equal(t, &NodeAgents{Desired: 2, Ready: 1, Pods: 1, Without: []string{"node-2"}}, g.NodeAgents)
 	require.Equal(t, []Restart{{Pod: "velero-7d9c", Container: "velero", Restarts: 4, Reason: "OOMKilled", ExitCode: 137,
 		FinishedAt: "2026-01-03T10:00:30Z", PreviousLog: "logs/velero/velero-7d9c/velero.previous.log"}}, g.Restarts)
-	require.Equal(t, Warning{Reason: "BackOff", Object: "Pod/velero-7d9c", Count: 5, Last: "2026-01-03T10:02:00Z", Message: "Back-off restarting failed container velero"}, g.Warnings[1],
+	require.Equal(t, Event{Type: "Warning", Reason: "BackOff", Object: "Pod/velero-7d9c", Count: 5, Last: "2026-01-03T10:02:00Z", Message: "Back-off restarting failed container velero"}, g.Warnings[1],
 		"grouped by reason and object, the most frequent first")
 	require.Len(t, g.Repositories[0].Maintenance, 2)
 	data, err := json.Marshal(r)

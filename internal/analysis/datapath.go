@@ -43,16 +43,6 @@ type Snapshot struct {
 	Content    string `json:"content,omitempty"`
 }
 
-// Event is the latest event of one reason about one object.
-type Event struct {
-	Type    string `json:"type"`
-	Reason  string `json:"reason"`
-	Object  string `json:"object"`
-	Count   int64  `json:"count"`
-	Last    string `json:"last,omitempty"`
-	Message string `json:"message"`
-}
-
 // Bounds of what the analysis keeps of the data path.
 const (
 	maxDataPathObjects = 2000
@@ -77,27 +67,8 @@ var eventKinds = map[string]bool{"Pod": true, "PersistentVolumeClaim": true, "Da
 	"PodVolumeBackup": true, "PodVolumeRestore": true, "VolumeSnapshot": true}
 
 // pod keeps a data-path pod of Velero's namespace.
-func (d *dataPaths) pod(raw json.RawMessage) {
-	var o struct {
-		Metadata struct {
-			Name   string            `json:"name"`
-			Labels map[string]string `json:"labels"`
-		} `json:"metadata"`
-		Spec struct {
-			NodeName string `json:"nodeName"`
-		} `json:"spec"`
-		Status struct {
-			Phase      string `json:"phase"`
-			Reason     string `json:"reason"`
-			Message    string `json:"message"`
-			Conditions []struct {
-				Type, Status, Reason, Message string
-			} `json:"conditions"`
-			InitContainerStatuses []podContainer `json:"initContainerStatuses"`
-			ContainerStatuses     []podContainer `json:"containerStatuses"`
-		} `json:"status"`
-	}
-	if json.Unmarshal(raw, &o) != nil || len(d.pods) >= maxDataPathObjects {
+func (d *dataPaths) pod(o *podObject) {
+	if len(d.pods) >= maxDataPathObjects {
 		return
 	}
 	op := ""
@@ -118,7 +89,7 @@ func (d *dataPaths) pod(raw json.RawMessage) {
 			p.Problems = append(p.Problems, joinNonEmpty(c.Type+" "+c.Reason, c.Message))
 		}
 	}
-	for _, c := range append(o.Status.InitContainerStatuses, o.Status.ContainerStatuses...) {
+	for _, c := range o.containers() {
 		if s := c.problem(); s != "" {
 			p.Problems = append(p.Problems, s)
 		}
@@ -127,32 +98,6 @@ func (d *dataPaths) pod(raw json.RawMessage) {
 		p.Problems[i] = cut(p.Problems[i], maxLineBytes)
 	}
 	d.pods[op] = p
-}
-
-// podContainer is what the data path's pods say of a container.
-type podContainer struct {
-	Name  string `json:"name"`
-	State struct {
-		Waiting *struct {
-			Reason, Message string
-		} `json:"waiting"`
-		Terminated *struct {
-			Reason, Message string
-			ExitCode        int64 `json:"exitCode"`
-		} `json:"terminated"`
-	} `json:"state"`
-}
-
-// problem says why container c waits or ended, "" when it runs or ended
-// well.
-func (c podContainer) problem() string {
-	switch st := c.State; {
-	case st.Waiting != nil && st.Waiting.Reason != "" && st.Waiting.Reason != "ContainerCreating":
-		return joinNonEmpty("container "+c.Name+" waiting: "+st.Waiting.Reason, st.Waiting.Message)
-	case st.Terminated != nil && st.Terminated.ExitCode != 0:
-		return joinNonEmpty("container "+c.Name+" ended: "+st.Terminated.Reason, st.Terminated.Message)
-	}
-	return ""
 }
 
 func joinNonEmpty(a, b string) string {
@@ -167,38 +112,16 @@ func joinNonEmpty(a, b string) string {
 
 // event keeps an event about an object a data path may have used: the
 // latest of each reason, a few of each object.
-func (d *dataPaths) event(raw json.RawMessage) {
-	var o struct {
-		Type           string `json:"type"`
-		Reason         string `json:"reason"`
-		Message        string `json:"message"`
-		Count          int64  `json:"count"`
-		LastTimestamp  string `json:"lastTimestamp"`
-		EventTime      string `json:"eventTime"`
-		InvolvedObject struct {
-			Kind, Name string
-		} `json:"involvedObject"`
-	}
-	if json.Unmarshal(raw, &o) != nil || !eventKinds[o.InvolvedObject.Kind] {
+func (d *dataPaths) event(e Event, kind, name string) {
+	if !eventKinds[kind] {
 		return
 	}
-	name := o.InvolvedObject.Name
 	evs := d.events[name]
 	if evs == nil && len(d.events) >= maxDataPathObjects {
 		return
 	}
-	e := Event{Type: o.Type, Reason: o.Reason, Object: o.InvolvedObject.Kind + "/" + name, Count: max(o.Count, 1),
-		Last: o.LastTimestamp, Message: cut(o.Message, maxLineBytes)}
-	if e.Last == "" {
-		e.Last = o.EventTime
-	}
 	if i := slices.IndexFunc(evs, func(x Event) bool { return x.Reason == e.Reason && x.Object == e.Object }); i >= 0 {
-		if e.Last >= evs[i].Last {
-			e.Count += evs[i].Count
-			evs[i] = e
-		} else {
-			evs[i].Count += e.Count
-		}
+		evs[i].merge(e)
 	} else {
 		evs = append(evs, e)
 	}

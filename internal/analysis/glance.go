@@ -26,7 +26,7 @@ type Glance struct {
 	Repositories        []Repository `json:"repositories,omitempty"`
 	NodeAgents          *NodeAgents  `json:"nodeAgents,omitempty"`
 	Restarts            []Restart    `json:"restarts,omitempty"`
-	Warnings            []Warning    `json:"warnings,omitempty"`
+	Warnings            []Event      `json:"warnings,omitempty"`
 	WarningsLeftOut     int          `json:"warningsLeftOut,omitempty"`
 	RepositoriesLeftOut int          `json:"repositoriesLeftOut,omitempty"`
 }
@@ -83,13 +83,50 @@ type Restart struct {
 	PreviousLog string `json:"previousLog,omitempty"`
 }
 
-// Warning is the Warning events of one reason about one object.
-type Warning struct {
+// Event is the events of one reason about one object: how many, the
+// last time, and the latest message.
+type Event struct {
+	Type    string `json:"type"`
 	Reason  string `json:"reason"`
 	Object  string `json:"object"`
 	Count   int64  `json:"count"`
 	Last    string `json:"last,omitempty"`
 	Message string `json:"message"`
+}
+
+// eventOf reads an event of the bundle; kind and name are its object's.
+func eventOf(raw json.RawMessage) (e Event, kind, name string, ok bool) {
+	var o struct {
+		Type           string `json:"type"`
+		Reason         string `json:"reason"`
+		Message        string `json:"message"`
+		Count          int64  `json:"count"`
+		LastTimestamp  string `json:"lastTimestamp"`
+		EventTime      string `json:"eventTime"`
+		InvolvedObject struct {
+			Kind string `json:"kind"`
+			Name string `json:"name"`
+		} `json:"involvedObject"`
+	}
+	if json.Unmarshal(raw, &o) != nil {
+		return Event{}, "", "", false
+	}
+	kind, name = o.InvolvedObject.Kind, o.InvolvedObject.Name
+	e = Event{Type: o.Type, Reason: o.Reason, Object: kind + "/" + name, Count: max(o.Count, 1), Last: o.LastTimestamp, Message: cut(o.Message, maxLineBytes)}
+	if e.Last == "" {
+		e.Last = o.EventTime
+	}
+	return e, kind, name, true
+}
+
+// merge adds e, a later or earlier event of the same reason and object,
+// to x: the counts add up, the latest message stays.
+func (x *Event) merge(e Event) {
+	count := x.Count + e.Count
+	if e.Last >= x.Last {
+		*x = e
+	}
+	x.Count = count
 }
 
 // Bounds of the glance: a namespace may hold thousands of repositories
@@ -105,11 +142,11 @@ type glancer struct {
 	g        Glance
 	nodes    []string
 	agents   map[string]bool // nodes with a node-agent pod
-	warnings map[[2]string]*Warning
+	warnings map[[2]string]*Event
 }
 
 func newGlancer() *glancer {
-	return &glancer{agents: map[string]bool{}, warnings: map[[2]string]*Warning{}}
+	return &glancer{agents: map[string]bool{}, warnings: map[[2]string]*Event{}}
 }
 
 // reader returns what reads the item at path p (parts, split), or nil
@@ -266,29 +303,39 @@ func (gl *glancer) daemonSet(raw json.RawMessage) {
 	}
 }
 
+// podObject is what the analysis reads of a pod.
+type podObject struct {
+	Metadata struct {
+		Name   string            `json:"name"`
+		Labels map[string]string `json:"labels"`
+	} `json:"metadata"`
+	Spec struct {
+		NodeName string `json:"nodeName"`
+	} `json:"spec"`
+	Status struct {
+		Phase      string `json:"phase"`
+		Reason     string `json:"reason"`
+		Message    string `json:"message"`
+		Conditions []struct {
+			Type, Status, Reason, Message string
+		} `json:"conditions"`
+		InitContainerStatuses []containerStatus `json:"initContainerStatuses"`
+		ContainerStatuses     []containerStatus `json:"containerStatuses"`
+	} `json:"status"`
+}
+
+// containers are the statuses of p's init and regular containers.
+func (p *podObject) containers() []containerStatus {
+	return append(slices.Clip(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...)
+}
+
 // pod notes a pod of Velero's namespace: its node-agent, and its
 // containers that restarted.
-func (gl *glancer) pod(namespace string, raw json.RawMessage) {
-	var o struct {
-		Metadata struct {
-			Name   string            `json:"name"`
-			Labels map[string]string `json:"labels"`
-		} `json:"metadata"`
-		Spec struct {
-			NodeName string `json:"nodeName"`
-		} `json:"spec"`
-		Status struct {
-			InitContainerStatuses []containerStatus `json:"initContainerStatuses"`
-			ContainerStatuses     []containerStatus `json:"containerStatuses"`
-		} `json:"status"`
-	}
-	if json.Unmarshal(raw, &o) != nil {
-		return
-	}
+func (gl *glancer) pod(namespace string, o *podObject) {
 	if o.Metadata.Labels["name"] == "node-agent" && o.Spec.NodeName != "" {
 		gl.agents[o.Spec.NodeName] = true
 	}
-	for _, cs := range append(o.Status.InitContainerStatuses, o.Status.ContainerStatuses...) {
+	for _, cs := range o.containers() {
 		if cs.RestartCount == 0 {
 			continue
 		}
@@ -299,10 +346,20 @@ func (gl *glancer) pod(namespace string, raw json.RawMessage) {
 	}
 }
 
+// containerStatus is what the analysis reads of a container's status.
 type containerStatus struct {
 	Name         string `json:"name"`
 	RestartCount int64  `json:"restartCount"`
-	LastState    struct {
+	State        struct {
+		Waiting *struct {
+			Reason, Message string
+		} `json:"waiting"`
+		Terminated *struct {
+			Reason, Message string
+			ExitCode        int64 `json:"exitCode"`
+		} `json:"terminated"`
+	} `json:"state"`
+	LastState struct {
 		Terminated struct {
 			Reason     string `json:"reason"`
 			ExitCode   int64  `json:"exitCode"`
@@ -311,41 +368,34 @@ type containerStatus struct {
 	} `json:"lastState"`
 }
 
-func (gl *glancer) event(raw json.RawMessage) {
-	var o struct {
-		Type           string `json:"type"`
-		Reason         string `json:"reason"`
-		Message        string `json:"message"`
-		Count          int64  `json:"count"`
-		LastTimestamp  string `json:"lastTimestamp"`
-		EventTime      string `json:"eventTime"`
-		InvolvedObject struct {
-			Kind string `json:"kind"`
-			Name string `json:"name"`
-		} `json:"involvedObject"`
+// problem says why container c waits or ended, "" when it runs or ended
+// well.
+func (c containerStatus) problem() string {
+	switch st := c.State; {
+	case st.Waiting != nil && st.Waiting.Reason != "" && st.Waiting.Reason != "ContainerCreating":
+		return joinNonEmpty("container "+c.Name+" waiting: "+st.Waiting.Reason, st.Waiting.Message)
+	case st.Terminated != nil && st.Terminated.ExitCode != 0:
+		return joinNonEmpty("container "+c.Name+" ended: "+st.Terminated.Reason, st.Terminated.Message)
 	}
-	if json.Unmarshal(raw, &o) != nil || o.Type != "Warning" {
+	return ""
+}
+
+// event counts a Warning event in its group.
+func (gl *glancer) event(e Event) {
+	if e.Type != "Warning" {
 		return
 	}
-	obj := o.InvolvedObject.Kind + "/" + o.InvolvedObject.Name
-	key := [2]string{o.Reason, obj}
+	key := [2]string{e.Reason, e.Object}
 	w := gl.warnings[key]
 	if w == nil {
 		if len(gl.warnings) >= maxWarnings {
 			gl.g.WarningsLeftOut++
 			return
 		}
-		w = &Warning{Reason: o.Reason, Object: obj}
+		w = &Event{Type: e.Type, Reason: e.Reason, Object: e.Object}
 		gl.warnings[key] = w
 	}
-	w.Count += max(o.Count, 1)
-	last := o.LastTimestamp
-	if last == "" {
-		last = o.EventTime
-	}
-	if last >= w.Last {
-		w.Last, w.Message = last, cut(o.Message, maxLineBytes)
-	}
+	w.merge(e)
 }
 
 // glance ends the first pass; previous are the paths of the bundle's
