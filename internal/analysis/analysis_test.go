@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,51 @@ func TestAnalyzeGolden(t *testing.T) {
 	data, err := json.Marshal(r)
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"firstErrors":["velero: pod volume backup failed: data path backup failed","namespace shop: error executing hook: command terminated with exit code 1"]`)
+}
+
+// TestAnalyzeGoldenKinds: a small bundle for each kind of trouble, each
+// with its golden report: what the analysis says of it alone.
+func TestAnalyzeGoldenKinds(t *testing.T) {
+	t.Parallel()
+	under := func(prefixes ...string) func(string) bool {
+		return func(p string) bool {
+			return slices.ContainsFunc(prefixes, func(prefix string) bool { return strings.HasPrefix(p, prefix) })
+		}
+	}
+	const (
+		pods, events = "resources/velero/core_v1/pods.json", "resources/velero/core_v1/events.json"
+		dataUploads  = "resources/velero/velero.io_v2alpha1/datauploads.json"
+	)
+	for name, keep := range map[string]func(string) bool{
+		"failed-backup":            under("backups/b-failed/"),
+		"failed-validation":        under("restores/r-invalid/"),
+		"partially-failed-volumes": under("backups/b-partial/", "resources/velero/velero.io_v1/podvolumebackups.json", dataUploads, pods, "logs/velero/node-agent-abcde/", "resources/_all/"),
+		"not-ended":                under("backups/b-waiting/", "resources/velero/velero.io_v1/backups.json", dataUploads, pods, events),
+		"glance":                   under("velero/version.json", "cluster/nodes.json", "resources/velero/velero.io_v1/backupstoragelocations.json", "resources/velero/velero.io_v1/backuprepositories.json", pods, events, "logs/velero/velero-7d9c/"),
+		"configuration":            under("resources/velero/apps_v1/", "resources/velero/core_v1/configmaps.json", "cluster/"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var items []item
+			for _, it := range failuresBundle {
+				if keep(it.path) {
+					items = append(items, it)
+				}
+			}
+			r, err := Analyze(context.Background(), writeBundle(t, items))
+			require.NoError(t, err)
+			var md bytes.Buffer
+			require.NoError(t, Render(&md, r))
+			golden := filepath.Join("testdata", "kinds", name+".md")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o700))
+				require.NoError(t, os.WriteFile(golden, md.Bytes(), 0o600))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			require.Equal(t, string(want), md.String(), "run go test ./internal/analysis -update if the change is right")
+		})
+	}
 }
 
 func TestAnalyzeHealthy(t *testing.T) {

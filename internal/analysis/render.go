@@ -245,7 +245,9 @@ func renderGlance(b *strings.Builder, g Glance) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n")
+	if !strings.HasSuffix(b.String(), "\n\n") {
+		b.WriteString("\n")
+	}
 	locations(b, "Backup storage locations", g.StorageLocations)
 	locations(b, "Volume snapshot locations", g.SnapshotLocations)
 	if len(g.Repositories) > 0 {
