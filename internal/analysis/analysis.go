@@ -56,6 +56,10 @@ type Report struct {
 	// NotCollected counts the bundle's items that failed or were cut
 	// short: what the analysis may lack.
 	NotCollected int `json:"notCollected"`
+	// VolumesLeftOut counts the failed volume operations past the first
+	// 5,000, which the analysis does not relate to their backups and
+	// restores.
+	VolumesLeftOut int `json:"volumesLeftOut,omitempty"`
 }
 
 // Failure is one failed backup or restore, with its evidence.
@@ -197,10 +201,16 @@ type Analyzer struct {
 	// not ended, at most maxUnfinished.
 	volumes    map[string][]VolumeFailure
 	unfinished map[string][]VolumeFailure
+	nFailed    int
 	nUnfinish  int
+	// volumesLeftOut counts the failed volume operations past
+	// maxFailedVolumes.
+	volumesLeftOut int
 	// running are the backups and restores that had not ended, by
-	// "<resource>/<name>".
-	running map[string]running
+	// "<resource>/<name>"; detailRead are those whose object in detail
+	// was read: it says more than a list's copy, read before or after.
+	running    map[string]running
+	detailRead map[string]bool
 	// serverLines are the quoted lines of each detail's server-log.txt.
 	serverLines map[string][]LogLine
 	data        *dataPaths
@@ -225,7 +235,7 @@ type volumeRef struct {
 // NewAnalyzer returns an Analyzer that has read nothing.
 func NewAnalyzer() *Analyzer {
 	return &Analyzer{details: map[string]*Failure{}, results: map[string]results{},
-		volumes: map[string][]VolumeFailure{}, unfinished: map[string][]VolumeFailure{}, running: map[string]running{},
+		volumes: map[string][]VolumeFailure{}, unfinished: map[string][]VolumeFailure{}, running: map[string]running{}, detailRead: map[string]bool{},
 		serverLines: map[string][]LogLine{}, data: newDataPaths(),
 		agents: map[string]map[string]string{}, wanted: map[string][]volumeRef{},
 		glance: newGlancer(), config: newConfiger()}
@@ -306,11 +316,8 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		res := strings.TrimSuffix(parts[3], ".json")
 		return func(r io.Reader) error {
 			return eachRaw(r, func(raw json.RawMessage) {
-				if run, ok := runningOf(res, raw); ok {
-					key := res + "/" + run.name
-					if _, detailed := a.running[key]; !detailed || a.running[key].namespace != run.namespace {
-						a.keepRunning(key, run)
-					}
+				if run, ok := runningOf(res, raw); ok && !a.detailRead[res+"/"+run.name] {
+					a.keepRunning(res+"/"+run.name, run)
 				}
 			})
 		}
@@ -380,8 +387,10 @@ func (a *Analyzer) detail(resource string, r io.Reader) error {
 		return nil
 	}
 	key := resource + "/" + o.Metadata.Name
+	a.detailRead[key] = true
+	delete(a.running, key) // a list's copy, older
 	if run, ok := runningOf(resource, raw); ok {
-		a.running[key] = run // the object of a detail is the latest
+		a.running[key] = run
 		return nil
 	}
 	phase := o.Status.Phase
@@ -389,34 +398,48 @@ func (a *Analyzer) detail(resource string, r io.Reader) error {
 		return nil
 	}
 	f := &Failure{Kind: strings.TrimSuffix(resource, "s"), Namespace: o.Metadata.Namespace, Name: o.Metadata.Name, Phase: phase,
-		FailureReason: o.Status.FailureReason, ValidationErrors: o.Status.ValidationErrors, Started: o.Status.StartTimestamp,
+		FailureReason: cut(o.Status.FailureReason, maxLineBytes), Started: o.Status.StartTimestamp,
 		Errors: o.Status.Errors, Warnings: o.Status.Warnings, key: key}
 	if f.FailureReason == "" {
-		f.FailureReason = o.Status.Message // a restore's reason
+		f.FailureReason = cut(o.Status.Message, maxLineBytes) // a restore's reason
+	}
+	for _, e := range o.Status.ValidationErrors[:min(len(o.Status.ValidationErrors), MaxMessages)] {
+		f.ValidationErrors = append(f.ValidationErrors, cut(e, maxLineBytes))
 	}
 	a.details[key] = f
 	return nil
 }
 
-// maxUnfinished bounds the volume operations that had not ended the
-// analysis keeps, for the backups and restores that had not ended.
-const maxUnfinished = 1000
+// Bounds of the volume operations the analysis keeps: the failed ones,
+// and those that had not ended, for the backups and restores that had
+// not ended.
+const (
+	maxFailedVolumes = 5000
+	maxUnfinished    = 1000
+)
 
 // volume keeps a failed volume operation, or one that had not ended.
 func (a *Analyzer) volume(namespace, resource string, o object) {
 	failed := o.Status.Phase == "Failed" || o.Status.Phase == "Canceled"
-	if o.Status.Phase == "Completed" || !failed && a.nUnfinish >= maxUnfinished {
+	switch {
+	case o.Status.Phase == "Completed":
+		return
+	case failed && a.nFailed >= maxFailedVolumes:
+		a.volumesLeftOut++
+		return
+	case !failed && a.nUnfinish >= maxUnfinished:
 		return
 	}
 	k, _ := veleroapi.VolumeKindOf(resource)
 	node := veleroapi.NodeOf(o.Status.Node, o.Spec.Node, o.Status.AcceptedByNode)
-	v := VolumeFailure{Resource: resource, Name: o.Metadata.Name, Phase: o.Status.Phase, Node: node, Message: o.Status.Message}
+	v := VolumeFailure{Resource: resource, Name: o.Metadata.Name, Phase: o.Status.Phase, Node: node, Message: cut(o.Status.Message, maxLineBytes)}
 	if s := o.Spec.CSISnapshot.VolumeSnapshot; s != "" {
 		v.snapshot = o.Spec.SourceNamespace + "/" + s
 	}
 	key := namespace + "/" + k.Owner + "/" + o.Metadata.Labels[k.Label]
 	if failed {
 		a.volumes[key] = append(a.volumes[key], v)
+		a.nFailed++
 		return
 	}
 	a.unfinished[key] = append(a.unfinished[key], v)
@@ -538,6 +561,11 @@ func (a *Analyzer) log(it bundle.ManifestItem, r io.Reader) error {
 	if r == nil || len(refs) == 0 {
 		return nil
 	}
+	byName := map[string][]volumeRef{}
+	for _, ref := range refs {
+		name := ref.failure.Volumes[ref.index].Name
+		byName[name] = append(byName[name], ref)
+	}
 	n, from := 0, ""
 	return eachLine(r, maxLogLine, func(line []byte) {
 		n++
@@ -545,17 +573,25 @@ func (a *Analyzer) log(it bundle.ManifestItem, r io.Reader) error {
 			from = h
 			return
 		}
-		for _, ref := range refs {
-			v := &ref.failure.Volumes[ref.index]
-			if !veleroapi.LogNames(line, []byte(v.Name)) {
-				continue
+		var l *LogLine
+		var named []string // the operations this line names, once each
+		for w := range veleroapi.LogWords(line) {
+			if _, ok := byName[string(w)]; ok && !slices.Contains(named, string(w)) {
+				named = append(named, string(w))
 			}
-			l := LogLine{File: it.Path, Line: n, Text: cut(string(line), maxLineBytes), From: from}
-			if bytes.Contains(line, diagnoseMark) {
-				v.Diagnose = keepDiagnose(v.Diagnose, l)
-				continue
+		}
+		for _, name := range named {
+			for _, ref := range byName[name] {
+				if l == nil {
+					l = &LogLine{File: it.Path, Line: n, Text: cut(string(line), maxLineBytes), From: from}
+				}
+				v := &ref.failure.Volumes[ref.index]
+				if bytes.Contains(line, diagnoseMark) {
+					v.Diagnose = keepDiagnose(v.Diagnose, *l)
+					continue
+				}
+				v.Lines = keepLine(v.Lines, *l)
 			}
-			v.Lines = keepLine(v.Lines, l)
 		}
 	})
 }
@@ -729,7 +765,7 @@ func isProblem(line string) bool {
 // report orders the failures: those that ended, newest first, then those
 // that had not ended, oldest first.
 func (a *Analyzer) report(failures []*Failure, previous map[string]bool, notCollected int) Report {
-	r := Report{Glance: a.glance.glance(previous), Failures: []Failure{}, NotCollected: notCollected}
+	r := Report{Glance: a.glance.glance(previous), Failures: []Failure{}, NotCollected: notCollected, VolumesLeftOut: a.volumesLeftOut}
 	for _, f := range failures {
 		r.Failures = append(r.Failures, *f)
 	}

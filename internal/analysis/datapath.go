@@ -94,6 +94,7 @@ func (d *dataPaths) pod(o *podObject) {
 			p.Problems = append(p.Problems, s)
 		}
 	}
+	p.Problems = p.Problems[:min(len(p.Problems), MaxMessages)]
 	for i := range p.Problems {
 		p.Problems[i] = cut(p.Problems[i], maxLineBytes)
 	}

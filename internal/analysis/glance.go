@@ -425,10 +425,16 @@ func (gl *glancer) glance(previous map[string]bool) Glance {
 		if g.Warnings[i].Count != g.Warnings[j].Count {
 			return g.Warnings[i].Count > g.Warnings[j].Count
 		}
-		return g.Warnings[i].Reason+g.Warnings[i].Object < g.Warnings[j].Reason+g.Warnings[j].Object
+		if g.Warnings[i].Reason != g.Warnings[j].Reason {
+			return g.Warnings[i].Reason < g.Warnings[j].Reason
+		}
+		return g.Warnings[i].Object < g.Warnings[j].Object
 	})
 	sort.Slice(g.Restarts, func(i, j int) bool {
-		return g.Restarts[i].Pod+g.Restarts[i].Container < g.Restarts[j].Pod+g.Restarts[j].Container
+		if g.Restarts[i].Pod != g.Restarts[j].Pod {
+			return g.Restarts[i].Pod < g.Restarts[j].Pod
+		}
+		return g.Restarts[i].Container < g.Restarts[j].Container
 	})
 	return g
 }

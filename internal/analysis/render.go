@@ -24,6 +24,9 @@ func Render(w io.Writer, r Report) error {
 	for _, f := range r.Failures {
 		renderFailure(&b, f)
 	}
+	if r.VolumesLeftOut > 0 {
+		fmt.Fprintf(&b, "%d more failed volume operations are not related to their backups and restores above (velero/volume-failures.md lists them all).\n\n", r.VolumesLeftOut)
+	}
 	renderConfiguration(&b, r.Configuration)
 	if r.NotCollected > 0 {
 		fmt.Fprintf(&b, "%d items of the bundle could not be collected: what they hold is missing above (see the items that failed in summary.md).\n", r.NotCollected)

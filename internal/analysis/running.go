@@ -76,22 +76,33 @@ func runningOf(resource string, raw json.RawMessage) (running, bool) {
 	return r, true
 }
 
-// keepRunning adds r to the kept ones, the oldest maxRunning, by key; a
-// detail's object replaces the list's.
+// keepRunning adds r, of a list, to the kept ones: the oldest maxRunning,
+// by start and then key, whatever the order they come in.
 func (a *Analyzer) keepRunning(key string, r running) {
 	if _, ok := a.running[key]; !ok && len(a.running) >= maxRunning {
 		newest := ""
 		for k, x := range a.running {
-			if newest == "" || x.since > a.running[newest].since {
+			if a.detailRead[k] {
+				continue // a detail's stays
+			}
+			if newest == "" || later(x.since, k, a.running[newest].since, newest) {
 				newest = k
 			}
 		}
-		if r.since >= a.running[newest].since {
+		if newest == "" || !later(a.running[newest].since, newest, r.since, key) {
 			return
 		}
 		delete(a.running, newest)
 	}
 	a.running[key] = r
+}
+
+// later reports whether (since, key) comes after (since2, key2).
+func later(since, key, since2, key2 string) bool {
+	if since != since2 {
+		return since > since2
+	}
+	return key > key2
 }
 
 // threshold is how long a backup or restore may stay unended in r's

@@ -36,8 +36,9 @@ import (
 const nodeAgentLogFile = "node-agent-log.txt"
 
 // maxEvidenceOps bounds the volume operations of one detail whose lines
-// are gathered: the failed ones first.
-const maxEvidenceOps = 50
+// are gathered: the failed ones first. A line is read once whatever their
+// number (see veleroapi.LogWords).
+const maxEvidenceOps = 5000
 
 // maxEvidenceLine bounds a log line the evidence reads; a longer line is
 // left out.
@@ -91,29 +92,45 @@ func (r *run) told(namespace string, found ...namedObject) []schedule.Job {
 func (r *run) serverLogs(ctx context.Context, namespace string, details []namedObject) error {
 	var targets []*logTarget
 	for _, d := range details {
-		p := serverLogPath(d)
-		if !r.sched.Claim(p) {
-			continue
-		}
-		item := bundle.Item{Path: p, Type: "log",
+		item := bundle.Item{Path: serverLogPath(d), Type: "log",
 			Source: fmt.Sprintf("lines of the Velero server's logs, current and previous, that name %s %s/%s", d.kind, d.namespace, d.name)}
-		en, err := r.open(item)
+		t, err := r.openTarget(item, targets)
 		if err != nil {
 			return err
 		}
-		targets = append(targets, &logTarget{en: en, match: serverNeedles(d).match})
+		if t != nil {
+			t.match = serverNeedles(d).match
+			targets = append(targets, t)
+		}
 	}
 	if len(targets) == 0 {
 		return nil
 	}
 	vp, err := r.veleroPodsOf(ctx, namespace)
 	if err == nil && len(vp.serverLogs) == 0 {
-		err = errors.New("no pod of the Velero server found in the namespace")
+		err = errors.New("no pod of the Velero server with a log found in the namespace")
 	}
 	if err != nil {
 		return endTargets(targets, err)
 	}
 	return endTargets(targets, r.splitLogs(ctx, vp.serverLogs, targets))
+}
+
+// openTarget opens the item of a target, once its path is claimed: nil
+// when another step took it. When the bundle fails, the targets opened
+// before are ended with its error.
+func (r *run) openTarget(item bundle.Item, opened []*logTarget) (*logTarget, error) {
+	if !r.sched.Claim(item.Path) {
+		return nil, nil
+	}
+	en, err := r.open(item)
+	switch {
+	case errors.Is(err, errLeftOut):
+		return nil, nil
+	case err != nil:
+		return nil, errors.Join(err, endTargets(opened, err))
+	}
+	return &logTarget{en: en}, nil
 }
 
 // nodeAgentLines writes the node-agent-log.txt of each detail with volume
@@ -124,7 +141,6 @@ func (r *run) nodeAgentLines(ctx context.Context, namespace string, details []na
 	if err != nil {
 		return nil // the pods list records its own failure
 	}
-	agents := vp.agents
 	var targets []*logTarget
 	nodes := map[string]bool{}
 	for _, d := range details {
@@ -132,40 +148,47 @@ func (r *run) nodeAgentLines(ctx context.Context, namespace string, details []na
 		if len(ops) == 0 {
 			continue
 		}
-		p := path.Join(d.resource, d.name, nodeAgentLogFile)
-		if !r.sched.Claim(p) {
-			continue
-		}
-		var names [][]byte
+		names := map[string]bool{}
 		agentless := true
 		for _, op := range ops {
-			names = append(names, []byte(op.name))
-			if agents[op.node] != "" {
+			names[op.name] = true
+			if vp.agents[op.node] != "" {
 				nodes[op.node], agentless = true, false
 			}
 		}
-		item := bundle.Item{Path: p, Type: "log",
+		item := bundle.Item{Path: path.Join(d.resource, d.name, nodeAgentLogFile), Type: "log",
 			Source: fmt.Sprintf("lines of the logs of the node-agents that ran the volume operations of %s %s/%s that did not complete, naming them", d.kind, d.namespace, d.name)}
 		if agentless {
-			if err := r.skip(item, "no node-agent pod runs on the nodes of its volume operations"); ignoreLeftOut(err) != nil {
-				return err
+			if !r.sched.Claim(item.Path) {
+				continue
+			}
+			if err := ignoreLeftOut(r.skip(item, "no node-agent pod runs on the nodes of its volume operations")); err != nil {
+				return errors.Join(err, endTargets(targets, err))
 			}
 			continue
 		}
-		en, err := r.open(item)
+		t, err := r.openTarget(item, targets)
 		if err != nil {
 			return err
 		}
-		targets = append(targets, &logTarget{en: en, match: func(line []byte) bool {
-			return slices.ContainsFunc(names, func(n []byte) bool { return veleroapi.LogNames(line, n) })
-		}})
+		if t != nil {
+			t.match = func(line []byte) bool {
+				for w := range veleroapi.LogWords(line) {
+					if names[string(w)] {
+						return true
+					}
+				}
+				return false
+			}
+			targets = append(targets, t)
+		}
 	}
 	if len(targets) == 0 {
 		return nil
 	}
 	var sources []logSource
 	for _, node := range slices.Sorted(maps.Keys(nodes)) {
-		sources = append(sources, vp.agentLogs[agents[node]]...)
+		sources = append(sources, vp.agentLogs[vp.agents[node]]...)
 	}
 	return endTargets(targets, r.splitLogs(ctx, sources, targets))
 }

@@ -42,7 +42,7 @@ func (vp *veleroPods) see(o *unstructured.Unstructured) {
 
 func (vp *veleroPods) seePod(p corev1api.Pod) {
 	switch {
-	case p.Labels["name"] == "node-agent":
+	case p.Labels["name"] == "node-agent" && p.Spec.NodeName != "":
 		vp.agents[p.Spec.NodeName] = p.Name
 		vp.agentLogs[p.Name] = containerLogs(p, "node-agent")
 	case isServerPod(p):
@@ -64,17 +64,33 @@ func isServerPod(p corev1api.Pod) bool {
 }
 
 // containerLogs are the logs of container in pod p: its previous one
-// first, when it restarted.
+// first, when it restarted; none when it never ran (its pod pending, its
+// image not pulled) or its node dropped it (an evicted pod).
 func containerLogs(p corev1api.Pod, container string) []logSource {
 	src := logSource{namespace: p.Namespace, pod: p.Name, container: container}
+	if p.Status.Reason == "Evicted" {
+		return nil
+	}
 	for _, st := range p.Status.ContainerStatuses {
-		if st.Name == container && st.RestartCount > 0 {
+		switch {
+		case st.Name != container:
+		case st.RestartCount > 0 && st.State.Waiting != nil:
+			src.previous = true // crash-looping: its last instance's log
+			return []logSource{src}
+		case st.RestartCount > 0:
 			prev := src
 			prev.previous = true
 			return []logSource{prev, src}
+		case st.State.Waiting != nil || st.State.Running == nil && st.State.Terminated == nil:
+			return nil // it never ran
+		default:
+			return []logSource{src}
 		}
 	}
-	return []logSource{src}
+	if p.Status.Phase == corev1api.PodPending {
+		return nil
+	}
+	return []logSource{src} // a pod without statuses: ask, and say what the server answers
 }
 
 // veleroPodsOf returns the Velero pods of namespace: from the pods of the

@@ -106,8 +106,13 @@ func (r *run) veleroServer(ctx context.Context, versions []*plan.ServerVersion, 
 			var objs []namedObject
 			for _, name := range names {
 				n := namedObject{resource: rf.Resource(), kind: rf.Kind, namespace: rf.Namespace, name: name}
+				if !r.sched.Claim(n.path()) {
+					continue // named too, or one of another namespace of the same name
+				}
+				job := r.namedJob(n, serverErr)
+				job.Path = "" // claimed
 				objs = append(objs, n)
-				found = append(found, r.namedJob(n, serverErr))
+				found = append(found, job)
 			}
 			return append(found, r.told(rf.Namespace, objs...)...), err
 		}))

@@ -21,4 +21,10 @@ func TestLogNames(t *testing.T) {
 		require.Equal(t, want, LogNames([]byte(line), du), line)
 	}
 	require.False(t, LogNames([]byte("anything"), nil))
+	require.True(t, LogNames([]byte(`dataupload=velero/my.backup-x7k2p.`), []byte("my.backup-x7k2p")), "a name with dots, at the end of a sentence")
+	var words []string
+	for w := range LogWords([]byte(`a=b/c-1, "d.e." ..`)) {
+		words = append(words, string(w))
+	}
+	require.Equal(t, []string{"a", "b", "c-1", "d.e"}, words)
 }

@@ -77,6 +77,9 @@ func (s *S3) Stop() error { return s.proc.Stop() }
 // Start runs `velero server` for namespace, whose CRDs and default
 // BackupStorageLocation (pointing at s3) must exist.
 func Start(ctx context.Context, c *cluster.Cluster, tools cluster.Tools, namespace string) (*Server, error) {
+	if err := checkMetricsPort(); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(c.Dir, "velero-server-"+namespace)
 	plugins := filepath.Join(dir, "plugins")
 	tmp := filepath.Join(dir, "tmp")
@@ -144,6 +147,22 @@ func waitHTTP(ctx context.Context, p *cluster.Process, url string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// FixedPort is the port `velero server` v1.18 listens on whatever it is
+// told: controller-runtime's metrics server, on every address. The server
+// exits when it is taken.
+const FixedPort = 8080
+
+// checkMetricsPort fails, saying so, when FixedPort is taken.
+func checkMetricsPort() error {
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", ":"+strconv.Itoa(FixedPort))
+	if err != nil {
+		return fmt.Errorf("port %d is taken (%w): the Velero server cannot start, its controller-runtime metrics server listens there whatever it is told; stop what listens on %d (ss -ltnp 'sport = :%d' names it) and try again",
+			FixedPort, err, FixedPort, FixedPort)
+	}
+	return l.Close()
 }
 
 func freePort() (int, error) {

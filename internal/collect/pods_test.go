@@ -1,0 +1,38 @@
+package collect
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1api "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestContainerLogs: the evidence reads the logs a container has, and
+// asks for none it cannot have.
+func TestContainerLogs(t *testing.T) {
+	t.Parallel()
+	pod := func(phase corev1api.PodPhase, reason string, st ...corev1api.ContainerStatus) corev1api.Pod {
+		return corev1api.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "velero"},
+			Status: corev1api.PodStatus{Phase: phase, Reason: reason, ContainerStatuses: st}}
+	}
+	running := corev1api.ContainerState{Running: &corev1api.ContainerStateRunning{}}
+	waiting := corev1api.ContainerState{Waiting: &corev1api.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+	cur := logSource{namespace: "velero", pod: "p", container: "velero"}
+	prev := cur
+	prev.previous = true
+	for name, tc := range map[string]struct {
+		pod  corev1api.Pod
+		want []logSource
+	}{
+		"running":             {pod(corev1api.PodRunning, "", corev1api.ContainerStatus{Name: "velero", State: running}), []logSource{cur}},
+		"restarted":           {pod(corev1api.PodRunning, "", corev1api.ContainerStatus{Name: "velero", State: running, RestartCount: 2}), []logSource{prev, cur}},
+		"crash-looping":       {pod(corev1api.PodRunning, "", corev1api.ContainerStatus{Name: "velero", State: waiting, RestartCount: 5}), []logSource{prev}},
+		"image not pulled":    {pod(corev1api.PodPending, "", corev1api.ContainerStatus{Name: "velero", State: corev1api.ContainerState{Waiting: &corev1api.ContainerStateWaiting{Reason: "ImagePullBackOff"}}}), nil},
+		"pending, no status":  {pod(corev1api.PodPending, ""), nil},
+		"evicted":             {pod(corev1api.PodFailed, "Evicted", corev1api.ContainerStatus{Name: "velero", State: running}), nil},
+		"no status, not told": {pod("", ""), []logSource{cur}},
+	} {
+		require.Equal(t, tc.want, containerLogs(tc.pod, "velero"), name)
+	}
+}
