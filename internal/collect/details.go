@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -115,7 +116,12 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 		return err
 	}
 	hc, err := d.client()
-	if err != nil {
+	var noStore *noStoreError
+	switch {
+	case errors.As(err, &noStore):
+		caps.miss(f.target, noStore.reason)
+		return e.Skip(noStore.reason)
+	case err != nil:
 		caps.miss(f.target, "not downloaded: "+err.Error())
 		return e.Fail(err)
 	}
@@ -150,43 +156,70 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 }
 
 // objectStoreClient trusts the CA of the storage location that holds d,
-// plus --cacert.
+// plus --cacert. When that location, or a restore's backup, does not
+// exist, Velero answers no DownloadRequest for d's files (it logs an
+// error and leaves the request new): the error is a *noStoreError.
 func (r *run) objectStoreClient(ctx context.Context, d detailed) (*http.Client, error) {
 	tlsCfg := r.cfg.Velero.TLS
-	if ca := r.locationCACert(ctx, d); len(ca) > 0 {
+	ca, err := r.locationCACert(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if len(ca) > 0 {
 		tlsCfg.CACert = append(append([]byte{}, tlsCfg.CACert...), append([]byte("\n"), ca...)...)
 	}
 	return tlsCfg.HTTPClient()
 }
 
+// noStoreError says why Velero cannot serve the files of a backup or
+// restore: not a failure of the collection.
+type noStoreError struct{ reason string }
+
+func (e *noStoreError) Error() string { return e.reason }
+
 // locationCACert is the caCert of the storage location of a backup (or of
-// a restore's backup); nil when there is none or it cannot be read.
-func (r *run) locationCACert(ctx context.Context, d detailed) []byte {
+// a restore's backup); nil when there is none or it cannot be read. It is
+// a *noStoreError when the backup or the location does not exist.
+func (r *run) locationCACert(ctx context.Context, d detailed) ([]byte, error) {
 	backup := d.obj
 	if d.resource == "restores" {
 		name, _, _ := unstructured.NestedString(d.obj.Object, "spec", "backupName")
 		reqCtx, cancel := r.requestContext(ctx)
 		b, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace(d.namespace).Get(reqCtx, name, metav1.GetOptions{})
 		cancel()
+		if apierrors.IsNotFound(err) {
+			return nil, &noStoreError{fmt.Sprintf("not downloaded: the restore's backup %q does not exist any more, and Velero finds a restore's files through its backup: it answers no request for them", name)}
+		}
 		if err != nil {
-			return nil
+			return nil, nil // the server may still know; ask it
 		}
 		backup = b
 	}
 	loc, _, _ := unstructured.NestedString(backup.Object, "spec", "storageLocation")
 	if loc == "" {
-		return nil
+		return nil, nil
 	}
 	reqCtx, cancel := r.requestContext(ctx)
 	defer cancel()
 	bsl, err := r.clients.Dynamic.Resource(gvr(VeleroGroup, "v1", "backupstoragelocations")).Namespace(d.namespace).Get(reqCtx, loc, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, &noStoreError{fmt.Sprintf("not downloaded: the backup storage location %q of %s does not exist: Velero answers no request for its files", loc, backupName(d, backup))}
+	}
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	enc, _, _ := unstructured.NestedString(bsl.Object, "spec", "objectStorage", "caCert")
 	ca, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return ca
+	return ca, nil
+}
+
+// backupName names the backup whose location holds d's files.
+func backupName(d detailed, backup *unstructured.Unstructured) string {
+	if d.resource == "restores" {
+		return "its backup " + backup.GetName()
+	}
+	return "the backup"
 }

@@ -84,3 +84,45 @@ func TestFailedBackupsFilesMissing(t *testing.T) {
 	desc := bundleFiles(t, out)["backups/b1/describe.txt"]
 	require.Contains(t, desc, "Resource list:                 <BackupResourceList is not in object storage: the backup failed")
 }
+
+// TestFilesVeleroCannotServe: Velero answers no DownloadRequest for the
+// files of a restore whose backup is gone, or of a backup whose storage
+// location is gone (it logs an error and leaves the request new): they are
+// skipped at once with that reason, not waited for and failed.
+func TestFilesVeleroCannotServe(t *testing.T) {
+	t.Parallel()
+	c := newFakeCluster()
+	for _, o := range []*unstructured.Unstructured{
+		{Object: map[string]any{"apiVersion": "velero.io/v1", "kind": "Restore",
+			"metadata": map[string]any{"name": "orphan", "namespace": "velero"},
+			"spec":     map[string]any{"backupName": "gone"}, "status": map[string]any{"phase": "Completed"}}},
+		{Object: map[string]any{"apiVersion": "velero.io/v1", "kind": "Backup",
+			"metadata": map[string]any{"name": "lost", "namespace": "velero"},
+			"spec":     map[string]any{"storageLocation": "nowhere"}, "status": map[string]any{"phase": "Completed"}}},
+	} {
+		res := map[string]string{"Restore": "restores", "Backup": "backups"}[o.GetKind()]
+		_, err := c.dyn.Resource(gvr(VeleroGroup, "v1", res)).Namespace("velero").Create(t.Context(), o, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	cfg := testConfig()
+	cfg.Velero.Wait = time.Minute // never waited for
+	steps := []plan.Step{
+		{Detail: &plan.Detail{Kind: plan.Restore, Namespace: "velero", Name: "orphan"}},
+		{Detail: &plan.Detail{Kind: plan.Backup, Namespace: "velero", Name: "lost"}},
+	}
+	start := time.Now()
+	out := t.TempDir() + "/b.tar.gz"
+	items := runPlanInto(t, out, c, cfg, &plan.Plan{Steps: steps}, newCountingObserver())
+	require.Less(t, time.Since(start), 30*time.Second)
+	for _, f := range []string{"log.txt", "results.json", "item-operations.json", "resource-list.json", "volume-info.json"} {
+		it := items["restores/orphan/"+f]
+		require.Equal(t, bundle.StatusSkipped, it.Status, "%s: %s", f, it.Error)
+		require.Contains(t, it.Error, `the restore's backup "gone" does not exist any more`)
+		it = items["backups/lost/"+f]
+		require.Equal(t, bundle.StatusSkipped, it.Status, "%s: %s", f, it.Error)
+		require.Contains(t, it.Error, `the backup storage location "nowhere" of the backup does not exist`)
+	}
+	require.NotContains(t, items, "backups/lost/volume-snapshots.json", "no older files tried")
+	desc := bundleFiles(t, out)["restores/orphan/describe.txt"]
+	require.Contains(t, desc, `<not downloaded: the restore's backup "gone" does not exist any more`)
+}
