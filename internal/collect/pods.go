@@ -32,8 +32,12 @@ func newVeleroPods() *veleroPods {
 	return &veleroPods{agents: map[string]string{}, agentLogs: map[string][]logSource{}, created: map[string]string{}}
 }
 
-// see notes pod o if it is a node-agent or a Velero server.
+// see notes pod o if it is a node-agent or a Velero server: only those
+// are converted, a namespace may hold many other pods.
 func (vp *veleroPods) see(o *unstructured.Unstructured) {
+	if l := o.GetLabels(); l["name"] != "node-agent" && !serverLabels(l) {
+		return
+	}
 	var p corev1api.Pod
 	if runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &p) == nil {
 		vp.seePod(p)
@@ -58,9 +62,13 @@ func (vp *veleroPods) seePod(p corev1api.Pod) {
 // as `velero install` or Velero's Helm chart label it, with a container
 // named velero.
 func isServerPod(p corev1api.Pod) bool {
-	l := p.Labels
-	labelled := l["deploy"] == "velero" || l["component"] == "velero" && l["name"] == "" || l["app.kubernetes.io/name"] == "velero"
-	return labelled && slices.ContainsFunc(p.Spec.Containers, func(c corev1api.Container) bool { return c.Name == "velero" })
+	return serverLabels(p.Labels) && slices.ContainsFunc(p.Spec.Containers, func(c corev1api.Container) bool { return c.Name == "velero" })
+}
+
+// serverLabels reports whether a pod's labels are those of the Velero
+// server's pods.
+func serverLabels(l map[string]string) bool {
+	return l["deploy"] == "velero" || l["component"] == "velero" && l["name"] == "" || l["app.kubernetes.io/name"] == "velero"
 }
 
 // containerLogs are the logs of container in pod p: its previous one
