@@ -2,13 +2,11 @@ package collect
 
 import (
 	"context"
-	"slices"
+	"encoding/json"
 	"sort"
 
-	corev1api "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/velero-debug/velero-debug/internal/plan"
 )
@@ -32,25 +30,56 @@ func newVeleroPods() *veleroPods {
 	return &veleroPods{agents: map[string]string{}, agentLogs: map[string][]logSource{}, created: map[string]string{}}
 }
 
+// podInfo is what the evidence reads of a pod.
+type podInfo struct {
+	Metadata struct {
+		Name              string            `json:"name"`
+		Namespace         string            `json:"namespace"`
+		Labels            map[string]string `json:"labels"`
+		CreationTimestamp string            `json:"creationTimestamp"`
+	} `json:"metadata"`
+	Spec struct {
+		NodeName   string `json:"nodeName"`
+		Containers []struct {
+			Name string `json:"name"`
+		} `json:"containers"`
+	} `json:"spec"`
+	Status struct {
+		Phase             string `json:"phase"`
+		Reason            string `json:"reason"`
+		ContainerStatuses []struct {
+			Name         string         `json:"name"`
+			RestartCount int32          `json:"restartCount"`
+			State        map[string]any `json:"state"`
+		} `json:"containerStatuses"`
+	} `json:"status"`
+}
+
+// podInfoOf reads what the evidence needs of a pod, typed or not.
+func podInfoOf(pod any) (podInfo, bool) {
+	var p podInfo
+	data, err := json.Marshal(pod)
+	return p, err == nil && json.Unmarshal(data, &p) == nil
+}
+
 // see notes pod o if it is a node-agent or a Velero server: only those
-// are converted, a namespace may hold many other pods.
+// are read, a namespace may hold many other pods.
 func (vp *veleroPods) see(o *unstructured.Unstructured) {
 	if l := o.GetLabels(); l["name"] != "node-agent" && !serverLabels(l) {
 		return
 	}
-	var p corev1api.Pod
-	if runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &p) == nil {
+	if p, ok := podInfoOf(o.Object); ok {
 		vp.seePod(p)
 	}
 }
 
-func (vp *veleroPods) seePod(p corev1api.Pod) {
+func (vp *veleroPods) seePod(p podInfo) {
 	switch {
-	case p.Labels["name"] == "node-agent" && p.Spec.NodeName != "":
-		vp.agents[p.Spec.NodeName] = p.Name
-		vp.agentLogs[p.Name] = containerLogs(p, "node-agent")
+	case p.Metadata.Labels["name"] == "node-agent" && p.Spec.NodeName != "":
+		vp.agents[p.Spec.NodeName] = p.Metadata.Name
+		vp.agentLogs[p.Metadata.Name] = containerLogs(p, "node-agent")
 	case isServerPod(p):
-		vp.created[p.Name] = p.CreationTimestamp.UTC().Format("2006-01-02T15:04:05Z") + " " + p.Name
+		vp.created[p.Metadata.Name] = p.Metadata.CreationTimestamp + " " + p.Metadata.Name
 		vp.serverLogs = append(vp.serverLogs, containerLogs(p, "velero")...)
 		sort.SliceStable(vp.serverLogs, func(i, j int) bool {
 			return vp.created[vp.serverLogs[i].pod] < vp.created[vp.serverLogs[j].pod]
@@ -61,8 +90,16 @@ func (vp *veleroPods) seePod(p corev1api.Pod) {
 // isServerPod reports whether p is a pod of the Velero server: labelled
 // as `velero install` or Velero's Helm chart label it, with a container
 // named velero.
-func isServerPod(p corev1api.Pod) bool {
-	return serverLabels(p.Labels) && slices.ContainsFunc(p.Spec.Containers, func(c corev1api.Container) bool { return c.Name == "velero" })
+func isServerPod(p podInfo) bool {
+	if !serverLabels(p.Metadata.Labels) {
+		return false
+	}
+	for _, c := range p.Spec.Containers {
+		if c.Name == "velero" {
+			return true
+		}
+	}
+	return false
 }
 
 // serverLabels reports whether a pod's labels are those of the Velero
@@ -74,28 +111,29 @@ func serverLabels(l map[string]string) bool {
 // containerLogs are the logs of container in pod p: its previous one
 // first, when it restarted; none when it never ran (its pod pending, its
 // image not pulled) or its node dropped it (an evicted pod).
-func containerLogs(p corev1api.Pod, container string) []logSource {
-	src := logSource{namespace: p.Namespace, pod: p.Name, container: container}
+func containerLogs(p podInfo, container string) []logSource {
+	src := logSource{namespace: p.Metadata.Namespace, pod: p.Metadata.Name, container: container}
 	if p.Status.Reason == "Evicted" {
 		return nil
 	}
 	for _, st := range p.Status.ContainerStatuses {
+		_, waiting := st.State["waiting"]
 		switch {
 		case st.Name != container:
-		case st.RestartCount > 0 && st.State.Waiting != nil:
+		case st.RestartCount > 0 && waiting:
 			src.previous = true // crash-looping: its last instance's log
 			return []logSource{src}
 		case st.RestartCount > 0:
 			prev := src
 			prev.previous = true
 			return []logSource{prev, src}
-		case st.State.Waiting != nil || st.State.Running == nil && st.State.Terminated == nil:
+		case len(st.State) == 0 || waiting:
 			return nil // it never ran
 		default:
 			return []logSource{src}
 		}
 	}
-	if p.Status.Phase == corev1api.PodPending {
+	if p.Status.Phase == "Pending" {
 		return nil
 	}
 	return []logSource{src} // a pod without statuses: ask, and say what the server answers
@@ -115,8 +153,10 @@ func (r *run) veleroPodsOf(ctx context.Context, namespace string) (*veleroPods, 
 			if err != nil {
 				return nil, describeAPIError(err, "listing the pods of Velero's namespace")
 			}
-			for _, p := range pods.Items {
-				vp.seePod(p)
+			for i := range pods.Items {
+				if p, ok := podInfoOf(&pods.Items[i]); ok {
+					vp.seePod(p)
+				}
 			}
 			if opts.Continue = pods.Continue; opts.Continue == "" {
 				return vp, nil

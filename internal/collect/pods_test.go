@@ -33,6 +33,8 @@ func TestContainerLogs(t *testing.T) {
 		"evicted":             {pod(corev1api.PodFailed, "Evicted", corev1api.ContainerStatus{Name: "velero", State: running}), nil},
 		"no status, not told": {pod("", ""), []logSource{cur}},
 	} {
-		require.Equal(t, tc.want, containerLogs(tc.pod, "velero"), name)
+		p, ok := podInfoOf(tc.pod)
+		require.True(t, ok)
+		require.Equal(t, tc.want, containerLogs(p, "velero"), name)
 	}
 }
