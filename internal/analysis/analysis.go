@@ -289,7 +289,7 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 	switch {
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "pods.json":
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) {
+			return bundleread.EachListItem(r, func(raw json.RawMessage) {
 				var o podObject
 				if json.Unmarshal(raw, &o) != nil {
 					return
@@ -315,7 +315,7 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "velero.io_v1" && (parts[3] == "backups.json" || parts[3] == "restores.json"):
 		res := strings.TrimSuffix(parts[3], ".json")
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) {
+			return bundleread.EachListItem(r, func(raw json.RawMessage) {
 				if run, ok := runningOf(res, raw); ok && !a.detailRead[res+"/"+run.name] {
 					a.keepRunning(res+"/"+run.name, run)
 				}
@@ -323,7 +323,7 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		}
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "events.json":
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) {
+			return bundleread.EachListItem(r, func(raw json.RawMessage) {
 				if e, kind, name, ok := eventOf(raw); ok {
 					a.glance.event(e)
 					a.data.event(e, kind, name)
@@ -336,22 +336,22 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		return names(&a.config.priority)
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "core_v1" && parts[3] == "configmaps.json":
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) { a.config.configMap(parts[1], raw) })
+			return bundleread.EachListItem(r, func(raw json.RawMessage) { a.config.configMap(parts[1], raw) })
 		}
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "apps_v1" && parts[3] == "deployments.json":
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) { a.config.workload(parts[1], "deployment", raw) })
+			return bundleread.EachListItem(r, func(raw json.RawMessage) { a.config.workload(parts[1], "deployment", raw) })
 		}
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "apps_v1" && parts[3] == "daemonsets.json":
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) {
+			return bundleread.EachListItem(r, func(raw json.RawMessage) {
 				a.glance.daemonSet(raw)
 				a.config.workload(parts[1], "daemonset", raw)
 			})
 		}
 	case len(parts) == 4 && parts[0] == "resources" && parts[2] == "velero.io_v1" && parts[3] == "backuprepositories.json":
 		return func(r io.Reader) error {
-			return eachRaw(r, func(raw json.RawMessage) {
+			return bundleread.EachListItem(r, func(raw json.RawMessage) {
 				a.glance.repository(raw)
 				a.config.repository(parts[1], raw)
 			})
@@ -360,7 +360,7 @@ func (a *Analyzer) reader(p string) func(io.Reader) error {
 		res := strings.TrimSuffix(parts[3], ".json")
 		if _, ok := veleroapi.VolumeKindOf(res); ok {
 			return func(r io.Reader) error {
-				return eachRaw(r, func(raw json.RawMessage) {
+				return bundleread.EachListItem(r, func(raw json.RawMessage) {
 					var o object
 					if json.Unmarshal(raw, &o) == nil {
 						a.volume(parts[1], res, o)
@@ -810,43 +810,6 @@ type object struct {
 		Node             string   `json:"node"`
 		AcceptedByNode   string   `json:"acceptedByNode"`
 	} `json:"status"`
-}
-
-// eachRaw calls f with each item of a JSON List, one at a time: a list
-// of thousands of objects is never held whole. A damaged list ends the
-// reading, keeping what came before.
-func eachRaw(r io.Reader, f func(json.RawMessage)) error {
-	dec := json.NewDecoder(r)
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		if t != "items" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil
-			}
-			continue
-		}
-		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-			return nil
-		}
-		for dec.More() {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil
-			}
-			f(raw)
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil
-		}
-	}
-	return nil
 }
 
 // readResults reads the first messages of a results.json: Velero's

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/bundleread"
 	"github.com/velero-debug/velero-debug/internal/veleroconfig"
 )
 
@@ -169,7 +170,7 @@ func names(set *map[string]bool) func(io.Reader) error {
 		if *set == nil {
 			*set = map[string]bool{}
 		}
-		return eachRaw(r, func(raw json.RawMessage) {
+		return bundleread.EachListItem(r, func(raw json.RawMessage) {
 			var o struct {
 				Metadata struct{ Name string } `json:"metadata"`
 			}
@@ -242,7 +243,7 @@ func bundleOK(m map[string]bundle.ManifestItem, p string) bool {
 // nodes counts the nodes each selector matches: the second reading of
 // the nodes' list.
 func (c *configer) nodes(r io.Reader) error {
-	return eachRaw(r, func(raw json.RawMessage) {
+	return bundleread.EachListItem(r, func(raw json.RawMessage) {
 		var o struct {
 			Metadata struct {
 				Labels map[string]string `json:"labels"`

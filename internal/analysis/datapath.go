@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
+
+	"github.com/velero-debug/velero-debug/internal/bundleread"
 )
 
 // DataPath is what the bundle holds of the short-lived objects a volume
@@ -159,7 +161,7 @@ func (d *dataPaths) snapshot(raw json.RawMessage) {
 // data paths, or nil.
 func (d *dataPaths) reader(parts []string) func(io.Reader) error {
 	if len(parts) == 4 && parts[0] == "resources" && parts[2] == "snapshot.storage.k8s.io_v1" && parts[3] == "volumesnapshots.json" {
-		return func(r io.Reader) error { return eachRaw(r, d.snapshot) }
+		return func(r io.Reader) error { return bundleread.EachListItem(r, d.snapshot) }
 	}
 	return nil
 }

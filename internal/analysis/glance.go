@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/velero-debug/velero-debug/internal/bundleread"
 )
 
 // Glance is Velero at a glance: what a maintainer checks before any
@@ -153,7 +155,7 @@ func newGlancer() *glancer {
 // when the glance does not read it.
 func (gl *glancer) reader(p string, parts []string) func(io.Reader) error {
 	each := func(f func(json.RawMessage)) func(io.Reader) error {
-		return func(r io.Reader) error { return eachRaw(r, f) }
+		return func(r io.Reader) error { return bundleread.EachListItem(r, f) }
 	}
 	switch {
 	case p == "velero/version.json":
