@@ -72,7 +72,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		},
 	}
 	o.BindFlags(cmd.Flags())
-	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams))
+	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams))
 	return cmd
 }
 

@@ -1,0 +1,200 @@
+package debug
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/velero-debug/velero-debug/internal/bundleread"
+	"github.com/velero-debug/velero-debug/internal/serve"
+)
+
+const serveLongHelp = `Serve a bundle as a read-only Kubernetes API on 127.0.0.1, so that kubectl
+can read a user's bundle as it reads a cluster: kubectl get (the columns a
+real API server prints, label and field selectors, -A, -o yaml/json, -w),
+kubectl describe, kubectl logs (--previous, --tail, --limit-bytes, --since,
+--timestamps, from the times the lines give).
+
+It writes a kubeconfig (mode 0600; context velero-debug-bundle, namespace the
+bundle's Velero namespace) once the server answers, prints the lines that
+point kubectl at it, and serves until Ctrl-C; then it removes the kubeconfig
+and its copies of the bundle's logs: nothing is left behind. Writes are
+refused. Ages are as of the bundle's collection. docs/serve.md says what
+works and what does not.
+
+The bundle is read as untrusted input, as inspect reads it.`
+
+// ServeOptions are the settings of `velero-debug serve`.
+type ServeOptions struct {
+	genericiooptions.IOStreams
+	// Input is the bundle to serve.
+	Input string
+	// Address is where to listen: a loopback address and a port, 0 for
+	// any.
+	Address string
+	// Kubeconfig is where to write the kubeconfig; empty for a file of
+	// the server's private folder.
+	Kubeconfig string
+}
+
+func newServeCommand(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &ServeOptions{IOStreams: streams, Address: "127.0.0.1:0"}
+	cmd := &cobra.Command{
+		Use:           "serve BUNDLE",
+		Short:         "Serve a bundle as a read-only Kubernetes API for kubectl",
+		Long:          serveLongHelp,
+		Example:       "  velero-debug serve bundle.tar.gz\n  velero-debug serve bundle.tar.gz --write-kubeconfig /tmp/bundle.kubeconfig &\n  KUBECONFIG=/tmp/bundle.kubeconfig kubectl get backups",
+		Args:          cobra.ExactArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Input = args[0]
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.BindFlags(cmd.Flags())
+	return cmd
+}
+
+// BindFlags adds the command's flags to fs.
+func (o *ServeOptions) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Address, "address", o.Address, "where to listen: a loopback address and port (0 for any free port)")
+	fs.StringVar(&o.Kubeconfig, "write-kubeconfig", o.Kubeconfig, "write the kubeconfig here, once the server answers (removed when it stops)")
+}
+
+// Validate checks that the bundle is a file and the address a loopback
+// one.
+func (o *ServeOptions) Validate() error {
+	host, _, err := net.SplitHostPort(o.Address)
+	if err != nil {
+		return fmt.Errorf("--address %q: %w", o.Address, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--address %q: the bundle is served on loopback only (127.0.0.1, ::1 or localhost)", o.Address)
+	}
+	return checkBundleInput(o.Input)
+}
+
+// Run loads the bundle and serves it until ctx ends.
+func (o *ServeOptions) Run(ctx context.Context) error {
+	b, err := bundleread.Open(ctx, o.Input, bundleread.Limits{})
+	if err != nil {
+		if errors.Is(err, bundleread.ErrInvalid) {
+			return fmt.Errorf("%s is not a bundle velero-debug can read: %w", o.Input, err)
+		}
+		return err
+	}
+	defer func() { _ = b.Close() }()
+	dir, err := os.MkdirTemp("", "velero-debug-serve-")
+	if err != nil {
+		return fmt.Errorf("making the server's private folder: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	store, err := serve.Load(ctx, b, dir)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", o.Input, err)
+	}
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", o.Address)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.Address, err)
+	}
+	srv := &http.Server{Handler: serve.Handler(store), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	url := "http://" + l.Addr().String()
+	kubeconfig := o.Kubeconfig
+	if kubeconfig == "" {
+		kubeconfig = filepath.Join(dir, "kubeconfig")
+	}
+	if err := waitServing(ctx, url); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	if err := writeKubeconfig(kubeconfig, url, store.Namespace()); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	defer func() { _ = os.Remove(kubeconfig) }()
+	fmt.Fprintf(o.ErrOut, `Serving %s (%s) at %s, read-only.
+
+Point kubectl at it:
+
+  export KUBECONFIG=%s
+  export VELERO_NAMESPACE=%s
+  kubectl get backups,restores
+  kubectl get pods
+  kubectl logs <pod> --previous
+
+Press Ctrl-C to stop; the kubeconfig and the server's copies are removed.
+`, o.Input, store, url, kubeconfig, store.Namespace())
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	// Watches never end by themselves: close what Shutdown does not.
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		_ = srv.Close()
+	}
+	fmt.Fprintln(o.ErrOut, "velero-debug: stopped serving; removed", kubeconfig)
+	return nil
+}
+
+// waitServing waits until the server at url answers /version.
+func waitServing(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/version", nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the server at %s does not answer: %w", url, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// writeKubeconfig writes, mode 0600, a kubeconfig of the bundle's server
+// at url: context velero-debug-bundle, namespace ns.
+func writeKubeconfig(path, url, ns string) error {
+	const name = "velero-debug-bundle"
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[name] = &clientcmdapi.Cluster{Server: url}
+	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{}
+	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name, Namespace: ns}
+	cfg.CurrentContext = name
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // G304: the user's choice of file
+	if err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w (an existing file is never replaced)", err)
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
+}
