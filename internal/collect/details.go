@@ -17,32 +17,32 @@ import (
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
-// download is one file of object storage and where it goes in the bundle.
+// download is one file of object storage; it goes in the bundle under
+// its target's file name (veleroapi.Target.File).
 type download struct {
 	target veleroapi.Target
-	file   string
 	// fallbacks are older targets for the same facts, tried in turn when
 	// the store has no file for target (Velero before 1.13).
 	fallbacks []download
 }
 
 var backupDownloads = []download{
-	{target: veleroapi.BackupLog, file: "log.txt"},
-	{target: veleroapi.BackupResults, file: "results.json"},
-	{target: veleroapi.BackupItemOperations, file: "item-operations.json"},
-	{target: veleroapi.BackupResourceList, file: "resource-list.json"},
-	{target: veleroapi.BackupVolumeInfos, file: "volume-info.json", fallbacks: []download{
-		{target: veleroapi.BackupVolumeSnapshots, file: "volume-snapshots.json"},
-		{target: veleroapi.CSIVolumeSnapshots, file: "csi-volume-snapshots.json"},
+	{target: veleroapi.BackupLog},
+	{target: veleroapi.BackupResults},
+	{target: veleroapi.BackupItemOperations},
+	{target: veleroapi.BackupResourceList},
+	{target: veleroapi.BackupVolumeInfos, fallbacks: []download{
+		{target: veleroapi.BackupVolumeSnapshots},
+		{target: veleroapi.CSIVolumeSnapshots},
 	}},
 }
 
 var restoreDownloads = []download{
-	{target: veleroapi.RestoreLog, file: "log.txt"},
-	{target: veleroapi.RestoreResults, file: "results.json"},
-	{target: veleroapi.RestoreItemOperations, file: "item-operations.json"},
-	{target: veleroapi.RestoreResourceList, file: "resource-list.json"},
-	{target: veleroapi.RestoreVolumeInfo, file: "volume-info.json"},
+	{target: veleroapi.RestoreLog},
+	{target: veleroapi.RestoreResults},
+	{target: veleroapi.RestoreItemOperations},
+	{target: veleroapi.RestoreResourceList},
+	{target: veleroapi.RestoreVolumeInfo},
 }
 
 // detailed is a backup or restore collected in detail.
@@ -83,7 +83,7 @@ func (r *run) downloadAll(d detailed, server error, caps *captures) []schedule.J
 	}
 	var jobs []schedule.Job
 	for _, f := range files {
-		item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download", Source: string(f.target) + " " + d.name}
+		item := bundle.Item{Path: path.Join(d.resource, d.name, f.target.File()), Type: "download", Source: string(f.target) + " " + d.name}
 		if skip != "" {
 			caps.miss(f.target, skip)
 			jobs = append(jobs, leaf(classSteps, item.Path, func(context.Context) error { return r.skip(item, skip) }))
@@ -109,7 +109,7 @@ func phaseName(phase string) string {
 
 // download streams one file, trying its fallbacks when the store has none.
 func (r *run) download(ctx context.Context, d detailed, f download, caps *captures) error {
-	item := bundle.Item{Path: path.Join(d.resource, d.name, f.file), Type: "download",
+	item := bundle.Item{Path: path.Join(d.resource, d.name, f.target.File()), Type: "download",
 		Source: fmt.Sprintf("DownloadRequest %s for %s %s", f.target, d.kind, d.name)}
 	e, err := r.open(item)
 	if err != nil {

@@ -3,6 +3,7 @@ package serve
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,15 +21,18 @@ func Handler(s *Store) http.Handler {
 	return &api{s: s}
 }
 
-type api struct{ s *Store }
+type api struct {
+	s    *Store
+	reqs requests
+}
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		writeStatus(w, methodNotAllowed(r))
-		return
-	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, downloadPath):
+		a.download(w, r)
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		a.write(w, r, parts)
 	case r.URL.Path == "/version":
 		a.version(w)
 	case r.URL.Path == "/api":
@@ -42,6 +46,36 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.group(w, r, schema.GroupVersion{Group: parts[1], Version: parts[2]}, parts[3:])
 	default:
 		writeStatus(w, apierrors.NewNotFound(schema.GroupResource{}, r.URL.Path))
+	}
+}
+
+// write answers a POST or DELETE: of the Velero requests (and access
+// reviews) this server answers from the bundle; any other is refused.
+func (a *api) write(w http.ResponseWriter, r *http.Request, parts []string) {
+	var gv schema.GroupVersion
+	var rest []string
+	switch {
+	case len(parts) >= 3 && parts[0] == "apis":
+		gv, rest = schema.GroupVersion{Group: parts[1], Version: parts[2]}, parts[3:]
+	case len(parts) >= 2 && parts[0] == "api" && parts[1] == "v1":
+		gv, rest = schema.GroupVersion{Version: "v1"}, parts[2:]
+	}
+	if len(rest) == 0 {
+		writeStatus(w, methodNotAllowed(r))
+		return
+	}
+	q, err := parseRequest(gv, rest)
+	switch {
+	case err != nil:
+		writeStatus(w, err)
+	case !writable[q.gvr] || q.sub != "":
+		writeStatus(w, methodNotAllowed(r))
+	case r.Method == http.MethodPost && q.name == "":
+		a.create(w, r, q)
+	case r.Method == http.MethodDelete && q.name != "":
+		a.deleteRequest(w, q)
+	default:
+		writeStatus(w, methodNotAllowed(r))
 	}
 }
 
@@ -64,14 +98,14 @@ func (a *api) version(w http.ResponseWriter) {
 
 // groups is the APIGroupList of the bundle's groups, core aside.
 func (a *api) groups() *metav1.APIGroupList {
-	versions := map[string][]string{}
+	versions := map[string][]string{"authorization.k8s.io": {"v1"}}
 	for gvr := range a.s.resources {
 		if gvr.Group != "" && !slices.Contains(versions[gvr.Group], gvr.Version) {
 			versions[gvr.Group] = append(versions[gvr.Group], gvr.Version)
 		}
 	}
 	out := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}, Groups: []metav1.APIGroup{}}
-	for _, g := range sortedKeys(versions) {
+	for _, g := range slices.Sorted(maps.Keys(versions)) {
 		vs := versions[g]
 		sort.Sort(sort.Reverse(sort.StringSlice(vs))) // v2alpha1 before v1: the newest first, as served
 		grp := metav1.APIGroup{Name: g}
@@ -152,6 +186,9 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request, q request) {
 		a.namespaces(w, r, q)
 		return
 	}
+	if writable[q.gvr] && q.name != "" && q.sub == "" && a.getRequest(w, q) {
+		return
+	}
 	res, ok := a.s.resources[q.gvr]
 	if !ok {
 		writeStatus(w, a.missing(q))
@@ -214,13 +251,4 @@ func writeStatus(w http.ResponseWriter, err *apierrors.StatusError) {
 	st := err.ErrStatus
 	st.Kind, st.APIVersion = "Status", "v1"
 	writeJSON(w, int(st.Code), &st)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

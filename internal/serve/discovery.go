@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 
@@ -86,6 +87,9 @@ func (a *api) resourceList(gv schema.GroupVersion) (*metav1.APIResourceList, boo
 		found = true
 		ar := metav1.APIResource{Name: gvr.Resource, Kind: res.kind, Namespaced: res.namespaced, Verbs: readVerbs,
 			SingularName: strings.ToLower(res.kind)}
+		if writable[gvr] {
+			ar.Verbs = append(slices.Clone(readVerbs), "create", "delete")
+		}
 		if info, ok := a.s.crds[gvr]; ok {
 			ar.SingularName, ar.ShortNames, ar.Categories = info.singular, info.shortNames, info.categories
 		}
@@ -93,6 +97,20 @@ func (a *api) resourceList(gv schema.GroupVersion) (*metav1.APIResourceList, boo
 		if gvr.Resource == "pods" && gv.Group == "" {
 			out.APIResources = append(out.APIResources, metav1.APIResource{Name: "pods/log", Kind: "Pod", Namespaced: true, Verbs: metav1.Verbs{"get"}})
 		}
+	}
+	// The Velero requests the server answers, whether the bundle holds
+	// some or not.
+	for gvr := range writable {
+		if gvr.GroupVersion() != gv || a.s.resources[gvr] != nil {
+			continue
+		}
+		found = true
+		kind := kindOf(gvr.Resource)
+		if gvr.Resource == "selfsubjectaccessreviews" {
+			kind = "SelfSubjectAccessReview"
+		}
+		out.APIResources = append(out.APIResources, metav1.APIResource{Name: gvr.Resource, SingularName: strings.ToLower(kind), Kind: kind,
+			Namespaced: gvr.Group == "velero.io", Verbs: metav1.Verbs{"create", "get", "delete"}})
 	}
 	if gv.Group == "" && gv.Version == "v1" {
 		found = true

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -168,7 +170,7 @@ func fieldValue(m map[string]any, path string) string {
 // namespaces answers namespaces: those the bundle's objects live in.
 func (a *api) namespaces(w http.ResponseWriter, r *http.Request, q request) {
 	res := &resource{gvr: q.gvr, kind: "Namespace"}
-	for _, ns := range sortedKeys(a.s.namespaces) {
+	for _, ns := range slices.Sorted(maps.Keys(a.s.namespaces)) {
 		raw, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Namespace",
 			"metadata": map[string]any{"name": ns, "labels": map[string]string{"kubernetes.io/metadata.name": ns}},
 			"status":   map[string]any{"phase": "Active"}})

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,8 @@ func testServer(t *testing.T) *httptest.Server {
 			`"versions":[{"name":"v1","additionalPrinterColumns":[{"name":"Phase","type":"string","jsonPath":".status.phase"},{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}]}]}}`))
 	add("logs/velero/velero-1/velero.log", "time=\"2026-01-03T11:00:00Z\" level=info msg=one\ntime=\"2026-01-03T11:30:00Z\" level=info msg=two\nno time here\ntime=\"2026-01-03T11:59:00Z\" level=error msg=three\n")
 	add("logs/velero/velero-1/velero.previous.log", "before the restart\n")
+	add("backups/b1/log.txt", "the log of b1\n")
+	add("velero/version.json", `{"server":{"version":"v1.18.3"},"plugins":[{"name":"velero.io/aws","kind":"ObjectStore"}]}`)
 	require.NoError(t, w.AddError(bundle.Item{Path: "resources/velero/core_v1/configmaps.json", Type: "object-list"},
 		errors.New(`list configmaps/v1: configmaps is forbidden: User "u" cannot list resource "configmaps"`)))
 	require.NoError(t, w.Close(bundle.Meta{Complete: true, Started: started, Options: map[string]any{"namespace": "velero"}}))
@@ -71,7 +74,17 @@ func testServer(t *testing.T) *httptest.Server {
 // the body.
 func get(t *testing.T, srv *httptest.Server, method, path, accept string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
+	return send(t, srv, method, path, accept, "")
+}
+
+// send sends body to path.
+func send(t *testing.T, srv *httptest.Server, method, path, accept, body string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, r)
 	require.NoError(t, err)
 	if accept != "" {
 		req.Header.Set("Accept", accept)
@@ -79,9 +92,9 @@ func get(t *testing.T, srv *httptest.Server, method, path, accept string) (int, 
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, string(got)
 }
 
 func TestDiscovery(t *testing.T) {
@@ -205,4 +218,54 @@ func TestWatch(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	_, err = io.ReadAll(resp.Body)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "open until the client leaves")
+}
+
+// TestVeleroRequests: what the Velero CLI asks of a Velero server is
+// answered from the bundle.
+func TestVeleroRequests(t *testing.T) {
+	t.Parallel()
+	srv := testServer(t)
+	const drs = "/apis/velero.io/v1/namespaces/velero/downloadrequests"
+	code, body := send(t, srv, "POST", drs, "", `{"apiVersion":"velero.io/v1","kind":"DownloadRequest","metadata":{"name":"b1-log"},"spec":{"target":{"kind":"BackupLog","name":"b1"}}}`)
+	require.Equal(t, 201, code, body)
+	code, body = get(t, srv, "GET", drs+"/b1-log", "")
+	require.Equal(t, 200, code)
+	var dr struct {
+		Status struct{ Phase, DownloadURL string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &dr))
+	require.Equal(t, "Processed", dr.Status.Phase)
+	resp, err := srv.Client().Get(dr.Status.DownloadURL) //nolint:noctx // a test's server
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	require.Empty(t, resp.Header.Get("Content-Encoding"), "gzipped as object storage keeps it, not encoded for transport")
+	gz, err := gzip.NewReader(resp.Body)
+	require.NoError(t, err)
+	data, err := io.ReadAll(gz)
+	require.NoError(t, err)
+	require.Equal(t, "the log of b1\n", string(data))
+	code, _ = get(t, srv, "DELETE", drs+"/b1-log", "")
+	require.Equal(t, 200, code)
+	code, _ = get(t, srv, "GET", drs+"/b1-log", "")
+	require.Equal(t, 404, code)
+
+	_, body = send(t, srv, "POST", drs, "", `{"metadata":{"name":"b2-log"},"spec":{"target":{"kind":"BackupResults","name":"b2"}}}`)
+	require.NoError(t, json.Unmarshal([]byte(body), &dr))
+	resp2, err := srv.Client().Get(dr.Status.DownloadURL) //nolint:noctx // a test's server
+	require.NoError(t, err)
+	_ = resp2.Body.Close()
+	require.Equal(t, 404, resp2.StatusCode, "a file the bundle lacks: the CLI says it is not found")
+
+	code, body = send(t, srv, "POST", "/apis/velero.io/v1/namespaces/velero/serverstatusrequests", "", `{"metadata":{"generateName":"velero-cli-"}}`)
+	require.Equal(t, 201, code)
+	require.Contains(t, body, `"serverVersion":"v1.18.3"`)
+	require.Contains(t, body, `"name":"velero.io/aws"`)
+	require.Contains(t, body, `"name":"velero-cli-`)
+
+	_, body = send(t, srv, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "", `{"spec":{"resourceAttributes":{"verb":"delete","group":"velero.io","resource":"backups"}}}`)
+	require.Contains(t, body, `"allowed":false`)
+	_, body = send(t, srv, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "", `{"spec":{"resourceAttributes":{"verb":"list","group":"velero.io","resource":"backups"}}}`)
+	require.Contains(t, body, `"allowed":true`)
+	code, _ = send(t, srv, "POST", "/apis/velero.io/v1/namespaces/velero/backups", "", `{"metadata":{"name":"x"}}`)
+	require.Equal(t, 405, code)
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -269,7 +271,7 @@ func nodeRoles(m map[string]any) any {
 	if len(roles) == 0 {
 		return "<none>"
 	}
-	return strings.Join(sortedKeys(setOf(roles)), ",")
+	return strings.Join(slices.Sorted(maps.Keys(setOf(roles))), ",")
 }
 
 func setOf(xs []string) map[string]bool {

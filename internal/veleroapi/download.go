@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,6 +37,28 @@ const (
 	RestoreResourceList   Target = "RestoreResourceList"
 	RestoreVolumeInfo     Target = "RestoreVolumeInfo"
 )
+
+// files are the names of the targets' files in the folder of their
+// backup or restore in a bundle (backups/<name>/, restores/<name>/).
+var files = map[Target]string{
+	BackupLog: "log.txt", BackupResults: "results.json", BackupItemOperations: "item-operations.json",
+	BackupResourceList: "resource-list.json", BackupVolumeInfos: "volume-info.json",
+	BackupVolumeSnapshots: "volume-snapshots.json", CSIVolumeSnapshots: "csi-volume-snapshots.json",
+	RestoreLog: "log.txt", RestoreResults: "results.json", RestoreItemOperations: "item-operations.json",
+	RestoreResourceList: "resource-list.json", RestoreVolumeInfo: "volume-info.json",
+}
+
+// File is the name of t's file in the folder of its backup or restore in
+// a bundle; "" for a target velero-debug does not download.
+func (t Target) File() string { return files[t] }
+
+// Owner is the resource whose files t names: backups or restores.
+func (t Target) Owner() string {
+	if strings.HasPrefix(string(t), "Restore") {
+		return "restores"
+	}
+	return "backups"
+}
 
 // ErrNotFound means object storage has no such file: the backup or
 // restore never wrote it (an older Velero, or a run that failed early).

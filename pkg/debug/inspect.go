@@ -48,24 +48,10 @@ type InspectOptions struct {
 // newInspectCommand returns `velero-debug inspect BUNDLE`.
 func newInspectCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &InspectOptions{IOStreams: streams, Output: "text"}
-	cmd := &cobra.Command{
-		Use:           "inspect BUNDLE",
-		Short:         "Say why the backups and restores of a bundle failed, from the bundle alone",
-		Long:          inspectLongHelp,
-		Example:       "  velero-debug inspect bundle-2026-12-02-10-00-00.tar.gz\n  velero-debug inspect bundle.tar.gz -o json | jq '.failures[].name'",
-		Args:          cobra.ExactArgs(1),
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Input = args[0]
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
-	o.BindFlags(cmd.Flags())
-	return cmd
+	return bundleCommand(bundleCommandSpec{
+		use: "inspect BUNDLE", short: "Say why the backups and restores of a bundle failed, from the bundle alone", long: inspectLongHelp,
+		example: "  velero-debug inspect bundle-2026-12-02-10-00-00.tar.gz\n  velero-debug inspect bundle.tar.gz -o json | jq '.failures[].name'",
+	}, &o.Input, o)
 }
 
 // BindFlags adds the command's flags to fs.
@@ -84,11 +70,8 @@ func (o *InspectOptions) Validate() error {
 // Run reads the bundle and prints what it says. Its error carries the
 // exit code: 3 when failures were found.
 func (o *InspectOptions) Run(ctx context.Context) error {
-	b, err := bundleread.Open(ctx, o.Input, bundleread.Limits{})
+	b, err := openBundle(ctx, o.Input)
 	if err != nil {
-		if errors.Is(err, bundleread.ErrInvalid) {
-			return fmt.Errorf("%s is not a bundle velero-debug can read: %w", o.Input, err)
-		}
 		return err
 	}
 	defer func() { _ = b.Close() }()
@@ -110,4 +93,44 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		return &ExitError{Code: bundle.ExitPartial}
 	}
 	return nil
+}
+
+// bundleOptions are the options of a command that reads one bundle.
+type bundleOptions interface {
+	BindFlags(fs *pflag.FlagSet)
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// bundleCommandSpec names a command that reads one bundle.
+type bundleCommandSpec struct{ use, short, long, example string }
+
+// bundleCommand is a command of one argument, the bundle it reads into
+// *input, with kubectl's lifecycle: Validate, then Run.
+func bundleCommand(spec bundleCommandSpec, input *string, o bundleOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: spec.use, Short: spec.short, Long: spec.long, Example: spec.example,
+		Args:          cobra.ExactArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*input = args[0]
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.BindFlags(cmd.Flags())
+	return cmd
+}
+
+// openBundle opens the bundle at path through the hardened reader; a file
+// that is not a bundle says so in one line.
+func openBundle(ctx context.Context, path string) (*bundleread.Bundle, error) {
+	b, err := bundleread.Open(ctx, path, bundleread.Limits{})
+	if err != nil && errors.Is(err, bundleread.ErrInvalid) {
+		return nil, fmt.Errorf("%s is not a bundle velero-debug can read: %w", path, err)
+	}
+	return b, err
 }

@@ -16,15 +16,16 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/velero-debug/velero-debug/internal/bundleread"
 	"github.com/velero-debug/velero-debug/internal/serve"
 )
 
 const serveLongHelp = `Serve a bundle as a read-only Kubernetes API on 127.0.0.1, so that kubectl
-can read a user's bundle as it reads a cluster: kubectl get (the columns a
-real API server prints, label and field selectors, -A, -o yaml/json, -w),
-kubectl describe, kubectl logs (--previous, --tail, --limit-bytes, --since,
---timestamps, from the times the lines give).
+and the Velero CLI can read a user's bundle as they read a cluster: kubectl
+get (the columns a real API server prints, label and field selectors, -A,
+-o yaml/json, -w), kubectl describe, kubectl logs (--previous, --tail,
+--limit-bytes, --since, --timestamps, from the times the lines give);
+velero backup get/describe/logs, restore describe/logs, version, plugin get
+(their DownloadRequests and ServerStatusRequests answered from the bundle).
 
 It writes a kubeconfig (mode 0600; context velero-debug-bundle, namespace the
 bundle's Velero namespace) once the server answers, prints the lines that
@@ -50,24 +51,10 @@ type ServeOptions struct {
 
 func newServeCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &ServeOptions{IOStreams: streams, Address: "127.0.0.1:0"}
-	cmd := &cobra.Command{
-		Use:           "serve BUNDLE",
-		Short:         "Serve a bundle as a read-only Kubernetes API for kubectl",
-		Long:          serveLongHelp,
-		Example:       "  velero-debug serve bundle.tar.gz\n  velero-debug serve bundle.tar.gz --write-kubeconfig /tmp/bundle.kubeconfig &\n  KUBECONFIG=/tmp/bundle.kubeconfig kubectl get backups",
-		Args:          cobra.ExactArgs(1),
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Input = args[0]
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
-	}
-	o.BindFlags(cmd.Flags())
-	return cmd
+	return bundleCommand(bundleCommandSpec{
+		use: "serve BUNDLE", short: "Serve a bundle as a read-only Kubernetes API for kubectl and the Velero CLI", long: serveLongHelp,
+		example: "  velero-debug serve bundle.tar.gz\n  velero-debug serve bundle.tar.gz --write-kubeconfig /tmp/bundle.kubeconfig &\n  KUBECONFIG=/tmp/bundle.kubeconfig kubectl get backups",
+	}, &o.Input, o)
 }
 
 // BindFlags adds the command's flags to fs.
@@ -91,11 +78,8 @@ func (o *ServeOptions) Validate() error {
 
 // Run loads the bundle and serves it until ctx ends.
 func (o *ServeOptions) Run(ctx context.Context) error {
-	b, err := bundleread.Open(ctx, o.Input, bundleread.Limits{})
+	b, err := openBundle(ctx, o.Input)
 	if err != nil {
-		if errors.Is(err, bundleread.ErrInvalid) {
-			return fmt.Errorf("%s is not a bundle velero-debug can read: %w", o.Input, err)
-		}
 		return err
 	}
 	defer func() { _ = b.Close() }()
@@ -139,6 +123,7 @@ Point kubectl at it:
   kubectl get backups,restores
   kubectl get pods
   kubectl logs <pod> --previous
+  velero backup describe <backup> --details
 
 Press Ctrl-C to stop; the kubeconfig and the server's copies are removed.
 `, o.Input, store, url, kubeconfig, store.Namespace())

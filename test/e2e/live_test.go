@@ -171,6 +171,28 @@ func TestLiveVelero(t *testing.T) {
 	}
 	requireNoRequestsLeft(t, dyn, ns)
 
+	// The Velero CLI pointed at the bundle (velero-debug serve) says what
+	// it says of the live server: the same logs, byte for byte, the same
+	// errors, the server's version and plugins.
+	bundleSrv := startServe(t, r.output)
+	inBundle := func(args ...string) string {
+		t.Helper()
+		return veleroCLIWith(t, srv, bundleSrv.kubeconfig, args...)
+	}
+	require.Equal(t, string(a.files["backups/"+completed+"/log.txt"]), inBundle("backup", "logs", completed, "-n", ns))
+	require.Equal(t, string(a.files["restores/"+restore+"/log.txt"]), inBundle("restore", "logs", restore, "-n", ns))
+	bundleDesc := inBundle("backup", "describe", partial, "--details", "-n", ns)
+	for _, e := range errs {
+		require.Contains(t, bundleDesc, e)
+	}
+	require.Contains(t, inBundle("restore", "describe", restore, "--details", "-n", ns), completed)
+	require.Contains(t, inBundle("version", "-n", ns), "Version: v1.18.3")
+	require.Contains(t, inBundle("plugin", "get", "-n", ns), "velero.io/aws")
+	backupList := inBundle("backup", "get", "-n", ns)
+	require.Contains(t, backupList, completed)
+	require.Contains(t, backupList, partial)
+	bundleSrv.stop(t)
+
 	// A part stops: the run still ends within its deadlines, exits 3, and
 	// its bundle says why.
 	afterStop := func(stop func() error) archive {
@@ -237,7 +259,13 @@ func requireNoRequestsLeft(t *testing.T, dyn dynamic.Interface, ns string) {
 // veleroCLI runs the Velero CLI against the test cluster.
 func veleroCLI(t *testing.T, srv *veleroserver.Server, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), srv.Velero, append(args, "--kubeconfig", testCluster.Kubeconfig)...)
+	return veleroCLIWith(t, srv, testCluster.Kubeconfig, args...)
+}
+
+// veleroCLIWith runs the Velero CLI against the API server of kubeconfig.
+func veleroCLIWith(t *testing.T, srv *veleroserver.Server, kubeconfig string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), srv.Velero, append(args, "--kubeconfig", kubeconfig)...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -26,25 +26,8 @@ func TestServe(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	a := readBundle(t, r.output)
 
-	kubeconfig := filepath.Join(t.TempDir(), "bundle.kubeconfig")
-	tmp := t.TempDir() // the server's private folder goes here
-	cmd := exec.CommandContext(t.Context(), binary, "serve", r.output, "--write-kubeconfig", kubeconfig)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
-		_, err := os.Stat(kubeconfig)
-		return err == nil, nil
-	})
-	require.NoError(t, err, "the kubeconfig is written once the server answers: %s", out.String())
-	st, err := os.Stat(kubeconfig)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
-
+	srv := startServe(t, r.output)
+	kubeconfig := srv.kubeconfig
 	home := t.TempDir()
 	kubectl := func(args ...string) (string, error) {
 		c := exec.CommandContext(t.Context(), testCluster.Tools.Path("cluster", "kubectl"), args...)
@@ -104,17 +87,55 @@ func TestServe(t *testing.T) {
 	require.Contains(t, s, "not in this bundle (see manifest.json)")
 
 	// Ctrl-C: it stops, and nothing is left behind.
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	out := srv.stop(t)
+	require.Contains(t, out, "export VELERO_NAMESPACE="+velero.Namespace)
+}
+
+// served is a `velero-debug serve` running.
+type served struct {
+	kubeconfig, tmp string
+	cmd             *exec.Cmd
+	out             *bytes.Buffer
+	done            chan error
+}
+
+// startServe serves the bundle at path until stop; it returns once the
+// kubeconfig is written (mode 0600).
+func startServe(t *testing.T, path string) *served {
+	t.Helper()
+	s := &served{kubeconfig: filepath.Join(t.TempDir(), "bundle.kubeconfig"), tmp: t.TempDir(), out: &bytes.Buffer{}, done: make(chan error, 1)}
+	s.cmd = exec.CommandContext(t.Context(), binary, "serve", path, "--write-kubeconfig", s.kubeconfig)
+	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp) // the server's private folder goes here
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	require.NoError(t, s.cmd.Start())
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
+	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		_, err := os.Stat(s.kubeconfig)
+		return err == nil, nil
+	})
+	require.NoError(t, err, "the kubeconfig is written once the server answers: %s", s.out.String())
+	st, err := os.Stat(s.kubeconfig)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	return s
+}
+
+// stop sends Ctrl-C, checks that the server stopped and left nothing
+// behind, and returns what it printed.
+func (s *served) stop(t *testing.T) string {
+	t.Helper()
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGINT))
 	select {
-	case err := <-done:
-		require.NoError(t, err, out.String())
+	case err := <-s.done:
+		require.NoError(t, err, s.out.String())
 	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not stop on Ctrl-C: %s", out.String())
+		t.Fatalf("serve did not stop on Ctrl-C: %s", s.out.String())
 	}
-	_, err = os.Stat(kubeconfig)
+	_, err := os.Stat(s.kubeconfig)
 	require.True(t, os.IsNotExist(err), "the kubeconfig is removed")
-	left, err := os.ReadDir(tmp)
+	left, err := os.ReadDir(s.tmp)
 	require.NoError(t, err)
 	require.Empty(t, left, "the copies of the bundle's logs are removed")
-	require.Contains(t, out.String(), "export VELERO_NAMESPACE="+velero.Namespace)
+	return s.out.String()
 }
