@@ -35,6 +35,8 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.write(w, r, parts)
 	case r.URL.Path == "/version":
 		a.version(w)
+	case (r.URL.Path == "/api" || r.URL.Path == "/apis") && wantsAggregated(r):
+		a.aggregated(w, r.URL.Path == "/api")
 	case r.URL.Path == "/api":
 		writeJSON(w, http.StatusOK, &metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"},
 			ServerAddressByClientCIDRs: []metav1.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: r.Host}}})
@@ -243,6 +245,12 @@ func describe(q request) string {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeBody writes v with status 200 and the Content-Type set before.
+func writeBody(w http.ResponseWriter, v any) {
+	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(v)
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -117,6 +118,29 @@ func TestDiscovery(t *testing.T) {
 	require.Contains(t, body, `"shortNames":["bk"]`, "names from the bundle's CRDs")
 	code, _ = get(t, srv, "GET", "/apis/nothing.io/v1", "")
 	require.Equal(t, 404, code)
+
+	// Aggregated discovery, which kubectl asks for first.
+	const aggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+	_, body = get(t, srv, "GET", "/api", aggregated)
+	var groups apidiscoveryv2.APIGroupDiscoveryList
+	require.NoError(t, json.Unmarshal([]byte(body), &groups))
+	require.Len(t, groups.Items, 1)
+	var pods *apidiscoveryv2.APIResourceDiscovery
+	for i, r := range groups.Items[0].Versions[0].Resources {
+		if r.Resource == "pods" {
+			pods = &groups.Items[0].Versions[0].Resources[i]
+		}
+	}
+	require.NotNil(t, pods)
+	require.Equal(t, "log", pods.Subresources[0].Subresource)
+	_, body = get(t, srv, "GET", "/apis", aggregated)
+	require.NoError(t, json.Unmarshal([]byte(body), &groups))
+	var names2 []string
+	for _, g := range groups.Items {
+		names2 = append(names2, g.Name)
+	}
+	require.Contains(t, names2, "velero.io")
+	require.Contains(t, body, `"shortNames":["bk"]`)
 }
 
 func TestGetAndList(t *testing.T) {

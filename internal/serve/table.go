@@ -69,7 +69,7 @@ func (a *api) columns(res *resource) []column {
 		}
 		return cols
 	}
-	if res.gvr.Group == "" || res.gvr.Group == "apps" || res.gvr.Group == "batch" {
+	if res.gvr.Group == "" || res.gvr.Group == "apps" || res.gvr.Group == "batch" || res.gvr.Group == "storage.k8s.io" {
 		if build, ok := builtinColumns[res.gvr.Resource]; ok {
 			return build(name, age, a)
 		}
@@ -191,6 +191,60 @@ var builtinColumns = map[string]func(name, age column, a *api) []column{
 			age,
 		}
 	},
+	"replicasets": func(name, age column, _ *api) []column {
+		return []column{name,
+			col("Desired", "integer", 0, func(m map[string]any) any { return num(m, "spec", "replicas") }),
+			col("Current", "integer", 0, func(m map[string]any) any { return num(m, "status", "replicas") }),
+			col("Ready", "integer", 0, func(m map[string]any) any { return num(m, "status", "readyReplicas") }),
+			age,
+		}
+	},
+	"jobs": func(name, age column, _ *api) []column {
+		return []column{name,
+			col("Status", "string", 0, jobStatus),
+			col("Completions", "string", 0, func(m map[string]any) any {
+				return fmt.Sprintf("%d/%d", num(m, "status", "succeeded"), max(num(m, "spec", "completions"), 1))
+			}),
+			age,
+		}
+	},
+	"services": func(name, age column, _ *api) []column {
+		return []column{name,
+			col("Type", "string", 0, func(m map[string]any) any { return str(m, "spec", "type") }),
+			col("Cluster-IP", "string", 0, func(m map[string]any) any { return orNone(str(m, "spec", "clusterIP")) }),
+			col("Port(s)", "string", 0, func(m map[string]any) any {
+				var ports []string
+				for _, p := range list(m, "spec", "ports") {
+					ports = append(ports, fmt.Sprintf("%d/%s", num(p, "port"), str(p, "protocol")))
+				}
+				return orNone(strings.Join(ports, ","))
+			}),
+			age,
+		}
+	},
+	"persistentvolumes": func(name, age column, _ *api) []column {
+		return []column{name,
+			col("Capacity", "string", 0, func(m map[string]any) any { return str(m, "spec", "capacity", "storage") }),
+			col("Reclaim Policy", "string", 0, func(m map[string]any) any { return str(m, "spec", "persistentVolumeReclaimPolicy") }),
+			col("Status", "string", 0, func(m map[string]any) any { return str(m, "status", "phase") }),
+			col("Claim", "string", 0, func(m map[string]any) any {
+				if n := str(m, "spec", "claimRef", "name"); n != "" {
+					return str(m, "spec", "claimRef", "namespace") + "/" + n
+				}
+				return ""
+			}),
+			col("StorageClass", "string", 0, func(m map[string]any) any { return str(m, "spec", "storageClassName") }),
+			age,
+		}
+	},
+	"storageclasses": func(name, age column, _ *api) []column {
+		return []column{name,
+			col("Provisioner", "string", 0, func(m map[string]any) any { return str(m, "provisioner") }),
+			col("ReclaimPolicy", "string", 0, func(m map[string]any) any { return str(m, "reclaimPolicy") }),
+			col("VolumeBindingMode", "string", 0, func(m map[string]any) any { return str(m, "volumeBindingMode") }),
+			age,
+		}
+	},
 	"namespaces": func(name, _ column, _ *api) []column {
 		return []column{name, col("Status", "string", 0, func(m map[string]any) any { return str(m, "status", "phase") })}
 	},
@@ -246,6 +300,17 @@ func podRestarts(m map[string]any) any {
 		n += num(s, "restartCount")
 	}
 	return fmt.Sprint(n)
+}
+
+// jobStatus is the Status column of a job: its Complete or Failed
+// condition, else Running.
+func jobStatus(m map[string]any) any {
+	for _, c := range list(m, "status", "conditions") {
+		if str(c, "status") == "True" && (str(c, "type") == "Complete" || str(c, "type") == "Failed") {
+			return str(c, "type")
+		}
+	}
+	return "Running"
 }
 
 func nodeStatus(m map[string]any) any {

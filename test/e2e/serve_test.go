@@ -55,6 +55,14 @@ func TestServe(t *testing.T) {
 	}
 	require.Equal(t, "backup.velero.io/"+velero.Backups["InProgress"]+"\n",
 		must("get", "backups", "-l", "velero.io/schedule-name=daily", "--field-selector", "metadata.name="+velero.Backups["InProgress"], "-o", "name"))
+	all := must("get", "backups,pods,events")
+	for _, kind := range []string{"backup.velero.io/", "pod/", "LAST SEEN"} {
+		require.Contains(t, all, kind)
+	}
+	workloads := must("get", "deployments,daemonsets,replicasets,jobs,persistentvolumeclaims,configmaps")
+	for _, col := range []string{"UP-TO-DATE", "DESIRED", "COMPLETIONS", "STORAGECLASS", "DATA"} {
+		require.Contains(t, workloads, col, "the columns a cluster prints")
+	}
 	pods := must("get", "pods")
 	require.True(t, strings.HasPrefix(pods, "NAME"), pods)
 	for _, col := range []string{"READY", "STATUS", "RESTARTS", "AGE"} {
