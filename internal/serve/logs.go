@@ -48,6 +48,9 @@ func parseLogOptions(r *http.Request, now time.Time) (logOptions, *apierrors.Sta
 		}
 		o.since = now.Add(-time.Duration(secs) * time.Second)
 	}
+	if q.Get("sinceSeconds") != "" && q.Get("sinceTime") != "" {
+		return o, apierrors.NewBadRequest("at most one of sinceTime or sinceSeconds may be specified")
+	}
 	if v := q.Get("sinceTime"); v != "" {
 		if o.since, err = time.Parse(time.RFC3339, v); err != nil {
 			return o, apierrors.NewBadRequest(fmt.Sprintf("sinceTime %q: want an RFC 3339 time", v))
@@ -69,14 +72,18 @@ func (a *api) log(w http.ResponseWriter, r *http.Request, res *resource, q reque
 		writeStatus(w, serr)
 		return
 	}
-	containers, found := a.podContainers(res, q)
+	containers, others, found := a.podContainers(res, q)
 	if !found {
 		writeStatus(w, a.missing(request{gvr: q.gvr, namespace: q.namespace, name: q.name}))
 		return
 	}
 	if o.container == "" {
 		if len(containers) != 1 {
-			writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("a container name must be specified for pod %s, choose one of: %v", q.name, containers)))
+			msg := fmt.Sprintf("a container name must be specified for pod %s, choose one of: %v", q.name, containers)
+			if len(others) > 0 {
+				msg += fmt.Sprintf(" or one of the init or ephemeral containers: %v", others)
+			}
+			writeStatus(w, apierrors.NewBadRequest(msg))
 			return
 		}
 		o.container = containers[0]
@@ -104,9 +111,9 @@ func (a *api) log(w http.ResponseWriter, r *http.Request, res *resource, q reque
 	}
 }
 
-// podContainers are the containers of the pod q names, init and
-// ephemeral ones included, and whether the bundle has the pod.
-func (a *api) podContainers(res *resource, q request) ([]string, bool) {
+// podContainers are the containers of the pod q names, its init and
+// ephemeral ones apart, and whether the bundle has the pod.
+func (a *api) podContainers(res *resource, q request) (containers, others []string, found bool) {
 	for _, o := range res.objects {
 		if o.name != q.name || o.namespace != q.namespace {
 			continue
@@ -117,26 +124,38 @@ func (a *api) podContainers(res *resource, q request) ([]string, bool) {
 			}
 		}
 		_ = json.Unmarshal(o.raw, &p)
-		var out []string
 		for _, c := range p.Spec.Containers {
-			out = append(out, c.Name)
+			containers = append(containers, c.Name)
 		}
 		for _, cs := range [][]struct{ Name string }{p.Spec.InitContainers, p.Spec.EphemeralContainers} {
 			for _, c := range cs {
-				out = append(out, c.Name)
+				others = append(others, c.Name)
 			}
 		}
-		return out, true
+		return containers, others, true
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 // errLimit ends a log at limitBytes.
 var errLimit = errors.New("limitBytes reached")
 
+// Bounds of what a log request holds: a line is cut past maxLogLine (a
+// bundle may hold a line of a gigabyte), the lines kept for --tail past
+// maxTailBytes (the oldest go first), and the time of a line is looked
+// for in its first timePrefix bytes.
+const (
+	maxLogLine   = 1 << 20
+	maxTailBytes = 64 << 20
+	timePrefix   = 4 << 10
+)
+
+// cutMark ends a line cut at maxLogLine.
+const cutMark = " [velero-debug: line cut at 1 MiB]\n"
+
 // writeLog copies the log r to w with the options o.
 func writeLog(w io.Writer, r io.Reader, o logOptions) error {
-	var lines []string // the last o.tail lines, when tailing
+	tailBytes := 0
 	written := int64(0)
 	emit := func(line string) error {
 		if o.limitBytes > 0 && written+int64(len(line)) > o.limitBytes {
@@ -148,42 +167,91 @@ func writeLog(w io.Writer, r io.Reader, o logOptions) error {
 		_, err := io.WriteString(w, line)
 		return err
 	}
+	// Each line as the API server sends it: dropped before --since, with
+	// its time first for --timestamps; "" when dropped.
 	var last time.Time // the time of the latest line that gave one
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			if t, ok := lineTime(line); ok {
-				last = t
+	shown := func(line string, at time.Time) string {
+		if !o.since.IsZero() && (at.IsZero() || at.Before(o.since)) {
+			return ""
+		}
+		if o.timestamps && !at.IsZero() {
+			return at.UTC().Format(time.RFC3339Nano) + " " + line
+		}
+		return line
+	}
+	type timed struct {
+		line string
+		at   time.Time
+	}
+	var tail []timed // the last o.tail lines, when tailing: --since applies to them, as the kubelet does
+	err := eachLogLine(r, func(line string) error {
+		if t, ok := lineTime(line[:min(len(line), timePrefix)]); ok {
+			last = t
+		}
+		if o.tail < 0 {
+			if s := shown(line, last); s != "" {
+				return emit(s)
 			}
-			keep := o.since.IsZero() || !last.IsZero() && !last.Before(o.since)
-			if keep {
-				if o.timestamps && !last.IsZero() {
-					line = last.UTC().Format(time.RFC3339Nano) + " " + line
-				}
-				if o.tail >= 0 {
-					lines = append(lines, line)
-					if int64(len(lines)) > o.tail {
-						lines = lines[1:]
-					}
-				} else if werr := emit(line); werr != nil {
-					return werr
-				}
+			return nil
+		}
+		tail = append(tail, timed{line, last})
+		tailBytes += len(line)
+		for int64(len(tail)) > o.tail || tailBytes > maxTailBytes && len(tail) > 1 {
+			tailBytes -= len(tail[0].line)
+			tail = tail[1:]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, l := range tail {
+		if s := shown(l.line, l.at); s != "" {
+			if err := emit(s); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// eachLogLine calls f with each line of r, its newline kept, a line
+// longer than maxLogLine cut there with cutMark; it stops at f's first
+// error.
+func eachLogLine(r io.Reader, f func(string) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var line []byte
+	cut := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !cut {
+			room := maxLogLine - len(line)
+			if len(chunk) > room {
+				line, cut = append(line, chunk[:room]...), true
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if len(line) > 0 {
+			s := string(line)
+			if cut {
+				s = strings.TrimSuffix(s, "\n") + cutMark
+			}
+			if ferr := f(s); ferr != nil {
+				return ferr
+			}
+		}
+		line, cut = line[:0], false
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
 			return err
 		}
 	}
-	for _, l := range lines {
-		if err := emit(l); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // timePatterns find the time a log line gives itself: logrus text

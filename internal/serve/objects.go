@@ -7,17 +7,24 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 )
 
 // get answers the object q names.
 func (a *api) get(w http.ResponseWriter, r *http.Request, res *resource, q request) {
+	if q.namespacedPath && !res.namespaced {
+		writeStatus(w, apierrors.NewNotFound(q.gvr.GroupResource(), q.name))
+		return
+	}
 	for _, o := range res.objects {
 		if o.name == q.name && (o.namespace == q.namespace || !res.namespaced) {
 			if wantsTable(r) {
@@ -39,6 +46,30 @@ func (a *api) list(w http.ResponseWriter, r *http.Request, res *resource, q requ
 	if q.namespacedPath && !res.namespaced {
 		writeStatus(w, apierrors.NewNotFound(q.gvr.GroupResource(), ""))
 		return
+	}
+	// What the collection could not read, or read in part, says so: an
+	// error when the bundle has none of it, a warning kubectl prints
+	// when it has some.
+	for _, key := range slices.Sorted(maps.Keys(a.s.failed)) {
+		msg := a.s.failed[key]
+		gvrPrefix := failedKey(q.gvr, "")
+		if !strings.HasPrefix(key, gvrPrefix) {
+			continue
+		}
+		ns := strings.TrimPrefix(key, gvrPrefix)
+		switch {
+		case q.namespace != "" && ns == q.namespace && !res.listed[ns]:
+			writeStatus(w, a.missing(q))
+			return
+		case q.namespace == "" || ns == q.namespace || ns == "" || ns == "*":
+			where := ""
+			if ns != "" && ns != "*" {
+				where = " in namespace " + ns
+			}
+			if h, err := utilnet.NewWarningHeader(299, "-", fmt.Sprintf("this bundle's list of %s%s is incomplete: %s", q.gvr.Resource, where, msg)); err == nil {
+				w.Header().Add("Warning", h)
+			}
+		}
 	}
 	if q.namespace != "" && !res.listed[q.namespace] && !res.listed["*"] && !a.s.namespaces[q.namespace] && len(res.objects) == 0 {
 		writeStatus(w, a.missing(q))
@@ -93,7 +124,17 @@ func (a *api) watch(w http.ResponseWriter, r *http.Request) {
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	<-r.Context().Done()
+	if r.Method == http.MethodHead {
+		return
+	}
+	var timeout <-chan time.Time
+	if secs, err := strconv.Atoi(r.URL.Query().Get("timeoutSeconds")); err == nil && secs > 0 {
+		timeout = time.After(time.Duration(secs) * time.Second)
+	}
+	select {
+	case <-r.Context().Done():
+	case <-timeout:
+	}
 }
 
 // selector is a request's label and field selectors.

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/bundleread"
@@ -314,9 +315,11 @@ var knownKinds = map[string]string{
 	"serverstatusrequests": "ServerStatusRequest", "datauploads": "DataUpload", "datadownloads": "DataDownload",
 }
 
-// Namespace is the Velero namespace the bundle was collected from.
+// Namespace is the Velero namespace the bundle was collected from, when
+// manifest.json names a valid one; else velero. The bundle is untrusted:
+// the name is printed in lines to paste into a shell.
 func (s *Store) Namespace() string {
-	if ns, ok := s.manifest.Options["namespace"].(string); ok && ns != "" {
+	if ns, ok := s.manifest.Options["namespace"].(string); ok && len(validation.IsDNS1123Label(ns)) == 0 {
 		return ns
 	}
 	return "velero"

@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
@@ -37,11 +38,24 @@ const maxRequests = 10000
 type requests struct {
 	mu sync.Mutex
 	// objs are the requests, by resource/namespace/name.
-	objs map[string]json.RawMessage
-	// downloads are the bundle files of DownloadRequests, by request
-	// name.
+	objs map[string]createdRequest
+	// downloads map a DownloadRequest's download name to its key in
+	// objs.
 	downloads map[string]string
+	// bytes counts the requests' JSON, bounded by maxRequestBytes.
+	bytes int
 }
+
+// createdRequest is a request created on the server: its JSON, and the
+// bundle file of a DownloadRequest.
+type createdRequest struct {
+	raw      json.RawMessage
+	file     string
+	download string
+}
+
+// maxRequestBytes bounds the JSON of the requests kept.
+const maxRequestBytes = 64 << 20
 
 // writable are the resources a client may create (and delete).
 var writable = map[schema.GroupVersionResource]bool{
@@ -53,8 +67,8 @@ var writable = map[schema.GroupVersionResource]bool{
 // create answers a POST of a Velero request, or a SelfSubjectAccessReview.
 func (a *api) create(w http.ResponseWriter, r *http.Request, q request) {
 	var o map[string]any
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&o); err != nil {
-		writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("the body is not a JSON object: %v", err)))
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&o); err != nil || o == nil {
+		writeStatus(w, apierrors.NewBadRequest("the body is not a JSON object"))
 		return
 	}
 	meta, _ := o["metadata"].(map[string]any)
@@ -62,27 +76,36 @@ func (a *api) create(w http.ResponseWriter, r *http.Request, q request) {
 		meta = map[string]any{}
 		o["metadata"] = meta
 	}
+	spec, _ := o["spec"].(map[string]any)
+	if q.gvr.Resource == "selfsubjectaccessreviews" {
+		a.review(w, o, spec)
+		return
+	}
+	if q.namespace == "" {
+		writeStatus(w, apierrors.NewBadRequest(q.gvr.Resource+" are namespaced: post them to /apis/velero.io/v1/namespaces/<namespace>/"+q.gvr.Resource))
+		return
+	}
 	name, _ := meta["name"].(string)
 	if name == "" {
 		prefix, _ := meta["generateName"].(string)
 		name = prefix + randomSuffix()
 	}
-	now := time.Now().UTC()
-	meta["name"], meta["creationTimestamp"], meta["uid"], meta["resourceVersion"] = name, now.Format(time.RFC3339), randomSuffix()+randomSuffix(), "1"
-	if q.namespace != "" {
-		meta["namespace"] = q.namespace
-	}
-	switch q.gvr.Resource {
-	case "selfsubjectaccessreviews":
-		a.review(w, o)
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("name %q: %s", name, strings.Join(errs, "; "))))
 		return
+	}
+	now := time.Now().UTC()
+	meta["name"], meta["namespace"], meta["creationTimestamp"], meta["uid"], meta["resourceVersion"] =
+		name, q.namespace, now.Format(time.RFC3339), randomSuffix()+randomSuffix(), "1"
+	created := createdRequest{}
+	switch q.gvr.Resource {
 	case "downloadrequests":
-		target, _ := o["spec"].(map[string]any)["target"].(map[string]any)
+		target, _ := spec["target"].(map[string]any)
 		kind, _ := target["kind"].(string)
 		owner, _ := target["name"].(string)
 		t := veleroapi.Target(kind)
-		a.reqs.setDownload(name, path.Join(t.Owner(), owner, t.File()))
-		o["status"] = map[string]any{"phase": "Processed", "downloadURL": "http://" + r.Host + downloadPath + name,
+		created.file, created.download = path.Join(t.Owner(), owner, t.File()), q.namespace+"-"+name
+		o["status"] = map[string]any{"phase": "Processed", "downloadURL": "http://" + r.Host + downloadPath + created.download,
 			"expiration": now.Add(10 * time.Minute).Format(time.RFC3339)}
 	case "serverstatusrequests":
 		o["status"] = a.serverStatus(now)
@@ -92,8 +115,9 @@ func (a *api) create(w http.ResponseWriter, r *http.Request, q request) {
 		writeStatus(w, apierrors.NewInternalError(err))
 		return
 	}
-	if !a.reqs.put(q.gvr.Resource+"/"+q.namespace+"/"+name, raw) {
-		writeStatus(w, apierrors.NewTooManyRequests(fmt.Sprintf("more than %d requests kept: delete some", maxRequests), 1))
+	created.raw = raw
+	if err := a.reqs.put(q.gvr.Resource+"/"+q.namespace+"/"+name, created); err != nil {
+		writeStatus(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -122,8 +146,8 @@ func (a *api) serverStatus(now time.Time) map[string]any {
 
 // review answers a SelfSubjectAccessReview honestly: reads are allowed,
 // writes are not, but the Velero requests this server answers.
-func (a *api) review(w http.ResponseWriter, o map[string]any) {
-	attrs, _ := o["spec"].(map[string]any)["resourceAttributes"].(map[string]any)
+func (a *api) review(w http.ResponseWriter, o, spec map[string]any) {
+	attrs, _ := spec["resourceAttributes"].(map[string]any)
 	verb, _ := attrs["verb"].(string)
 	group, _ := attrs["group"].(string)
 	res, _ := attrs["resource"].(string)
@@ -161,10 +185,7 @@ func (a *api) deleteRequest(w http.ResponseWriter, q request) {
 // decompresses it itself. A file the bundle lacks is 404, which the CLI
 // reports as not found.
 func (a *api) download(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, downloadPath)
-	a.reqs.mu.Lock()
-	file, ok := a.reqs.downloads[name]
-	a.reqs.mu.Unlock()
+	file, ok := a.reqs.file(strings.TrimPrefix(r.URL.Path, downloadPath))
 	spooled, inBundle := a.s.files[file]
 	if !ok || !inBundle {
 		http.Error(w, fmt.Sprintf("%s is not in this bundle (see manifest.json)", file), http.StatusNotFound)
@@ -184,40 +205,55 @@ func (a *api) download(w http.ResponseWriter, r *http.Request) {
 	_ = gz.Close()
 }
 
-func (rs *requests) setDownload(name, file string) {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.downloads == nil {
-		rs.downloads = map[string]string{}
-	}
-	rs.downloads[name] = file
-}
-
-func (rs *requests) put(key string, raw json.RawMessage) bool {
+// put keeps a created request under key; an existing key, or past the
+// bounds, is refused.
+func (rs *requests) put(key string, c createdRequest) *apierrors.StatusError {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.objs == nil {
-		rs.objs = map[string]json.RawMessage{}
+		rs.objs, rs.downloads = map[string]createdRequest{}, map[string]string{}
 	}
-	if len(rs.objs) >= maxRequests {
-		return false
+	if _, ok := rs.objs[key]; ok {
+		return apierrors.NewAlreadyExists(schema.GroupResource{Group: "velero.io", Resource: strings.Split(key, "/")[0]}, key)
 	}
-	rs.objs[key] = raw
-	return true
+	if len(rs.objs) >= maxRequests || rs.bytes+len(c.raw) > maxRequestBytes {
+		return apierrors.NewTooManyRequests(fmt.Sprintf("more than %d requests (or %d MiB of them) kept: delete some", maxRequests, maxRequestBytes>>20), 1)
+	}
+	rs.objs[key], rs.bytes = c, rs.bytes+len(c.raw)
+	if c.download != "" {
+		rs.downloads[c.download] = key
+	}
+	return nil
 }
 
 func (rs *requests) get(key string) (json.RawMessage, bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	raw, ok := rs.objs[key]
-	return raw, ok
+	c, ok := rs.objs[key]
+	return c.raw, ok
+}
+
+// file is the bundle file of the DownloadRequest whose download name is
+// download.
+func (rs *requests) file(download string) (string, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	key, ok := rs.downloads[download]
+	if !ok {
+		return "", false
+	}
+	return rs.objs[key].file, true
 }
 
 func (rs *requests) delete(key string) bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	_, ok := rs.objs[key]
-	delete(rs.objs, key)
+	c, ok := rs.objs[key]
+	if ok {
+		delete(rs.objs, key)
+		delete(rs.downloads, c.download)
+		rs.bytes -= len(c.raw)
+	}
 	return ok
 }
 

@@ -2,12 +2,12 @@ package debug
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -97,6 +97,10 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Address, err)
 	}
+	if tcp, ok := l.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		_ = l.Close()
+		return fmt.Errorf("--address %q resolves to %s, not a loopback address: the bundle is served on loopback only", o.Address, l.Addr())
+	}
 	srv := &http.Server{Handler: serve.Handler(store), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
@@ -126,7 +130,7 @@ Point kubectl at it:
   velero backup describe <backup> --details
 
 Press Ctrl-C to stop; the kubeconfig and the server's copies are removed.
-`, o.Input, store, url, kubeconfig, store.Namespace())
+`, o.Input, store, url, shellQuote(kubeconfig), store.Namespace())
 	select {
 	case err := <-served:
 		return fmt.Errorf("serving: %w", err)
@@ -140,6 +144,15 @@ Press Ctrl-C to stop; the kubeconfig and the server's copies are removed.
 	}
 	fmt.Fprintln(o.ErrOut, "velero-debug: stopped serving; removed", kubeconfig)
 	return nil
+}
+
+// shellQuote quotes s for a line to paste into a POSIX shell, when it
+// needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // waitServing waits until the server at url answers /version.
@@ -176,10 +189,23 @@ func writeKubeconfig(path, url, ns string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // G304: the user's choice of file
+	// Whole or not at all: a script that waits for the file never reads
+	// half of it. The file is written beside its place, then linked
+	// there, which fails when a file is there already.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".velero-debug-kubeconfig-*")
 	if err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
 		return fmt.Errorf("writing the kubeconfig: %w (an existing file is never replaced)", err)
 	}
-	_, err = f.Write(data)
-	return errors.Join(err, f.Close())
+	return nil
 }
