@@ -1,7 +1,7 @@
 package serve
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -101,19 +101,21 @@ func (a *api) list(w http.ResponseWriter, r *http.Request, res *resource, q requ
 }
 
 // writeList writes objs as a List of res's kind, each as the bundle holds
-// it.
+// it, an object at a time.
 func writeList(w http.ResponseWriter, res *resource, objs []object) {
 	w.Header().Set("Content-Type", "application/json")
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"apiVersion":%q,"kind":%q,"metadata":{"resourceVersion":"1"},"items":[`, res.gvr.GroupVersion().String(), res.kind+"List")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, `{"apiVersion":%q,"kind":%q,"metadata":{"resourceVersion":"1"},"items":[`, res.gvr.GroupVersion().String(), res.kind+"List")
 	for i, o := range objs {
 		if i > 0 {
-			b.WriteByte(',')
+			_ = bw.WriteByte(',')
 		}
-		b.Write(o.raw)
+		if _, err := bw.Write(o.raw); err != nil {
+			return // the client left
+		}
 	}
-	b.WriteString("]}\n")
-	_, _ = w.Write(b.Bytes())
+	_, _ = bw.WriteString("]}\n")
+	_ = bw.Flush()
 }
 
 // watch answers a watch: nothing ever changes, so nothing is sent; the

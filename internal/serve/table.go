@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/util/jsonpath"
@@ -35,14 +37,25 @@ func col(name, typ string, priority int32, cell func(m map[string]any) any) colu
 // prints for them: a CRD's additionalPrinterColumns, the usual columns of
 // pods, nodes, events and workloads, else name and age. Ages are as of the
 // bundle's collection.
+//
+// The Table is written a row at a time: a list of tens of thousands of
+// objects is never held whole, as JSON or decoded.
 func (a *api) table(w http.ResponseWriter, r *http.Request, res *resource, objs []object) {
 	cols := a.columns(res)
-	t := metav1.Table{TypeMeta: metav1.TypeMeta{Kind: "Table", APIVersion: "meta.k8s.io/v1"},
-		ListMeta: metav1.ListMeta{ResourceVersion: "1"}, Rows: []metav1.TableRow{}}
+	defs := make([]metav1.TableColumnDefinition, 0, len(cols))
 	for _, c := range cols {
-		t.ColumnDefinitions = append(t.ColumnDefinitions, c.def)
+		defs = append(defs, c.def)
 	}
+	head, err := json.Marshal(defs)
+	if err != nil {
+		writeStatus(w, apierrors.NewInternalError(err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"1"},"columnDefinitions":%s,"rows":[`, head)
 	include := r.URL.Query().Get("includeObject")
+	first := true
 	for _, o := range objs {
 		var m map[string]any
 		if json.Unmarshal(o.raw, &m) != nil {
@@ -52,9 +65,20 @@ func (a *api) table(w http.ResponseWriter, r *http.Request, res *resource, objs 
 		for _, c := range cols {
 			row.Cells = append(row.Cells, c.cell(m))
 		}
-		t.Rows = append(t.Rows, row)
+		data, err := json.Marshal(&row)
+		if err != nil {
+			continue
+		}
+		if !first {
+			_ = bw.WriteByte(',')
+		}
+		first = false
+		if _, err := bw.Write(data); err != nil {
+			return // the client left
+		}
 	}
-	writeJSON(w, http.StatusOK, &t)
+	_, _ = bw.WriteString("]}\n")
+	_ = bw.Flush()
 }
 
 // columns are the columns of res's Table.
