@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -103,15 +104,33 @@ func TestServe(t *testing.T) {
 type served struct {
 	kubeconfig, tmp string
 	cmd             *exec.Cmd
-	out             *bytes.Buffer
+	out             *lockedBuffer
 	done            chan error
+}
+
+// lockedBuffer is a buffer that a process writes to while a test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startServe serves the bundle at path until stop; it returns once the
 // kubeconfig is written (mode 0600).
 func startServe(t *testing.T, path string) *served {
 	t.Helper()
-	s := &served{kubeconfig: filepath.Join(t.TempDir(), "bundle.kubeconfig"), tmp: t.TempDir(), out: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &served{kubeconfig: filepath.Join(t.TempDir(), "bundle.kubeconfig"), tmp: t.TempDir(), out: &lockedBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.CommandContext(t.Context(), binary, "serve", path, "--write-kubeconfig", s.kubeconfig)
 	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp) // the server's private folder goes here
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
