@@ -148,6 +148,9 @@ func (w *Writer) cleanup(removePartial bool) error {
 	if err := os.RemoveAll(w.spoolDir); err != nil {
 		errs = append(errs, fmt.Errorf("removing spool folder: %w", err))
 	}
+	if w.spoolLock != nil {
+		_ = w.spoolLock.Close() // releases the lock
+	}
 	if removePartial {
 		if err := os.Remove(w.partial); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing %q: %w", w.partial, err))

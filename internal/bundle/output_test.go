@@ -26,10 +26,18 @@ func TestCreateRefusals(t *testing.T) {
 		prepare: func(t *testing.T, out string) { writeFile(t, out, "old") },
 		wantErr: fs.ErrExist,
 	}, {
-		name:    "partial file of another run",
+		name:    "partial file a killed run left, without --force",
 		prepare: func(t *testing.T, out string) { writeFile(t, out+".partial", "old") },
-		opts:    Options{Force: true},
-		wantErr: fs.ErrExist,
+	}, {
+		name: "partial file of a run in progress, even with --force",
+		prepare: func(t *testing.T, out string) {
+			writeFile(t, out+".partial", "old")
+			f, err := os.Open(out + ".partial")
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = f.Close() })
+			require.NoError(t, tryLock(f), "the run in progress holds its lock")
+		},
+		opts: Options{Force: true},
 	}, {
 		name:    "output is a directory",
 		prepare: func(t *testing.T, out string) { require.NoError(t, os.Mkdir(out, 0o700)) },
@@ -55,6 +63,39 @@ func TestCreateRefusals(t *testing.T) {
 			require.Empty(t, listDir(t, tt.opts.TempDir))
 		})
 	}
+}
+
+// TestLeftoversOfKilledRuns: a killed run leaves its partial file and
+// spool folder; the next run says so, replaces the partial file with
+// --force, and removes dead spool folders, never a live run's.
+func TestLeftoversOfKilledRuns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "bundle.tar.gz")
+	writeFile(t, out+".partial", "half a bundle")
+	dead := filepath.Join(dir, spoolPrefix+"dead")
+	require.NoError(t, os.MkdirAll(dead, 0o700))
+	writeFile(t, filepath.Join(dead, "item-1"), "spooled")
+	live := filepath.Join(dir, spoolPrefix+"live")
+	require.NoError(t, os.MkdirAll(live, 0o700))
+	liveLock, err := os.Open(live)
+	require.NoError(t, err)
+	defer func() { _ = liveLock.Close() }()
+	require.NoError(t, tryLock(liveLock))
+
+	_, err = Create(out, Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "left by a velero-debug run that was killed")
+	require.Contains(t, err.Error(), "--force")
+
+	w, err := Create(out, Options{Force: true})
+	require.NoError(t, err)
+	require.NoError(t, w.AddBytes(Item{Path: "a.txt"}, []byte("new")))
+	require.NoError(t, w.Close(Meta{Complete: true}))
+	require.NoDirExists(t, dead, "a dead run's spool folder is removed")
+	require.DirExists(t, live, "a live run's spool folder is kept")
+	require.NoFileExists(t, out+".partial")
+	require.FileExists(t, out)
 }
 
 func TestCreateFailsWithoutSpoolFolder(t *testing.T) {

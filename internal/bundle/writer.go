@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,9 +55,11 @@ type Writer struct {
 	partial  string
 	force    bool
 	spoolDir string
-	started  time.Time
-	scrub    func(string) string
-	observer Observer
+	// spoolLock holds the spool folder's lock for the life of the run.
+	spoolLock *os.File
+	started   time.Time
+	scrub     func(string) string
+	observer  Observer
 	// summarizer is the run goroutine's.
 	summarizer Summarizer
 
@@ -90,11 +91,11 @@ func Create(path string, opts Options) (*Writer, error) {
 		return nil, err
 	}
 	partial := path + ".partial"
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode) //nolint:gosec // G304: the output path is the user's choice
+	f, err := createPartial(partial, opts.Force)
 	if err != nil {
-		return nil, fmt.Errorf("creating %q: %w", partial, err)
+		return nil, err
 	}
-	spoolDir, err := makeSpoolDir(path, opts.TempDir)
+	spoolDir, spoolLock, err := makeSpoolDir(path, opts.TempDir)
 	if err != nil {
 		return nil, errors.Join(err, f.Close(), os.Remove(partial))
 	}
@@ -103,6 +104,7 @@ func Create(path string, opts Options) (*Writer, error) {
 		partial:    partial,
 		force:      opts.Force,
 		spoolDir:   spoolDir,
+		spoolLock:  spoolLock,
 		started:    time.Now(),
 		scrub:      opts.Scrub,
 		observer:   opts.Observer,
@@ -134,18 +136,6 @@ func checkOutput(path string, force bool) error {
 		return fmt.Errorf("refusing to overwrite %q: %w", path, fs.ErrExist)
 	}
 	return nil
-}
-
-// makeSpoolDir creates the private spool folder, mode 0700.
-func makeSpoolDir(output, tempDir string) (string, error) {
-	if tempDir == "" {
-		tempDir = filepath.Dir(output)
-	}
-	dir, err := os.MkdirTemp(tempDir, ".velero-debug-spool-*")
-	if err != nil {
-		return "", fmt.Errorf("creating spool folder: %w", err)
-	}
-	return dir, nil
 }
 
 // Open starts the item and returns its Entry. It fails with ErrInvalidPath

@@ -134,8 +134,13 @@ func errorMessage(err error) string {
 
 // Main runs the command with the process's arguments and streams and
 // returns its exit status. The first Ctrl-C stops the collection and still
-// writes the bundle; a second one ends the process at once.
+// writes the bundle; a second one ends the process at once. A closed
+// stdout or stderr does not stop it.
 func Main() int {
+	// A closed stdout or stderr (velero-debug ... | head -1) makes writes
+	// fail with EPIPE instead of killing the process: the collection
+	// goes on quietly and the bundle is still written.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

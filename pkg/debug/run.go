@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -140,6 +141,9 @@ func scrubber(rules *redact.Rules) func(string) string {
 // clients builds the clients of the cluster the getter resolves; it
 // makes no request.
 func (o *Options) clients() (*target, error) {
+	if err := o.noKubeconfig(); err != nil {
+		return nil, err
+	}
 	cfg, err := o.Getter.ToRESTConfig()
 	if err != nil {
 		return nil, kubeconfigError(err)
@@ -277,6 +281,9 @@ func kubeconfigError(err error) error {
 }
 
 func unreachableError(host string, err error) error {
+	if apierrors.IsUnauthorized(err) {
+		return fmt.Errorf("the Kubernetes API server at %s refused the kubeconfig's credentials (%w): an expired or revoked token, or a certificate it does not trust; log in again, or check --kubeconfig and --kubecontext", host, err)
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

@@ -74,6 +74,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) (int, error) {
+	// A closed stdout or stderr (localcluster | tee, then Ctrl-C) makes
+	// writes fail instead of killing the process: it still stops the
+	// cluster and removes its folder.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	o, err := parse(args, stderr)
 	if err != nil {
 		return 0, err

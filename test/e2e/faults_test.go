@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// TestClosedOutput: velero-debug ... | head -1 closes stderr after one
+// line; the collection goes on quietly and the bundle is complete, with
+// nothing left behind (docs/reliability.md, row 1).
+func TestClosedOutput(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	cmd := exec.CommandContext(t.Context(), binary, "--verbose", "--server-timeout", "0", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = pw, pw
+	require.NoError(t, cmd.Start())
+	_ = pw.Close()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	require.NotEmpty(t, line)
+	require.NoError(t, pr.Close()) // as head -1 does
+	err = cmd.Wait()
+	require.NoError(t, err, "exit status with its output closed")
+	a := readBundle(t, out)
+	require.True(t, a.manifest.Complete)
+	entries, err := os.ReadDir(filepath.Dir(out))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the bundle alone: no .partial, no spool folder")
+}
+
+// TestKilledRunLeftovers: a run killed with SIGKILL leaves its .partial
+// file and spool folder; the next run to that path says what they are and
+// what to do, exit 1; with --force it replaces them, removes the dead
+// spool folder and writes the bundle (docs/reliability.md, row 2).
+func TestKilledRunLeftovers(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "bundle.tar.gz")
+	cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	require.NoError(t, cmd.Start())
+	err := wait.PollUntilContextTimeout(t.Context(), 5*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		_, err := os.Stat(out + ".partial")
+		return err == nil, nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	require.FileExists(t, out+".partial", "what a killed run leaves")
+	spools, err := filepath.Glob(filepath.Join(dir, ".velero-debug-spool-*"))
+	require.NoError(t, err)
+	require.Len(t, spools, 1)
+
+	r := runTool(t, nil, "--output", out)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "is left by a velero-debug run that was killed before it ended")
+	require.Contains(t, r.stderr, "--force")
+
+	r = runTool(t, nil, "--output", out, "--force")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.True(t, readBundle(t, out).manifest.Complete)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the bundle alone: the leftovers are gone")
+}
+
+// TestNoCluster: no kubeconfig, an unreadable one, a context whose server
+// is down, a token the server refuses: one line that says what was
+// tried, exit 1, nothing written (docs/reliability.md, row 11).
+func TestNoCluster(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	require.NoError(t, os.WriteFile(garbage, []byte("this: is: not: a kubeconfig\n\t-"), 0o600))
+	down := kubeconfigFor(t, "https://127.0.0.1:1", "")
+	badToken := kubeconfigFor(t, testCluster.Server, "expired-or-revoked-token")
+	for name, tc := range map[string]struct {
+		env  []string
+		args []string
+		want []string
+	}{
+		"no kubeconfig": {env: []string{"KUBECONFIG=", "HOME=" + home}, want: []string{
+			"no kubeconfig: $KUBECONFIG is unset and " + filepath.Join(home, ".kube", "config") + " does not exist", "and this is not a pod"}},
+		"a deleted KUBECONFIG": {env: []string{"KUBECONFIG=/deleted/kubeconfig", "HOME=" + home}, want: []string{
+			"$KUBECONFIG names /deleted/kubeconfig, which does not exist"}},
+		"an unreadable kubeconfig": {args: []string{"--kubeconfig", garbage}, want: []string{"cannot load the kubeconfig"}},
+		"a server that is down":    {args: []string{"--kubeconfig", down}, want: []string{"cannot reach the Kubernetes API server at https://127.0.0.1:1"}},
+		"a refused token":          {args: []string{"--kubeconfig", badToken}, want: []string{"refused the kubeconfig's credentials", "log in again"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+			r := execTool(t, "", append([]string{"KUBERNETES_SERVICE_HOST="}, tc.env...), append(tc.args, "--output", out)...)
+			require.Equal(t, 1, r.code, r.stderr)
+			for _, w := range tc.want {
+				require.Contains(t, r.stderr, w)
+			}
+			require.NotContains(t, r.stderr, "localhost:8080", "a server the user never configured")
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			require.Len(t, lines, 1, "one line: %s", r.stderr)
+			r.output = out
+			requireNoOutput(t, r)
+		})
+	}
+}
+
+// kubeconfigFor writes a kubeconfig of server with token (none when
+// empty), trusting any certificate.
+func kubeconfigFor(t *testing.T, server, token string) string {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: server, InsecureSkipTLSVerify: true}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "c"
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, clientcmd.WriteToFile(*cfg, p))
+	return p
+}
