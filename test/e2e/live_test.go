@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -16,18 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/test/fixture"
 	"github.com/velero-debug/velero-debug/test/veleroserver"
 )
-
-var veleroGVR = func(res string) schema.GroupVersionResource {
-	return schema.GroupVersionResource{Group: "velero.io", Version: "v1", Resource: res}
-}
 
 // TestLiveVelero runs velero-debug beside a real Velero server with a real
 // S3 server: real backups, their logs and results through DownloadRequests
@@ -51,7 +44,7 @@ func TestLiveVelero(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Stop() })
 	dyn, err := dynamic.NewForConfig(testCluster.Config)
 	require.NoError(t, err)
-	waitPhase(t, dyn, ns, "backupstoragelocations", "default", "Available")
+	waitPhase(t, srv, dyn, "backupstoragelocations", "default", "Available")
 	t.Logf("server and storage ready after %s", time.Since(begin))
 
 	// One backup of plain objects completes. The other has pre hooks in a
@@ -86,19 +79,19 @@ func TestLiveVelero(t *testing.T) {
 			},
 		}}},
 	})
-	waitPhase(t, dyn, ns, "backups", completed, "Completed")
-	partialPhase := waitPhase(t, dyn, ns, "backups", partial, "PartiallyFailed", "Failed")
+	waitPhase(t, srv, dyn, "backups", completed, "Completed")
+	partialPhase := waitPhase(t, srv, dyn, "backups", partial, "PartiallyFailed", "Failed")
 	t.Logf("backups done after %s", time.Since(begin))
 
 	// A restore of the completed backup into another namespace.
 	restore := "live-restore"
-	_, err = dyn.Resource(veleroGVR("restores")).Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+	_, err = dyn.Resource(veleroserver.GVR("restores")).Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "velero.io/v1", "kind": "Restore",
 		"metadata": map[string]any{"name": restore, "namespace": ns},
 		"spec":     map[string]any{"backupName": completed, "namespaceMapping": map[string]any{v.AppNamespace: v.AppNamespace + "-restored"}},
 	}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	waitPhase(t, dyn, ns, "restores", restore, "Completed", "PartiallyFailed")
+	waitPhase(t, srv, dyn, "restores", restore, "Completed", "PartiallyFailed")
 
 	args := []string{"-n", ns, "--backup", completed, "--backup", partial, "--restore", restore, "--recent-failed", "0", "--server-timeout", "20s"}
 	start := time.Now()
@@ -218,39 +211,22 @@ func bytesHasPrefix(s, prefix string) bool { return bytes.HasPrefix([]byte(s), [
 
 func createBackup(t *testing.T, dyn dynamic.Interface, ns, name string, spec map[string]any) {
 	t.Helper()
-	b := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "velero.io/v1", "kind": "Backup",
-		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec,
-	}}
-	_, err := dyn.Resource(veleroGVR("backups")).Namespace(ns).Create(t.Context(), b, metav1.CreateOptions{})
-	require.NoError(t, err)
+	require.NoError(t, veleroserver.Create(t.Context(), dyn, ns, "Backup", name, spec))
 }
 
-// waitPhase waits until the object's status.phase is one of phases.
-func waitPhase(t *testing.T, dyn dynamic.Interface, ns, res, name string, phases ...string) string {
+// waitPhase waits until the object's status.phase is one of phases; when
+// the Velero server exits meanwhile, it fails at once with its log's end.
+func waitPhase(t *testing.T, srv *veleroserver.Server, dyn dynamic.Interface, res, name string, phases ...string) string {
 	t.Helper()
-	var phase string
-	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		o, err := dyn.Resource(veleroGVR(res)).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil //nolint:nilerr // not there yet
-		}
-		phase, _, _ = unstructured.NestedString(o.Object, "status", "phase")
-		for _, p := range phases {
-			if phase == p {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	require.NoError(t, err, "%s %s is %q, not %v", res, name, phase, phases)
+	phase, err := srv.WaitPhase(t.Context(), dyn, res, name, 2*time.Minute, phases...)
+	require.NoError(t, err)
 	return phase
 }
 
 func requireNoRequestsLeft(t *testing.T, dyn dynamic.Interface, ns string) {
 	t.Helper()
 	for _, res := range []string{"serverstatusrequests", "downloadrequests"} {
-		l, err := dyn.Resource(veleroGVR(res)).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=velero-debug"})
+		l, err := dyn.Resource(veleroserver.GVR(res)).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=velero-debug"})
 		require.NoError(t, err)
 		require.Empty(t, l.Items, "%s left behind", res)
 	}

@@ -158,11 +158,11 @@ func exercise(ctx context.Context, c *cluster.Cluster, s *veleroserver.Server, v
 	if err != nil {
 		return err
 	}
-	if _, err := veleroserver.WaitPhase(ctx, dyn, v.Namespace, "backupstoragelocations", "default", time.Minute, "Available"); err != nil {
+	if _, err := s.WaitPhase(ctx, dyn, "backupstoragelocations", "default", time.Minute, "Available"); err != nil {
 		return fmt.Errorf("%w\nthe Velero server's log ends with:\n%s", err, s.LogTail())
 	}
 	logf("Velero server v1.18.3 ready; backing up and restoring")
-	backups, restores, err := veleroserver.Exercise(ctx, dyn, v.Namespace, v.AppNamespace, v.Nodes[0])
+	backups, restores, err := s.Exercise(ctx, dyn, v.AppNamespace, v.Nodes[0])
 	if err != nil {
 		return fmt.Errorf("%w\nthe Velero server's log ends with:\n%s", err, s.LogTail())
 	}

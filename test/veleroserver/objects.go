@@ -33,10 +33,25 @@ func Create(ctx context.Context, dyn dynamic.Interface, ns, kind, name string, s
 }
 
 // WaitPhase waits, at most timeout, until the Velero object res/name of ns
-// is in one of phases, and returns its phase.
-func WaitPhase(ctx context.Context, dyn dynamic.Interface, ns, res, name string, timeout time.Duration, phases ...string) (string, error) {
+// is in one of phases, and returns its phase. When the server's process
+// ends meanwhile, it fails at once with the end of its log.
+func (s *Server) WaitPhase(ctx context.Context, dyn dynamic.Interface, res, name string, timeout time.Duration, phases ...string) (string, error) {
+	return waitPhase(ctx, dyn, s.Namespace, res, name, timeout, func() error {
+		if done, err := s.proc.Exited(); done {
+			return fmt.Errorf("the Velero server exited (%w); its log ends with:\n%s", err, s.proc.LogTail())
+		}
+		return nil
+	}, phases...)
+}
+
+// waitPhase waits until the object is in one of phases, while alive says
+// nothing is wrong.
+func waitPhase(ctx context.Context, dyn dynamic.Interface, ns, res, name string, timeout time.Duration, alive func() error, phases ...string) (string, error) {
 	var phase string
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		if err := alive(); err != nil {
+			return false, err
+		}
 		o, err := dyn.Resource(GVR(res)).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil //nolint:nilerr // not there yet
@@ -50,14 +65,15 @@ func WaitPhase(ctx context.Context, dyn dynamic.Interface, ns, res, name string,
 	return phase, nil
 }
 
-// Exercise has the server of ns back up and restore: a backup of the
+// Exercise has the server back up and restore: a backup of the
 // application's ConfigMaps and PVCs that completes and its restore into
 // another namespace, and a backup whose pre hook runs in a pod (of a
 // namespace of its own, on node) that kwok cannot exec into, which fails
 // partly. (The application's pods ask for pod volume backups, which need
 // a node-agent that kwok cannot run: no backup includes them.) It returns
 // their names.
-func Exercise(ctx context.Context, dyn dynamic.Interface, ns, appNamespace, node string) (backups, restores []string, err error) {
+func (s *Server) Exercise(ctx context.Context, dyn dynamic.Interface, appNamespace, node string) (backups, restores []string, err error) {
+	ns := s.Namespace
 	completed, partial, restore := "demo-completed", "demo-hook-failed", "demo-restore"
 	hookNS := appNamespace + "-hooks"
 	hooked := []any{hookNS}
@@ -85,11 +101,11 @@ func Exercise(ctx context.Context, dyn dynamic.Interface, ns, appNamespace, node
 				}}}})
 		},
 		func() error {
-			_, err := WaitPhase(ctx, dyn, ns, "backups", completed, 2*time.Minute, "Completed")
+			_, err := s.WaitPhase(ctx, dyn, "backups", completed, 2*time.Minute, "Completed")
 			return err
 		},
 		func() error {
-			_, err := WaitPhase(ctx, dyn, ns, "backups", partial, 2*time.Minute, "PartiallyFailed", "Failed", "Completed")
+			_, err := s.WaitPhase(ctx, dyn, "backups", partial, 2*time.Minute, "PartiallyFailed", "Failed", "Completed")
 			return err
 		},
 		func() error {
@@ -97,7 +113,7 @@ func Exercise(ctx context.Context, dyn dynamic.Interface, ns, appNamespace, node
 				"namespaceMapping": map[string]any{appNamespace: appNamespace + "-restored"}})
 		},
 		func() error {
-			_, err := WaitPhase(ctx, dyn, ns, "restores", restore, 2*time.Minute, "Completed", "PartiallyFailed", "Failed")
+			_, err := s.WaitPhase(ctx, dyn, "restores", restore, 2*time.Minute, "Completed", "PartiallyFailed", "Failed")
 			return err
 		},
 	}
