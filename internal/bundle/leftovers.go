@@ -32,10 +32,10 @@ func createPartial(partial string, force bool) (*os.File, error) {
 			return nil, fmt.Errorf("creating %q: %w", partial, err)
 		}
 		if inUse(partial) {
-			return nil, fmt.Errorf("another velero-debug run is writing %q now: wait for it to end, or choose another --output", partial)
+			return nil, fmt.Errorf("another velero-debug run is writing %q now: wait for it to end, or choose another --output (%w)", partial, fs.ErrExist)
 		}
 		if !force {
-			return nil, fmt.Errorf("%q is left by a velero-debug run that was killed before it ended (SIGKILL, a crash, the machine stopped): remove it, or run again with --force to replace it", partial)
+			return nil, fmt.Errorf("%q is left by a velero-debug run that was killed before it ended (SIGKILL, a crash, the machine stopped): remove it, or run again with --force to replace it (%w)", partial, fs.ErrExist)
 		}
 		if err := os.Remove(partial); err != nil {
 			return nil, fmt.Errorf("removing the leftover %q: %w", partial, err)

@@ -99,6 +99,9 @@ func Rewrite(ctx context.Context, in, out string, opts Options) (Result, error) 
 	if same(in, out) {
 		return Result{}, fmt.Errorf("%s is the input bundle: write the new bundle to another file", out)
 	}
+	if same(in, out+".partial") {
+		return Result{}, fmt.Errorf("%s is the input bundle, and the new bundle is written there first: write it to another file (%w)", out+".partial", os.ErrExist)
+	}
 	src, err := bundleread.Open(ctx, in, opts.Limits)
 	if err != nil {
 		return Result{}, err

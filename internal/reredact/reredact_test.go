@@ -359,6 +359,9 @@ func TestRewriteOutput(t *testing.T) {
 	_, err = Rewrite(t.Context(), partial, strings.TrimSuffix(partial, ".partial"), Options{Rules: rules})
 	require.ErrorIs(t, err, os.ErrExist)
 	require.Equal(t, before, fileSum(t, partial))
+	_, err = Rewrite(t.Context(), partial, strings.TrimSuffix(partial, ".partial"), Options{Rules: rules, Bundle: bundle.Options{Force: true}})
+	require.ErrorIs(t, err, os.ErrExist, "--force replaces a killed run's partial file, never the input")
+	require.Equal(t, before, fileSum(t, partial))
 }
 
 func TestRewriteRefusesAnInvalidBundle(t *testing.T) {

@@ -3,18 +3,26 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/velero-debug/velero-debug/internal/bundle"
 )
 
 // TestClosedOutput: velero-debug ... | head -1 closes stderr after one
@@ -131,4 +139,54 @@ func kubeconfigFor(t *testing.T, server, token string) string {
 	p := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, clientcmd.WriteToFile(*cfg, p))
 	return p
+}
+
+// TestThrottledAndFailingAPIServer puts a proxy that injects faults in
+// front of the API server: every third request first answers 429 with
+// Retry-After (client-go waits and retries, bounded), and the list of
+// services answers 500 every time. The run honours the waits, records
+// the failing list with the server's words, collects the rest, and exits
+// 3 (docs/reliability.md, row 7).
+func TestThrottledAndFailingAPIServer(t *testing.T) {
+	t.Parallel()
+	transport, err := rest.TransportFor(testCluster.Config)
+	require.NoError(t, err)
+	target, err := url.Parse(testCluster.Server)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(target)
+	upstream.Transport = transport
+	var n, throttled atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/namespaces/"+velero.Namespace+"/services") {
+			http.Error(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected: etcdserver: leader changed","reason":"InternalError","code":500}`, http.StatusInternalServerError)
+			return
+		}
+		if n.Add(1)%3 == 0 {
+			throttled.Add(1)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected: too many requests","reason":"TooManyRequests","code":429}`, http.StatusTooManyRequests)
+			return
+		}
+		upstream.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	kubeconfig := kubeconfigFor(t, proxy.URL, "")
+
+	start := time.Now()
+	r := runTool(t, []string{"KUBECONFIG=" + kubeconfig})
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Positive(t, throttled.Load(), "some requests were throttled")
+	require.Less(t, time.Since(start), 2*time.Minute, "the waits are bounded")
+	a := readBundle(t, r.output)
+	svc := a.item(t, "resources/"+velero.Namespace+"/core_v1/services.json")
+	require.Equal(t, bundle.StatusError, svc.Status)
+	require.Contains(t, svc.Error, "leader changed")
+	for _, it := range a.manifest.Items {
+		if it.Path != svc.Path {
+			require.NotEqual(t, bundle.StatusError, it.Status, "%s: %s (a throttled request is retried)", it.Path, it.Error)
+		}
+	}
+	for _, l := range velero.Logs {
+		require.Contains(t, a.files, logPath(l))
+	}
 }
