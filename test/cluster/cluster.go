@@ -131,6 +131,19 @@ func (c *Cluster) Stop() error {
 	return c.stopErr
 }
 
+// StopKwok stops kwok, the fake kubelets: the API server can no longer
+// reach a node, as when kubelets are down. Stop still ends the rest.
+func (c *Cluster) StopKwok() error {
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
+	for _, p := range c.procs {
+		if p.name == "kwok" {
+			return p.stop(10 * time.Second)
+		}
+	}
+	return errors.New("kwok is not running")
+}
+
 // run starts one server and remembers it for Stop.
 func (c *Cluster) run(name, bin string, args, env []string) (*process, error) {
 	p, err := startProcess(c.Dir, name, bin, args, env)

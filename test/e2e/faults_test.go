@@ -23,6 +23,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/test/cluster"
+	"github.com/velero-debug/velero-debug/test/fixture"
 )
 
 // TestClosedOutput: velero-debug ... | head -1 closes stderr after one
@@ -188,5 +190,34 @@ func TestThrottledAndFailingAPIServer(t *testing.T) {
 	}
 	for _, l := range velero.Logs {
 		require.Contains(t, a.files, logPath(l))
+	}
+}
+
+// TestKubeletsUnreachable stops kwok, the fake kubelets, of a cluster of
+// its own: the API server can no longer reach a node to read a log. Each
+// log fails fast with the API server's words, the objects are still
+// collected, exit 3 (docs/reliability.md, row 5).
+func TestKubeletsUnreachable(t *testing.T) {
+	t.Parallel()
+	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop() })
+	v, err := fixture.Install(t.Context(), c, fixture.Options{Nodes: 2})
+	require.NoError(t, err)
+	require.NoError(t, c.StopKwok())
+
+	start := time.Now()
+	r := runTool(t, []string{"KUBECONFIG=" + c.Kubeconfig})
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Less(t, time.Since(start), time.Minute, "log requests fail fast, not after every timeout")
+	a := readBundle(t, r.output)
+	require.True(t, a.manifest.Complete)
+	for _, l := range v.Logs {
+		it := a.item(t, logPath(l))
+		require.Equal(t, bundle.StatusError, it.Status, it.Path)
+		require.Contains(t, it.Error, "connection refused", it.Path)
+	}
+	for _, p := range []string{"resources/velero/core_v1/pods.json", "resources/velero/velero.io_v1/backups.json", "cluster/nodes.json"} {
+		require.Equal(t, bundle.StatusOK, a.item(t, p).Status, p)
 	}
 }
