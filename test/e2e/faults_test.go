@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -220,4 +221,38 @@ func TestKubeletsUnreachable(t *testing.T) {
 	for _, p := range []string{"resources/velero/core_v1/pods.json", "resources/velero/velero.io_v1/backups.json", "cluster/nodes.json"} {
 		require.Equal(t, bundle.StatusOK, a.item(t, p).Status, p)
 	}
+}
+
+// TestDiskFull writes the bundle to a tmpfs of 256 KiB (mounted in a
+// mount namespace of the test's own, through unshare): the write fails
+// with "no space left on device" naming the path, exit 1, and nothing is
+// left on the full disk, neither the partial file nor the spool folder
+// (docs/reliability.md, row 9).
+func TestDiskFull(t *testing.T) {
+	t.Parallel()
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare (util-linux) is not installed: it mounts the small tmpfs")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "bundle.tar.gz")
+	// The shell mounts the tmpfs over dir, runs the tool, and lists what
+	// the tool left there, inside the namespace where the tmpfs lives.
+	script := `d="$1"; mount -t tmpfs -o size=256k tmpfs "$d" || exit 99; shift; "$@"; code=$?; echo "left: $(ls -A "$d")" >&2; exit $code`
+	cmd := exec.CommandContext(t.Context(), unshare, "--map-root-user", "--mount", "sh", "-c", script, "sh", dir,
+		binary, "--server-timeout", "0", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	if ee.ExitCode() == 99 {
+		t.Skipf("this machine does not let a user namespace mount a tmpfs: %s", stderr.String())
+	}
+	require.Equal(t, 1, ee.ExitCode(), stderr.String())
+	require.Contains(t, stderr.String(), "no space left on device")
+	require.Contains(t, stderr.String(), dir, "the message names where")
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	require.Equal(t, "left:", lines[len(lines)-1], "nothing is left on the full disk: %s", stderr.String())
 }
