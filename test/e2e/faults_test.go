@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -255,4 +257,65 @@ func TestDiskFull(t *testing.T) {
 	require.Contains(t, stderr.String(), dir, "the message names where")
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	require.Equal(t, "left:", lines[len(lines)-1], "nothing is left on the full disk: %s", stderr.String())
+}
+
+// TestSignalsAtRandomPoints interrupts 30 runs, with SIGINT or SIGTERM,
+// at random points: each leaves a valid archive (complete: false, exit
+// 130; or complete, exit 0, when the run ended first) or, before the
+// output was created, nothing; never a partial file or a spool folder
+// (docs/reliability.md, row 3).
+func TestSignalsAtRandomPoints(t *testing.T) {
+	t.Parallel()
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 0)) //nolint:gosec // a test's random points
+	t.Logf("seed %d", seed)
+	// The points fall within a run's length, measured first.
+	begin := time.Now()
+	r := runTool(t, nil)
+	require.Equal(t, 0, r.code, r.stderr)
+	length := time.Since(begin)
+	outcomes := map[string]int{}
+	defer func() { t.Logf("a run takes %s; outcomes: %v", length, outcomes) }()
+	for i := range 30 {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "bundle.tar.gz")
+		cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+		require.NoError(t, cmd.Start())
+		sig := []os.Signal{syscall.SIGINT, syscall.SIGTERM}[i%2]
+		delay := time.Duration(rng.Int64N(int64(length)))
+		time.Sleep(delay)
+		_ = cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				// Killed before its handlers were set, while Go
+				// initialised its packages: the shell's 128+signal.
+				code = 128 + int(ws.Signal())
+			}
+		}
+		entries, rerr := os.ReadDir(dir)
+		require.NoError(t, rerr)
+		switch len(entries) {
+		case 0:
+			require.Contains(t, []int{130, 128 + int(syscall.SIGINT), 128 + int(syscall.SIGTERM)}, code, "run %d (%s after %s): nothing written", i, sig, delay)
+			outcomes["nothing written"]++
+		case 1:
+			require.Equal(t, "bundle.tar.gz", entries[0].Name(), "run %d (%s after %s)", i, sig, delay)
+			a := readBundle(t, out)
+			if code == 0 {
+				require.True(t, a.manifest.Complete, "run %d ended before %s", i, sig)
+				outcomes["ended first"]++
+			} else {
+				outcomes["incomplete bundle"]++
+				require.Equal(t, 130, code, "run %d (%s after %s)", i, sig, delay)
+				require.False(t, a.manifest.Complete, "run %d (%s after %s)", i, sig, delay)
+			}
+		default:
+			t.Fatalf("run %d (%s after %s) left %v", i, sig, delay, entries)
+		}
+	}
 }
