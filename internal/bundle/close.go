@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -137,6 +138,9 @@ func (w *Writer) publish() error {
 		return err
 	}
 	if err := os.Rename(w.partial, w.path); err != nil {
+		if dir := filepath.Dir(w.path); !exists(dir) {
+			return fmt.Errorf("the output folder %q was removed while the bundle was written: nothing is left (%w)", dir, err)
+		}
 		return fmt.Errorf("renaming %q to %q: %w", w.partial, w.path, err)
 	}
 	return nil
@@ -157,4 +161,10 @@ func (w *Writer) cleanup(removePartial bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// exists reports whether a file or folder is at p.
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -67,9 +67,10 @@ func TestKilledRunLeftovers(t *testing.T) {
 	cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
 	require.NoError(t, cmd.Start())
-	err := wait.PollUntilContextTimeout(t.Context(), 5*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(t.Context(), 2*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		spools, _ := filepath.Glob(filepath.Join(dir, ".velero-debug-spool-*"))
 		_, err := os.Stat(out + ".partial")
-		return err == nil, nil
+		return err == nil && len(spools) == 1, nil
 	})
 	require.NoError(t, err)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
@@ -318,4 +319,34 @@ func TestSignalsAtRandomPoints(t *testing.T) {
 			t.Fatalf("run %d (%s after %s) left %v", i, sig, delay, entries)
 		}
 	}
+}
+
+// TestOutputFolderRemoved removes the output folder while the run writes
+// in it: the run ends with one line naming the path and what happened,
+// exit 1, and creates nothing again (docs/reliability.md, row 10).
+func TestOutputFolderRemoved(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "out")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	out := filepath.Join(dir, "bundle.tar.gz")
+	cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	require.NoError(t, cmd.Start())
+	// Once the run writes there: its partial file and spool folder exist.
+	err := wait.PollUntilContextTimeout(t.Context(), 2*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		spools, _ := filepath.Glob(filepath.Join(dir, ".velero-debug-spool-*"))
+		_, err := os.Stat(out + ".partial")
+		return err == nil && len(spools) == 1, nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, os.RemoveAll(dir))
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	require.Equal(t, 1, ee.ExitCode(), stderr.String())
+	require.Contains(t, stderr.String(), out)
+	require.Contains(t, stderr.String(), "was removed while the bundle was written: nothing is left")
+	require.NoDirExists(t, dir, "nothing is created again")
 }
