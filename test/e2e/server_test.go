@@ -1,14 +1,19 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/test/fixture"
+	"github.com/velero-debug/velero-debug/test/veleroserver"
 )
 
 // TestServerDoesNotAnswer runs with default flags against an installation
@@ -50,4 +55,74 @@ func TestServerDoesNotAnswer(t *testing.T) {
 	dyn, err := dynamic.NewForConfig(testCluster.Config)
 	require.NoError(t, err)
 	requireNoRequestsLeft(t, dyn, velero.Namespace)
+}
+
+// TestSlowServer plays a Velero server that answers a ServerStatusRequest
+// only after a delay (a controller of the test's own, in a namespace of
+// its own): just under --server-timeout the run has its answer, just over
+// it says the server did not answer within it (docs/reliability.md, row
+// 12).
+func TestSlowServer(t *testing.T) {
+	t.Parallel()
+	v, err := fixture.Install(t.Context(), testCluster, fixture.Options{Namespace: "velero-slow", Nodes: 1})
+	require.NoError(t, err)
+	dyn, err := dynamic.NewForConfig(testCluster.Config)
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		delay    time.Duration
+		answered bool
+	}{
+		"just under": {delay: 1 * time.Second, answered: true},
+		"just over":  {delay: 5 * time.Second, answered: false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go answerSlowly(ctx, dyn, v.Namespace, tc.delay)
+			r := runTool(t, nil, "-n", v.Namespace, "--server-timeout", "3s", "--recent-failed", "0")
+			it := readBundle(t, r.output).item(t, "velero/version.json")
+			if tc.answered {
+				require.Equal(t, bundle.StatusOK, it.Status, it.Error)
+				return
+			}
+			require.Equal(t, bundle.StatusError, it.Status)
+			require.Contains(t, it.Error, "was not processed within 3s")
+		})
+	}
+	requireNoRequestsLeft(t, dyn, v.Namespace)
+}
+
+// answerSlowly processes the ServerStatusRequests of namespace, each delay
+// after it was made, as a slow Velero server would.
+func answerSlowly(ctx context.Context, dyn dynamic.Interface, namespace string, delay time.Duration) {
+	ri := dyn.Resource(veleroserver.GVR("serverstatusrequests")).Namespace(namespace)
+	seen := map[string]bool{}
+	for ctx.Err() == nil {
+		l, err := ri.List(ctx, metav1.ListOptions{})
+		if err == nil {
+			for i := range l.Items {
+				o := &l.Items[i]
+				if seen[o.GetName()] {
+					continue
+				}
+				seen[o.GetName()] = true
+				go func() {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(delay):
+					}
+					_ = unstructured.SetNestedField(o.Object, "Processed", "status", "phase")
+					_ = unstructured.SetNestedField(o.Object, "v1.18.3", "status", "serverVersion")
+					if _, err := ri.UpdateStatus(ctx, o, metav1.UpdateOptions{}); err != nil {
+						_, _ = ri.Update(ctx, o, metav1.UpdateOptions{}) // no status subresource
+					}
+				}()
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
