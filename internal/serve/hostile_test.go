@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
-	"github.com/velero-debug/velero-debug/internal/bundleread"
 )
 
 // regressionHandler serves a bundle made by build, called directly: a
@@ -28,13 +27,7 @@ func regressionHandler(t *testing.T, build func(w *bundle.Writer)) http.Handler 
 	w, err := bundle.Create(out, bundle.Options{})
 	require.NoError(t, err)
 	build(w)
-	require.NoError(t, w.Close(bundle.Meta{Complete: true, Started: started, Options: map[string]any{"namespace": "velero"}}))
-	b, err := bundleread.Open(context.Background(), out, bundleread.Limits{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	s, err := Load(context.Background(), b, t.TempDir())
-	require.NoError(t, err)
-	return Handler(s)
+	return Handler(closeAndLoad(t, w, out))
 }
 
 func serveDirect(h http.Handler, method, path, body string) (int, string) {

@@ -59,16 +59,21 @@ func testServer(t *testing.T) *httptest.Server {
 	add("velero/version.json", `{"server":{"version":"v1.18.3"},"plugins":[{"name":"velero.io/aws","kind":"ObjectStore"}]}`)
 	require.NoError(t, w.AddError(bundle.Item{Path: "resources/velero/core_v1/configmaps.json", Type: "object-list"},
 		errors.New(`list configmaps/v1: configmaps is forbidden: User "u" cannot list resource "configmaps"`)))
-	require.NoError(t, w.Close(bundle.Meta{Complete: true, Started: started, Options: map[string]any{"namespace": "velero"}}))
+	srv := httptest.NewServer(Handler(closeAndLoad(t, w, out)))
+	t.Cleanup(srv.Close)
+	return srv
+}
 
+// closeAndLoad closes the bundle w writes at out and loads it.
+func closeAndLoad(t *testing.T, w *bundle.Writer, out string) *Store {
+	t.Helper()
+	require.NoError(t, w.Close(bundle.Meta{Complete: true, Started: started, Options: map[string]any{"namespace": "velero"}}))
 	b, err := bundleread.Open(context.Background(), out, bundleread.Limits{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	s, err := Load(context.Background(), b, t.TempDir())
 	require.NoError(t, err)
-	srv := httptest.NewServer(Handler(s))
-	t.Cleanup(srv.Close)
-	return srv
+	return s
 }
 
 // get asks srv for path with Accept accept; it returns the status and

@@ -36,8 +36,7 @@ import (
 func TestClosedOutput(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
-	cmd := exec.CommandContext(t.Context(), binary, "--verbose", "--server-timeout", "0", "--output", out)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	cmd := toolCommand(t, "--verbose", "--output", out)
 	pr, pw, err := os.Pipe()
 	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -64,15 +63,9 @@ func TestKilledRunLeftovers(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "bundle.tar.gz")
-	cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	cmd := toolCommand(t, "--output", out)
 	require.NoError(t, cmd.Start())
-	err := wait.PollUntilContextTimeout(t.Context(), 2*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
-		spools, _ := filepath.Glob(filepath.Join(dir, ".velero-debug-spool-*"))
-		_, err := os.Stat(out + ".partial")
-		return err == nil && len(spools) == 1, nil
-	})
-	require.NoError(t, err)
+	waitWriting(t, out)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 	require.FileExists(t, out+".partial", "what a killed run leaves")
@@ -288,8 +281,7 @@ func TestSignalsAtRandomPoints(t *testing.T) {
 	for i := range 30 {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "bundle.tar.gz")
-		cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+		cmd := toolCommand(t, "--output", out)
 		require.NoError(t, cmd.Start())
 		sig := []os.Signal{syscall.SIGINT, syscall.SIGTERM}[i%2]
 		delay := time.Duration(rng.Int64N(int64(length)))
@@ -337,24 +329,38 @@ func TestOutputFolderRemoved(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	out := filepath.Join(dir, "bundle.tar.gz")
-	cmd := exec.CommandContext(t.Context(), binary, "--server-timeout", "0", "--output", out)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	cmd := toolCommand(t, "--output", out)
 	var stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	require.NoError(t, cmd.Start())
-	// Once the run writes there: its partial file and spool folder exist.
-	err := wait.PollUntilContextTimeout(t.Context(), 2*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
-		spools, _ := filepath.Glob(filepath.Join(dir, ".velero-debug-spool-*"))
-		_, err := os.Stat(out + ".partial")
-		return err == nil && len(spools) == 1, nil
-	})
-	require.NoError(t, err)
+	waitWriting(t, out)
 	require.NoError(t, os.RemoveAll(dir))
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, stderr.String())
 	require.Equal(t, 1, ee.ExitCode(), stderr.String())
 	require.Contains(t, stderr.String(), out)
 	require.Contains(t, stderr.String(), "was removed while the bundle was written: nothing is left")
 	require.NoDirExists(t, dir, "nothing is created again")
+}
+
+// toolCommand is the binary with args against the test cluster, not
+// asking the Velero server, for a test that drives the process itself.
+func toolCommand(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), binary, append([]string{"--server-timeout", "0"}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	return cmd
+}
+
+// waitWriting waits until a run writes its bundle at out: its partial
+// file and its spool folder beside exist.
+func waitWriting(t *testing.T, out string) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), 2*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		spools, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".velero-debug-spool-*"))
+		_, err := os.Stat(out + ".partial")
+		return err == nil && len(spools) == 1, nil
+	})
+	require.NoError(t, err)
 }
