@@ -40,6 +40,9 @@ func TestFetch(t *testing.T) {
 			_, _ = w.Write([]byte(`<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code>` +
 				`<Message>The request signature we calculated does not match</Message>` +
 				`<AWSAccessKeyId>AKIAFAKEFAKEFAKE1234</AWSAccessKeyId><SignatureProvided>deadbeefcafe</SignatureProvided></Error>`))
+		case "/broken":
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`<?xml version="1.0"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`))
 		case "/stall":
 			_, _ = w.Write(gzipped(t, "x")[:5])
 			w.(http.Flusher).Flush()
@@ -63,6 +66,9 @@ func TestFetch(t *testing.T) {
 
 	_, err = fetch("/forbidden")
 	require.EqualError(t, err, "object store answered 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated does not match")
+
+	_, err = fetch("/broken")
+	require.EqualError(t, err, "object store answered 500 Internal Server Error: InternalError: We encountered an internal error. Please try again.")
 
 	_, err = fetch("/stall")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
