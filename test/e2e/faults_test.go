@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +21,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1api "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -363,4 +368,89 @@ func waitWriting(t *testing.T, out string) {
 		return err == nil && len(spools) == 1, nil
 	})
 	require.NoError(t, err)
+}
+
+// TestPodsChangeDuringTheRun deletes a pod while its log streams, and
+// creates another, at the same moment: a proxy in front of the API server
+// passes the first 256 KiB of the doomed pod's log, then the test deletes
+// that pod and creates a new one, then the proxy passes on whatever the
+// API server still sends. The deleted pod's log is what arrived (whole,
+// cut, or a failed item with the error); the new pod is not in the bundle
+// (it came after the list); every other log is collected and the bundle
+// is complete (docs/reliability.md, row 4).
+func TestPodsChangeDuringTheRun(t *testing.T) {
+	t.Parallel()
+	v, err := fixture.Install(t.Context(), testCluster, fixture.Options{Namespace: "velero-churn", Nodes: 3, LogBytes: 2 << 20})
+	require.NoError(t, err)
+	doomed := v.NodeAgentPods[v.Nodes[len(v.Nodes)-1]]
+	cs, err := kubernetes.NewForConfig(testCluster.Config)
+	require.NoError(t, err)
+	transport, err := rest.TransportFor(testCluster.Config)
+	require.NoError(t, err)
+	target, err := url.Parse(testCluster.Server)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(target)
+	upstream.Transport = transport
+	var changed atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/pods/"+doomed+"/log") || changed.Swap(true) {
+			upstream.ServeHTTP(w, r)
+			return
+		}
+		u := *target
+		u.Path, u.RawQuery = r.URL.Path, r.URL.RawQuery
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, u.String(), nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		resp, err := transport.RoundTrip(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.CopyN(w, resp.Body, 256<<10)
+		w.(http.Flusher).Flush()
+		zero := int64(0)
+		// The test's own calls: a failure shows in the checks below.
+		_ = cs.CoreV1().Pods(v.Namespace).Delete(context.Background(), doomed, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		_, _ = cs.CoreV1().Pods(v.Namespace).Create(context.Background(), &corev1api.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "newcomer", Namespace: v.Namespace, Labels: map[string]string{"name": "node-agent"}},
+			Spec:       corev1api.PodSpec{NodeName: v.Nodes[0], Containers: []corev1api.Container{{Name: "node-agent", Image: "velero/velero"}}},
+		}, metav1.CreateOptions{})
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+
+	r := runTool(t, []string{"KUBECONFIG=" + kubeconfigFor(t, proxy.URL, "")}, "-n", v.Namespace, "--max-log-requests", "1")
+	require.Contains(t, []int{0, 3}, r.code, r.stderr)
+	require.True(t, changed.Load(), "the doomed pod's log was asked for")
+	_, err = cs.CoreV1().Pods(v.Namespace).Get(t.Context(), doomed, metav1.GetOptions{})
+	require.True(t, apierrors.IsNotFound(err), "the pod was deleted mid-stream: %v", err)
+	_, err = cs.CoreV1().Pods(v.Namespace).Get(t.Context(), "newcomer", metav1.GetOptions{})
+	require.NoError(t, err, "the new pod was created mid-run")
+
+	a := readBundle(t, r.output)
+	require.True(t, a.manifest.Complete)
+	for _, l := range v.Logs {
+		it := a.item(t, logPath(l))
+		if l.Pod != doomed {
+			require.Equal(t, bundle.StatusOK, it.Status, "%s: %s", it.Path, it.Error)
+			continue
+		}
+		t.Logf("the deleted pod's log %s: %s, %d bytes %s", it.Path, it.Status, it.Bytes, it.Error)
+		require.GreaterOrEqual(t, it.Bytes, int64(256<<10), "what arrived before the pod was deleted is kept")
+		if it.Status == bundle.StatusError {
+			require.NotEmpty(t, it.Error)
+		}
+	}
+	for _, it := range a.manifest.Items {
+		require.NotContains(t, it.Path, "newcomer", "a pod made after the list")
+		if it.Status == bundle.StatusError {
+			require.Contains(t, it.Path, doomed, "the only failures are the deleted pod's: %s", it.Error)
+		}
+	}
 }
