@@ -16,10 +16,12 @@ import (
 )
 
 // Reporter hears of each item of a collection; it is safe for concurrent
-// use. Close ends the live line, if any.
+// use. Note prints a line about the run itself (above the live line, if
+// any). Close ends the live line, if any.
 type Reporter interface {
 	Started(path string)
 	Finished(path string, status bundle.Status, bytes int64, err string)
+	Note(line string)
 	Close()
 }
 
@@ -78,6 +80,10 @@ func (p *plain) Finished(path string, status bundle.Status, bytes int64, err str
 	if line == "" || (!p.verbose && status == bundle.StatusOK) {
 		return
 	}
+	p.Note(line)
+}
+
+func (p *plain) Note(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.w, line)
@@ -118,6 +124,13 @@ func (l *live) Finished(path string, status bundle.Status, bytes int64, err stri
 	}
 	l.bar.Describe(desc)
 	_ = l.bar.Add(1)
+}
+
+func (l *live) Note(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.bar.Clear()
+	fmt.Fprintln(l.w, line)
 }
 
 func (l *live) Close() {

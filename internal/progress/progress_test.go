@@ -31,11 +31,26 @@ func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
 		r.Finished("a.log", bundle.StatusOK, 2048, "")
 		r.Started("b.log")
 		r.Finished("b.log", bundle.StatusError, 0, "no logs found")
+		r.Note("velero-debug: the API server stopped answering")
 		r.Finished("c.json", bundle.StatusSkipped, 0, "not served")
 		r.Close()
 	}
-	require.Equal(t, "  error    b.log: no logs found\n  skipped  c.json: not served\n", quiet.String())
-	require.Equal(t, "  ok       a.log (2.0 KiB)\n  error    b.log: no logs found\n  skipped  c.json: not served\n", verbose.String())
+	note := "velero-debug: the API server stopped answering\n"
+	require.Equal(t, "  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", quiet.String())
+	require.Equal(t, "  ok       a.log (2.0 KiB)\n  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", verbose.String())
+}
+
+// TestLiveNotesAboveTheLine: a note on a terminal clears the live line and
+// is printed whole on a line of its own.
+func TestLiveNotesAboveTheLine(t *testing.T) {
+	t.Parallel()
+	var w bytes.Buffer
+	l := newLive(&w, false)
+	l.Started("a.log")
+	l.Note("velero-debug: the API server answers again, after 4s")
+	l.Finished("a.log", bundle.StatusOK, 10, "")
+	l.Close()
+	require.Regexp(t, `(^|[\r\n])velero-debug: the API server answers again, after 4s\n`, w.String())
 }
 
 func TestCountsRunningItems(t *testing.T) {

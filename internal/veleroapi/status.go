@@ -5,9 +5,11 @@
 package veleroapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,6 +78,9 @@ func (c Client) ServerStatus(ctx context.Context) (*ServerStatus, error) {
 		kind, _ := m["kind"].(string)
 		st.Plugins = append(st.Plugins, Plugin{Name: name, Kind: kind})
 	}
+	// The server lists them in no fixed order (one run to the next):
+	// sorted, two bundles of one cluster read, and compare, alike.
+	slices.SortStableFunc(st.Plugins, func(a, b Plugin) int { return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name)) })
 	return st, nil
 }
 

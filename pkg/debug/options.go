@@ -155,7 +155,7 @@ func (o *Options) bindLimitFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.Tail, "tail", o.Tail, "keep only the last N lines of each log; -1 keeps all")
 	fs.Int64Var(&o.LimitBytes, "limit-bytes", 0, "keep at most N bytes of each log (default: no limit)")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "deadline of the whole run; what is collected by then is written")
-	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "deadline of each API request, and of each pause in a log stream")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "deadline of each API request, and of each pause in a log stream; also how long an API server that stops answering mid-run is waited for")
 }
 
 // bindRedactionFlags adds the flags of redaction.

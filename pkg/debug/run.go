@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +25,7 @@ import (
 	"github.com/velero-debug/velero-debug/internal/nosecrets"
 	"github.com/velero-debug/velero-debug/internal/plan"
 	"github.com/velero-debug/velero-debug/internal/progress"
+	"github.com/velero-debug/velero-debug/internal/reconnect"
 	"github.com/velero-debug/velero-debug/internal/redact"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
@@ -36,6 +39,34 @@ type target struct {
 	clients collect.Clients
 	disc    *discovery.DiscoveryClient
 	cluster bundle.Cluster
+	notices *notices
+}
+
+// notices carries the lines the clients say during a run (an API server
+// that stops answering, and comes back) to the run's reporter, above its
+// live line, or straight to stderr when no collection is under way.
+type notices struct {
+	mu  sync.Mutex
+	w   io.Writer
+	rep progress.Reporter
+}
+
+func (n *notices) say(line string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	line = "velero-debug: " + line
+	if n.rep != nil {
+		n.rep.Note(line)
+		return
+	}
+	fmt.Fprintln(n.w, line)
+}
+
+// to sends the lines to rep from now on; nil sends them to stderr again.
+func (n *notices) to(rep progress.Reporter) {
+	n.mu.Lock()
+	n.rep = rep
+	n.mu.Unlock()
 }
 
 // Run collects the bundle. Its error carries the exit code (see ExitCode).
@@ -85,7 +116,9 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	defer func() { _ = w.Discard() }() // a no-op once Close has run
 	fmt.Fprintf(o.ErrOut, "velero-debug: %s into %s\n", headline, o.Output)
 
+	t.notices.to(rep)
 	runErr := collect.Run(ctx, cfg, p, t.clients, w)
+	t.notices.to(nil)
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
 	var sinkErr error
@@ -151,6 +184,11 @@ func (o *Options) clients() (*target, error) {
 	cfg = rest.CopyConfig(cfg)
 	// Whatever a plan asks, no request for Secrets leaves the process.
 	nosecrets.Wrap(cfg)
+	// A server that answered and then refuses connections (restarting, or
+	// a control plane rolling) is waited for as long as one request may
+	// take; one that never answered fails at once.
+	notes := &notices{w: o.ErrOut}
+	reconnect.Wrap(cfg, reconnect.Policy{Outage: o.RequestTimeout, Quiet: time.Second, Notify: notes.say})
 	// Bulk reads: one request per container log, bounded in concurrency by
 	// --max-log-requests. A client-side rate as low as client-go's default
 	// (5/s) would pace a large namespace's logs, not protect the server,
@@ -172,7 +210,7 @@ func (o *Options) clients() (*target, error) {
 	if err != nil {
 		return nil, kubeconfigError(err)
 	}
-	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc, REST: kube.CoreV1().RESTClient()}, disc: disc}
+	t := &target{clients: collect.Clients{Kube: kube, Dynamic: dyn, Discovery: disc, REST: kube.CoreV1().RESTClient()}, disc: disc, notices: notes}
 	t.cluster.Server = cfg.Host
 	if raw, err := o.Getter.ToRawKubeConfigLoader().RawConfig(); err == nil {
 		t.cluster.Context = raw.CurrentContext

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,12 +50,15 @@ type Cluster struct {
 	// Tools are the folders the binaries came from.
 	Tools Tools
 
-	pki      *pki
-	procsMu  sync.Mutex
-	procs    []*process
-	logf     func(string, ...any)
-	stopOnce sync.Once
-	stopErr  error
+	pki           *pki
+	apiserverArgs []string
+	adminHC       *http.Client // the admin's, for health checks
+	restarts      int          // of kube-apiserver; under procsMu
+	procsMu       sync.Mutex
+	procs         []*process
+	logf          func(string, ...any)
+	stopOnce      sync.Once
+	stopErr       error
 }
 
 // ports are the loopback ports of one cluster.

@@ -7,14 +7,17 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/velero-debug/velero-debug/test/cluster"
 )
 
-// TestStartStop starts a cluster, checks what a client sees, stops it and
+// TestStartStop starts a cluster, checks what a client sees, restarts its
+// API server, stops it and
 // checks that no process and no file is left behind.
 func TestStartStop(t *testing.T) {
 	c, err := cluster.Start(t.Context(), cluster.Options{Logf: t.Logf})
@@ -34,8 +37,14 @@ func TestStartStop(t *testing.T) {
 	}
 	require.True(t, strings.HasPrefix(c.Server, "https://127.0.0.1:"), c.Server)
 
+	down, err := c.RestartAPIServer(t.Context(), 5*time.Second)
+	require.NoError(t, err)
+	t.Logf("kube-apiserver restarted in %s", down)
+	_, err = cs.CoreV1().Namespaces().Get(t.Context(), "default", metav1.GetOptions{})
+	require.NoError(t, err, "the same client reaches the restarted server")
+
 	pids := childPIDs(t)
-	require.Len(t, pids, 3, "etcd, kube-apiserver and kwok")
+	require.Len(t, pids, 3, "etcd, kube-apiserver (restarted) and kwok")
 	require.NoError(t, c.Stop())
 	require.NoError(t, c.Stop(), "a second Stop is a no-op")
 	for _, pid := range pids {

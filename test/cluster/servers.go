@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,25 +93,65 @@ func (c *Cluster) startAPIServer(ctx context.Context, p ports) error {
 	if err != nil {
 		return err
 	}
-	args = append(args, audit...)
-	proc, err := c.run("kube-apiserver", c.Tools.Path("cluster", "kube-apiserver"), args, nil)
-	if err != nil {
-		return err
-	}
+	c.apiserverArgs = append(args, audit...)
 	c.Server = loopback("https", p.apiserver)
 	if err := c.writeKubeconfig(admin); err != nil {
 		return err
 	}
-	hc, err := c.adminHTTPClient(admin)
+	if c.adminHC, err = c.adminHTTPClient(admin); err != nil {
+		return err
+	}
+	return c.launchAPIServer(ctx, "kube-apiserver")
+}
+
+// launchAPIServer starts kube-apiserver with the cluster's arguments, its
+// log in <name>.log, and waits until it is ready.
+func (c *Cluster) launchAPIServer(ctx context.Context, name string) error {
+	proc, err := c.run(name, c.Tools.Path("cluster", "kube-apiserver"), c.apiserverArgs, nil)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	return waitFor(ctx, proc, "kube-apiserver /readyz", func(ctx context.Context) error {
-		_, err := httpGet(ctx, hc, c.Server+"/readyz")
+	return waitFor(ctx, proc, name+" /readyz", func(ctx context.Context) error {
+		_, err := httpGet(ctx, c.adminHC, c.Server+"/readyz")
 		return err
 	})
+}
+
+// StopAPIServer stops kube-apiserver as a kubelet stops a static pod:
+// SIGTERM, its graceful shutdown (it stops listening at once), and SIGKILL
+// after grace (a kubelet's is the pod's terminationGracePeriodSeconds, 30s
+// by default; kwok's watches hold the shutdown for its full 60s timeout).
+func (c *Cluster) StopAPIServer(grace time.Duration) error {
+	c.procsMu.Lock()
+	var running *process
+	for _, p := range c.procs {
+		if done, _ := p.exited(); !done && strings.HasPrefix(p.name, "kube-apiserver") {
+			running = p
+		}
+	}
+	c.procsMu.Unlock()
+	if running == nil {
+		return errors.New("kube-apiserver is not running")
+	}
+	return running.stop(grace)
+}
+
+// RestartAPIServer stops kube-apiserver (see StopAPIServer), starts it
+// again on the same address and returns once it is ready, with how long
+// the restart took. Stop still ends everything.
+func (c *Cluster) RestartAPIServer(ctx context.Context, grace time.Duration) (time.Duration, error) {
+	begin := time.Now()
+	if err := c.StopAPIServer(grace); err != nil {
+		return 0, err
+	}
+	c.procsMu.Lock()
+	c.restarts++
+	name := fmt.Sprintf("kube-apiserver-%d", c.restarts)
+	c.procsMu.Unlock()
+	err := c.launchAPIServer(ctx, name)
+	return time.Since(begin), err
 }
 
 // adminHTTPClient is a plain HTTP client with the admin's certificate, for

@@ -454,3 +454,98 @@ func TestPodsChangeDuringTheRun(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIServerRestarted restarts the kube-apiserver of a cluster of its
+// own while a run collects, as a kubelet restarts a static pod: SIGTERM
+// (its graceful shutdown), SIGKILL 5s later, then a new process on the
+// same address: about 8s without an answer. The
+// run says that the server stopped answering and when it answers again,
+// waits for it, and collects every object; only a log whose stream the
+// shutdown cut may fail, with what arrived kept and the error recorded
+// (docs/reliability.md, row 6).
+func TestAPIServerRestarted(t *testing.T) {
+	t.Parallel()
+	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop() })
+	v, err := fixture.Install(t.Context(), c, fixture.Options{Nodes: 8, Backups: 8, PVBsPerBackup: 2, LogBytes: 4 << 20})
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	cmd := toolCommand(t, "-n", v.Namespace, "--max-log-requests", "1", "--output", out)
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+c.Kubeconfig)
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	waitWriting(t, out)
+	down, err := c.RestartAPIServer(t.Context(), 5*time.Second)
+	require.NoError(t, err)
+	err = cmd.Wait()
+	t.Logf("kube-apiserver restarted in %s; the run took %s", down.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	}
+	require.Contains(t, []int{0, 3}, code, stderr.String())
+	t.Logf("exit %d:\n%s", code, stderr.String())
+	require.Contains(t, stderr.String(), "velero-debug: the API server stopped answering (", "the restart came mid-run")
+	require.Contains(t, stderr.String(), "velero-debug: the API server answers again, after ")
+
+	a := readBundle(t, out)
+	require.True(t, a.manifest.Complete)
+	failed := 0
+	for _, it := range a.manifest.Items {
+		if it.Status != bundle.StatusError {
+			continue
+		}
+		failed++
+		t.Logf("failed: %s: %s", it.Path, it.Error)
+		require.Contains(t, []string{"log", "evidence"}, it.Type, "only a stream the shutdown cut fails: %s: %s", it.Path, it.Error)
+	}
+	require.LessOrEqual(t, failed, 3, "at most the streams open at the restart")
+	for _, l := range v.Logs {
+		require.Contains(t, a.files, logPath(l))
+	}
+}
+
+// TestAPIServerGone stops the kube-apiserver of a cluster of its own for
+// good while a run collects: the run says so, waits --request-timeout
+// for it and no longer, records what still needed it as failed items with
+// how long it has not answered, and writes the bundle (docs/reliability.md,
+// row 6).
+func TestAPIServerGone(t *testing.T) {
+	t.Parallel()
+	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop() })
+	v, err := fixture.Install(t.Context(), c, fixture.Options{Nodes: 8, Backups: 8, PVBsPerBackup: 2, LogBytes: 4 << 20})
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	cmd := toolCommand(t, "-n", v.Namespace, "--max-log-requests", "1", "--request-timeout", "3s", "--output", out)
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+c.Kubeconfig)
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	require.NoError(t, cmd.Start())
+	waitWriting(t, out)
+	stopped := time.Now()
+	require.NoError(t, c.StopAPIServer(0))
+	err = cmd.Wait()
+	t.Logf("the run ended %s after the API server was stopped:\n%s", time.Since(stopped).Round(time.Millisecond), stderr.String())
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 3, ee.ExitCode())
+	require.Less(t, time.Since(stopped), 30*time.Second, "the wait is bounded by --request-timeout, not paid by every request")
+	require.Contains(t, stderr.String(), "velero-debug: the API server stopped answering (")
+	require.Contains(t, stderr.String(), "velero-debug: the API server has not answered for 3s; what still needs it fails")
+
+	a := readBundle(t, out)
+	require.True(t, a.manifest.Complete)
+	gone := 0
+	for _, it := range a.manifest.Items {
+		if it.Status == bundle.StatusError && strings.Contains(it.Error, "the API server has not answered for") {
+			gone++
+		}
+	}
+	require.Positive(t, gone, "what still needed the server is recorded with why")
+}

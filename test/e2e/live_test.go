@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +114,9 @@ func TestLiveVelero(t *testing.T) {
 	require.NoError(t, json.Unmarshal(a.files["velero/version.json"], &version))
 	require.Equal(t, "v1.18.3", version.Server["version"])
 	require.Contains(t, fmt.Sprint(version.Plugins), "velero.io/aws")
+	require.True(t, slices.IsSortedFunc(version.Plugins, func(a, b struct{ Name, Kind string }) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	}), "the plugins by kind and name, whatever order the server gives: %v", version.Plugins)
 
 	for _, name := range []string{completed, partial} {
 		// The log is the one the Velero CLI prints, but for the passwords.
