@@ -1,9 +1,15 @@
 package collect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -193,4 +199,63 @@ func (r *run) feedPods(q *objectQuery) {
 		}
 	}
 	q.ended = func(complete bool) { f.end(vp, complete) }
+}
+
+// outsideWait is how long a Velero server is waited for when none of its
+// pods runs: one may run outside the cluster (`velero server` on a
+// developer's machine, its Deployment scaled to 0, as Velero's
+// development docs describe), and it answers within a second.
+const outsideWait = 5 * time.Second
+
+// serverAbsence says why no Velero server runs in namespace: none of its
+// pods exists, or none runs (each one's state). It is "" when one runs,
+// or when its pods cannot be listed: the server is then asked as usual.
+func (r *run) serverAbsence(ctx context.Context, namespace string) string {
+	ri := r.clients.Dynamic.Resource(gvr("", "v1", "pods")).Namespace(namespace)
+	seen := map[string]string{} // each server pod's state, "" when it runs
+	for _, sel := range []string{"deploy=velero", "component=velero", "app.kubernetes.io/name=velero"} {
+		err := r.eachObject(ctx, ri, metav1.ListOptions{LabelSelector: sel}, func(o *unstructured.Unstructured) {
+			if p, ok := podInfoOf(o.Object); ok && serverLabels(p.Metadata.Labels) && isServerPod(p) {
+				seen[p.Metadata.Name] = serverPodState(p)
+			}
+		})
+		if err != nil {
+			return ""
+		}
+	}
+	if len(seen) == 0 {
+		return fmt.Sprintf("no Velero server runs in namespace %q: it has no pod of the server (labelled component=velero, deploy=velero or app.kubernetes.io/name=velero, with a container named velero)", namespace)
+	}
+	states := make([]string, 0, len(seen))
+	for _, name := range slices.Sorted(maps.Keys(seen)) {
+		if seen[name] == "" {
+			return ""
+		}
+		states = append(states, seen[name])
+	}
+	return fmt.Sprintf("no Velero server runs in namespace %q: %s", namespace, strings.Join(states, "; "))
+}
+
+// serverPodState says why the velero container of server pod p does not
+// run; "" when it runs.
+func serverPodState(p podInfo) string {
+	if p.Status.Phase != "Running" {
+		state := fmt.Sprintf("pod %s is %s", p.Metadata.Name, cmp.Or(p.Status.Phase, "not scheduled"))
+		if p.Status.Reason != "" {
+			state += " (" + p.Status.Reason + ")"
+		}
+		return state
+	}
+	for _, st := range p.Status.ContainerStatuses {
+		if st.Name != "velero" {
+			continue
+		}
+		for _, s := range []string{"waiting", "terminated"} {
+			if v, ok := st.State[s].(map[string]any); ok {
+				reason, _ := v["reason"].(string)
+				return fmt.Sprintf("container velero of pod %s is %s: %s", p.Metadata.Name, s, cmp.Or(reason, "no reason given"))
+			}
+		}
+	}
+	return ""
 }

@@ -38,3 +38,29 @@ func TestContainerLogs(t *testing.T) {
 		require.Equal(t, tc.want, containerLogs(p, "velero"), name)
 	}
 }
+
+// TestServerPodState: why a Velero server pod cannot answer, in the words
+// of its status; nothing when its velero container runs.
+func TestServerPodState(t *testing.T) {
+	t.Parallel()
+	pod := func(phase corev1api.PodPhase, reason string, st ...corev1api.ContainerStatus) corev1api.Pod {
+		return corev1api.Pod{ObjectMeta: metav1.ObjectMeta{Name: "velero-7d9", Namespace: "velero"},
+			Status: corev1api.PodStatus{Phase: phase, Reason: reason, ContainerStatuses: st}}
+	}
+	running := corev1api.ContainerState{Running: &corev1api.ContainerStateRunning{}}
+	for want, p := range map[string]corev1api.Pod{
+		"": pod(corev1api.PodRunning, "", corev1api.ContainerStatus{Name: "velero", State: running}),
+		"container velero of pod velero-7d9 is waiting: CrashLoopBackOff": pod(corev1api.PodRunning, "",
+			corev1api.ContainerStatus{Name: "velero", State: corev1api.ContainerState{Waiting: &corev1api.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}),
+		"container velero of pod velero-7d9 is terminated: OOMKilled": pod(corev1api.PodRunning, "",
+			corev1api.ContainerStatus{Name: "plugin", State: running},
+			corev1api.ContainerStatus{Name: "velero", State: corev1api.ContainerState{Terminated: &corev1api.ContainerStateTerminated{Reason: "OOMKilled"}}}),
+		"pod velero-7d9 is Pending":          pod(corev1api.PodPending, ""),
+		"pod velero-7d9 is Failed (Evicted)": pod(corev1api.PodFailed, "Evicted"),
+		"pod velero-7d9 is not scheduled":    pod("", ""),
+	} {
+		info, ok := podInfoOf(p)
+		require.True(t, ok)
+		require.Equal(t, want, serverPodState(info), want)
+	}
+}

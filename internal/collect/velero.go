@@ -150,7 +150,15 @@ func (r *run) serverVersion(ctx context.Context, namespace string) (serverErr, e
 		serverErr = errNotAsked
 	} else {
 		var st *veleroapi.ServerStatus
-		if st, serverErr = r.veleroClient(namespace).ServerStatus(ctx); serverErr != nil {
+		client := r.veleroClient(namespace)
+		absence := r.serverAbsence(ctx, namespace)
+		if absence != "" {
+			client.Wait = min(client.Wait, outsideWait)
+		}
+		if st, serverErr = client.ServerStatus(ctx); serverErr != nil {
+			if absence != "" && errors.Is(serverErr, veleroapi.ErrNoAnswer) {
+				serverErr = fmt.Errorf("%w; %s (asked for %s, not --server-timeout, in case it runs outside the cluster)", serverErr, absence, client.Wait)
+			}
 			info.Server["error"] = serverErr.Error()
 		} else {
 			info.Server["version"] = st.ServerVersion

@@ -6,6 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -17,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
@@ -191,6 +197,36 @@ func TestLiveVelero(t *testing.T) {
 	require.Contains(t, backupList, partial)
 	bundleSrv.stop(t)
 
+	// The object store refuses some downloads: the storage location's
+	// publicUrl, the address Velero signs download URLs for, is a proxy
+	// in front of the S3 server that breaks the signature of backup logs
+	// (the S3 server answers 403 SignatureDoesNotMatch itself) and
+	// answers 500 for results. Each file fails with the store's code and
+	// message, never the URL or the signature; the other files come.
+	bsl := dyn.Resource(veleroserver.GVR("backupstoragelocations")).Namespace(ns)
+	proxy := storeProxy(t, s3.URL)
+	_, err = bsl.Patch(ctx, "default", types.MergePatchType, []byte(`{"spec":{"config":{"publicUrl":"`+proxy+`"}}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	r = runTool(t, nil, args...)
+	require.Equal(t, 3, r.code, r.stderr)
+	a = readBundle(t, r.output)
+	for _, name := range []string{completed, partial} {
+		log := a.item(t, "backups/"+name+"/log.txt")
+		require.Equal(t, bundle.StatusError, log.Status)
+		require.Contains(t, log.Error, "object store answered 403 Forbidden: SignatureDoesNotMatch")
+		res := a.item(t, "backups/"+name+"/results.json")
+		require.Equal(t, bundle.StatusError, res.Status)
+		require.Contains(t, res.Error, "object store answered 500 Internal Server Error: InternalError: We encountered an internal error")
+		require.Equal(t, bundle.StatusOK, a.item(t, "backups/"+name+"/resource-list.json").Status)
+		for _, e := range []string{log.Error, res.Error} {
+			require.NotContains(t, e, "X-Amz")
+			require.NotContains(t, e, proxy)
+		}
+	}
+	require.Equal(t, bundle.StatusOK, a.item(t, "restores/"+restore+"/resource-list.json").Status)
+	_, err = bsl.Patch(ctx, "default", types.MergePatchType, []byte(`{"spec":{"config":{"publicUrl":null}}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+
 	// A part stops: the run still ends within its deadlines, exits 3, and
 	// its bundle says why.
 	afterStop := func(stop func() error) archive {
@@ -210,6 +246,33 @@ func TestLiveVelero(t *testing.T) {
 	a = afterStop(srv.Stop)
 	require.Contains(t, a.item(t, "velero/version.json").Error, "did not answer")
 	requireNoRequestsLeft(t, dyn, ns)
+}
+
+// storeProxy serves as a storage location's publicUrl in front of the S3
+// server at s3URL: it passes requests on with their Host, so that the
+// signature Velero made for the proxy's address holds, but for backup and
+// restore logs, whose Host it sets to the S3 server's (the signature no
+// longer matches: the S3 server answers 403), and results, for which it
+// answers 500 with an S3 error of its own.
+func storeProxy(t *testing.T, s3URL string) string {
+	t.Helper()
+	target, err := url.Parse(s3URL)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "-logs.gz"):
+			r.Host = target.Host
+		case strings.HasSuffix(r.URL.Path, "-results.gz"):
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>`)
+			return
+		}
+		upstream.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func bytesHasPrefix(s, prefix string) bool { return bytes.HasPrefix([]byte(s), []byte(prefix)) }

@@ -126,3 +126,53 @@ func answerSlowly(ctx context.Context, dyn dynamic.Interface, namespace string, 
 		}
 	}
 }
+
+// TestServerNeverDeployed: Velero's CRDs are installed and its namespace
+// holds a storage location and a failed backup, but no server was ever
+// deployed. The run does not wait --server-timeout for nobody: it says
+// that no server runs there and why (no pod of it), after 5s in case one
+// runs outside the cluster, and skips the backup's files with that reason.
+// A server that does run outside the cluster (a controller of the test's
+// own) is still heard (docs/reliability.md, row 12).
+func TestServerNeverDeployed(t *testing.T) {
+	t.Parallel()
+	ns := "velero-undeployed"
+	obj := func(kind, name string, spec, status map[string]any) *unstructured.Unstructured {
+		o := map[string]any{"apiVersion": "velero.io/v1", "kind": kind, "metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}
+		if status != nil {
+			o["status"] = status
+		}
+		return &unstructured.Unstructured{Object: o}
+	}
+	_, err := testCluster.Apply(t.Context(),
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}},
+		obj("BackupStorageLocation", "default", map[string]any{"provider": "aws", "objectStorage": map[string]any{"bucket": "b"}}, nil),
+		obj("Backup", "nightly", map[string]any{}, map[string]any{"phase": "Failed", "failureReason": "never ran"}),
+	)
+	require.NoError(t, err)
+	dyn, err := dynamic.NewForConfig(testCluster.Config)
+	require.NoError(t, err)
+
+	start := time.Now()
+	r := runTool(t, nil, "-n", ns, "--server-timeout", "1m")
+	took := time.Since(start)
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Less(t, took, 30*time.Second, "not the minute of --server-timeout")
+	a := readBundle(t, r.output)
+	v := a.item(t, "velero/version.json")
+	require.Equal(t, bundle.StatusError, v.Status)
+	require.Contains(t, v.Error, `no Velero server runs in namespace "velero-undeployed": it has no pod of the server`)
+	require.Contains(t, v.Error, "asked for 5s, not --server-timeout, in case it runs outside the cluster")
+	log := a.item(t, "backups/nightly/log.txt")
+	require.Equal(t, bundle.StatusSkipped, log.Status)
+	require.Contains(t, log.Error, "no Velero server runs in namespace")
+	requireNoRequestsLeft(t, dyn, ns)
+
+	// A server outside the cluster answers within the 5s.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go answerSlowly(ctx, dyn, ns, 0)
+	r = runTool(t, nil, "-n", ns, "--server-timeout", "1m", "--recent-failed", "0")
+	v = readBundle(t, r.output).item(t, "velero/version.json")
+	require.Equal(t, bundle.StatusOK, v.Status, v.Error)
+}
