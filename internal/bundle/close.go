@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -23,7 +24,9 @@ import (
 // time of Create, Finished with the time of Close.
 //
 // When Close fails, it removes the partial file and returns the first error
-// met. Close returns ErrClosed after Close or Discard. The spool folder is
+// met; but when the bundle is complete and only its renaming was refused
+// (the folder became read-only), the partial file is kept, and the error
+// says so. Close returns ErrClosed after Close or Discard. The spool folder is
 // removed in every case.
 func (w *Writer) Close(meta Meta) error {
 	open, ok := w.shut()
@@ -38,11 +41,23 @@ func (w *Writer) Close(meta Meta) error {
 	if err == nil {
 		err = w.publish()
 	}
-	if cerr := w.cleanup(err != nil); err == nil {
+	// A complete bundle that could not be renamed (the folder became
+	// read-only) is the user's: it is kept, and the error says where.
+	var kept *keptError
+	if cerr := w.cleanup(err != nil && !errors.As(err, &kept)); err == nil {
 		err = cerr
 	}
 	return err
 }
+
+// keptError is the error of a complete bundle left under its partial name.
+type keptError struct {
+	msg string
+	err error
+}
+
+func (e *keptError) Error() string { return e.msg }
+func (e *keptError) Unwrap() error { return e.err }
 
 // Discard abandons the bundle: it removes the partial file and the spool
 // folder, and ends open entries, whose later calls return ErrClosed. After
@@ -140,6 +155,10 @@ func (w *Writer) publish() error {
 	if err := os.Rename(w.partial, w.path); err != nil {
 		if dir := filepath.Dir(w.path); !exists(dir) {
 			return fmt.Errorf("the output folder %q was removed while the bundle was written: nothing is left (%w)", dir, err)
+		}
+		if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return &keptError{err: err, msg: fmt.Sprintf("the output folder %q can no longer be written to (%v): the bundle is complete, but left as %q: "+
+				"rename it to %s once the folder is writable", filepath.Dir(w.path), err, w.partial, filepath.Base(w.path))}
 		}
 		return fmt.Errorf("renaming %q to %q: %w", w.partial, w.path, err)
 	}

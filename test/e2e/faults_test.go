@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -548,4 +549,52 @@ func TestAPIServerGone(t *testing.T) {
 		}
 	}
 	require.Positive(t, gone, "what still needed the server is recorded with why")
+}
+
+// TestOutputFolderReadOnly makes the output folder read-only while a run
+// writes into it: the bundle, complete, cannot be renamed; it is kept
+// under its partial name and one line says where and what to do, exit 1
+// (docs/reliability.md, row 10). Permissions do not stop root, so the run
+// is made as the user nobody (setpriv) when the test runs as root.
+func TestOutputFolderReadOnly(t *testing.T) {
+	t.Parallel()
+	base, err := os.MkdirTemp("", "velero-debug-readonly-") //nolint:usetesting // t.TempDir's parent is closed to other users
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.Chmod(filepath.Join(base, "out"), 0o755); _ = os.RemoveAll(base) })
+	require.NoError(t, os.Chmod(base, 0o755))
+	dir := filepath.Join(base, "out")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	out := filepath.Join(dir, "bundle.tar.gz")
+	cmd := toolCommand(t, "--output", out)
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("running as root, and no setpriv to run the tool as another user, whom permissions stop")
+		}
+		bin := filepath.Join(base, "velero-debug")
+		data, err := os.ReadFile(binary)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(bin, data, 0o755)) //nolint:gosec // the test's copy of the binary, for nobody to run
+		kc := filepath.Join(base, "kubeconfig")
+		data, err = os.ReadFile(testCluster.Kubeconfig)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(kc, data, 0o644)) //nolint:gosec // a test cluster's, for nobody to read
+		require.NoError(t, os.Chown(dir, 65534, 65534))
+		cmd = exec.CommandContext(t.Context(), setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, cmd.Args[1:]...)...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc, "VELERO_NAMESPACE=", "HOME="+base)
+	}
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	require.NoError(t, cmd.Start())
+	waitWriting(t, out)
+	require.NoError(t, os.Chmod(dir, 0o555))
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	require.Equal(t, 1, ee.ExitCode(), stderr.String())
+	require.Contains(t, stderr.String(), fmt.Sprintf("the output folder %q can no longer be written to", dir))
+	require.Contains(t, stderr.String(), fmt.Sprintf("the bundle is complete, but left as %q: rename it to bundle.tar.gz once the folder is writable", out+".partial"))
+	require.NoFileExists(t, out)
+	a := readBundle(t, out+".partial")
+	require.True(t, a.manifest.Complete, "the kept bundle is whole")
 }
