@@ -194,7 +194,7 @@ type serverVersionKind struct{ v *plan.ServerVersion }
 
 func (k serverVersionKind) needs(context.Context, access.Resources) ([]access.Need, error) {
 	ns := k.v.Namespace
-	return append(serverRequest("serverstatusrequests", ns), list("apps", "deployments", ns), list("apps", "daemonsets", ns)), nil
+	return append(serverRequest("serverstatusrequests", ns), list("", "pods", ns), list("apps", "deployments", ns), list("apps", "daemonsets", ns)), nil
 }
 
 func (k serverVersionKind) expand(_ *run, x *expansion) {

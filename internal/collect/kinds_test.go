@@ -77,7 +77,7 @@ func TestNeeds(t *testing.T) {
 		{plan.Step{ClusterVersion: &plan.ClusterVersion{}}, []string{"get /version"}},
 		{plan.Step{ServerVersion: &plan.ServerVersion{Namespace: "v"}}, []string{
 			"create serverstatusrequests.velero.io in namespace v", "get serverstatusrequests.velero.io in namespace v",
-			"delete serverstatusrequests.velero.io in namespace v", "list deployments.apps in namespace v", "list daemonsets.apps in namespace v",
+			"delete serverstatusrequests.velero.io in namespace v", "list pods in namespace v", "list deployments.apps in namespace v", "list daemonsets.apps in namespace v",
 		}},
 		{plan.Step{File: &plan.File{Path: "a.txt"}}, nil},
 		{plan.Step{Command: &plan.Command{Path: "v.txt"}}, nil},

@@ -3,10 +3,12 @@ package collect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -164,10 +166,47 @@ func (r *run) groupResources(ctx context.Context, group string) ([]*metav1.APIRe
 		return nil, err
 	}
 	out, err := r.resolver.GroupResources(ctx, group)
-	if err != nil && group == VeleroGroup {
+	if group != VeleroGroup {
+		return out, err
+	}
+	// Velero's group was there when the run began (the namespace was
+	// checked for Velero): missing now, it is more likely late than gone.
+	// A kube-apiserver that restarted lists the groups of CRDs a moment
+	// after it says it is ready.
+	for _, pause := range veleroRecheck {
+		if !notServed(err) {
+			break
+		}
+		if serr := sleep(ctx, pause); serr != nil {
+			return nil, serr
+		}
+		out, err = r.resolver.GroupResources(ctx, group)
+	}
+	if notServed(err) {
 		err = fmt.Errorf("%w: Velero's CRDs are not installed", err)
 	}
 	return out, err
+}
+
+// veleroRecheck are the pauses before Velero's API group is looked for
+// again when discovery does not list it.
+var veleroRecheck = []time.Duration{time.Second, 2 * time.Second}
+
+func notServed(err error) bool {
+	var ns *discover.NotServedError
+	return errors.As(err, &ns)
+}
+
+// sleep pauses for d, or until ctx ends, whose error it then returns.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // clusterVersionPath is where the Kubernetes version of the cluster goes.

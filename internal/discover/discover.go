@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,13 +25,12 @@ type Resolver struct {
 	disc   discovery.DiscoveryInterface
 	mapper func() meta.RESTMapper
 	all    func() all
-	// absent are the pauses before looking for a group again when the
-	// server does not list it: the groups of CRDs appear in discovery a
-	// moment after the server says it is ready (a restarted kube-apiserver
-	// lists them about a second later), and a group missing is a grave
-	// finding ("Velero's CRDs are not installed") not to be made on one look.
-	absent []time.Duration
 }
+
+// NotServedError means the server does not list an API group.
+type NotServedError struct{ Group string }
+
+func (e *NotServedError) Error() string { return "the cluster serves no " + e.Group + " API group" }
 
 // all is the whole answer of discovery.
 type all struct {
@@ -53,7 +51,6 @@ func New(disc discovery.DiscoveryInterface) *Resolver {
 			a.groups, a.lists, a.err = disc.ServerGroupsAndResources()
 			return a
 		}),
-		absent: []time.Duration{time.Second, 2 * time.Second},
 	}
 }
 
@@ -124,36 +121,15 @@ func (r *Resolver) mapping(o *plan.Objects) (*meta.RESTMapping, error) {
 }
 
 // GroupResources returns the resources of each served version of group.
-// A group the server does not list is looked for again after the
-// Resolver's pauses before it is reported missing.
+// A group the server does not list is a *NotServedError.
 func (r *Resolver) GroupResources(ctx context.Context, group string) ([]*metav1.APIResourceList, error) {
-	for i := 0; ; i++ {
-		g, err := Bounded(ctx, func() (served, error) { return r.groupResources(group) })
-		if err != nil || len(g.lists) > 0 {
-			return g.lists, err
-		}
-		if i == len(r.absent) {
-			return nil, fmt.Errorf("the cluster serves no %s API group", group)
-		}
-		pause := time.NewTimer(r.absent[i])
-		select {
-		case <-ctx.Done():
-			pause.Stop()
-			return nil, ctx.Err()
-		case <-pause.C:
-		}
-	}
+	return Bounded(ctx, func() ([]*metav1.APIResourceList, error) { return r.groupResources(group) })
 }
 
-// served is what discovery says of one group: the resources of each of
-// its versions, none when the server does not list it.
-type served struct{ lists []*metav1.APIResourceList }
-
-// groupResources discovers group.
-func (r *Resolver) groupResources(group string) (served, error) {
+func (r *Resolver) groupResources(group string) ([]*metav1.APIResourceList, error) {
 	groups, err := r.disc.ServerGroups()
 	if err != nil {
-		return served{}, fmt.Errorf("listing API groups: %w", err)
+		return nil, fmt.Errorf("listing API groups: %w", err)
 	}
 	var out []*metav1.APIResourceList
 	for _, g := range groups.Groups {
@@ -163,12 +139,15 @@ func (r *Resolver) groupResources(group string) (served, error) {
 		for _, v := range g.Versions {
 			list, err := r.disc.ServerResourcesForGroupVersion(v.GroupVersion)
 			if err != nil {
-				return served{}, fmt.Errorf("discovering %s: %w", v.GroupVersion, err)
+				return nil, fmt.Errorf("discovering %s: %w", v.GroupVersion, err)
 			}
 			out = append(out, list)
 		}
 	}
-	return served{lists: out}, nil
+	if len(out) == 0 {
+		return nil, &NotServedError{Group: group}
+	}
+	return out, nil
 }
 
 // Listable reports whether a discovered resource can be listed: not a

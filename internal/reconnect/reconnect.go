@@ -14,8 +14,10 @@
 package reconnect
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -32,8 +34,9 @@ type Policy struct {
 	// first failed connection, before requests fail at once: one bound for
 	// the whole run, however many requests wait.
 	Outage time.Duration
-	// Backoff paces the tries of one request; its Steps are ignored (the
-	// outage bounds them). The zero value pauses 250ms, doubled up to 5s.
+	// Backoff paces the tries of one request: its Steps count the pauses
+	// that grow (none or fewer than one means all of them; the outage
+	// bounds the tries). The zero value pauses 250ms, doubled up to 5s.
 	Backoff wait.Backoff
 	// Notify, if set, hears once when an outage has lasted Quiet, when the
 	// server answers again after that, and when the outage outlasts the
@@ -55,7 +58,10 @@ func Wrap(cfg *rest.Config, policy Policy) {
 	if policy.Backoff.Duration <= 0 {
 		policy.Backoff = wait.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jitter: 0.1, Cap: 5 * time.Second}
 	}
-	s := &server{policy: policy, now: time.Now}
+	if policy.Backoff.Steps < 1 {
+		policy.Backoff.Steps = math.MaxInt32 // wait.Backoff grows its pause only while it has steps
+	}
+	s := &server{policy: policy, now: time.Now, stale: 2 * max(policy.Backoff.Cap, policy.Backoff.Duration)}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &transport{next: rt, server: s} })
 }
 
@@ -63,10 +69,16 @@ func Wrap(cfg *rest.Config, policy Policy) {
 type server struct {
 	policy Policy
 	now    func() time.Time
+	// stale is how long after the last failure an outage that nobody saw
+	// end (its waiting requests gave up on their own) is over: longer than
+	// any pause between two tries.
+	stale time.Duration
 
+	// mu also orders the lines Notify hears.
 	mu       sync.Mutex
 	answered bool      // it answered at least once
 	down     time.Time // the first failure since its last answer; zero while it answers
+	last     time.Time // the last failure
 	told     bool      // Notify heard of this outage
 	gaveUp   bool      // the outage outlasted the policy
 }
@@ -74,42 +86,51 @@ type server struct {
 // up records an answer.
 func (s *server) up() {
 	s.mu.Lock()
-	down, told := s.down, s.told
-	s.answered, s.down, s.told, s.gaveUp = true, time.Time{}, false, false
-	s.mu.Unlock()
-	if told {
-		s.notify("the API server answers again, after %s", s.now().Sub(down).Round(100*time.Millisecond))
+	defer s.mu.Unlock()
+	if s.told && !s.gaveUp {
+		s.notify("the API server answers again, after %s", s.now().Sub(s.down).Round(100*time.Millisecond))
+	} else if s.gaveUp {
+		s.notify("the API server answers again")
 	}
+	s.answered, s.down, s.told, s.gaveUp = true, time.Time{}, false, false
 }
 
-// failed records a failed connection and says how long the server has been
-// unreachable, and whether to try again.
-func (s *server) failed(err error) (time.Duration, bool) {
+// failed records a failed connection and says whether to try again.
+func (s *server) failed(err error) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.answered {
-		s.mu.Unlock()
-		return 0, false
+		return false
 	}
 	now := s.now()
-	if s.down.IsZero() {
-		s.down = now
+	if s.down.IsZero() || !s.gaveUp && now.Sub(s.last) > s.stale {
+		s.down, s.told = now, false
+	}
+	s.last = now
+	if s.gaveUp {
+		return false
 	}
 	gone := now.Sub(s.down)
-	again := gone < s.policy.Outage
-	tell := again && !s.told && gone >= s.policy.Quiet
-	gaveUp := !again && !s.gaveUp
-	s.told = s.told || tell || gaveUp
-	s.gaveUp = s.gaveUp || gaveUp
-	s.mu.Unlock()
-	switch {
-	case tell:
-		s.notify("the API server stopped answering (%v); waiting up to %s for it", err, s.policy.Outage)
-	case gaveUp:
-		s.notify("the API server has not answered for %s; what still needs it fails", gone.Round(time.Second))
+	if gone >= s.policy.Outage {
+		s.gaveUp, s.told = true, true
+		s.notify("the API server has not answered for %s; what still needs it fails", s.policy.Outage)
+		return false
 	}
-	return gone, again
+	if !s.told && gone >= s.policy.Quiet {
+		s.told = true
+		s.notify("the API server stopped answering (%v); waiting up to %s for it", err, s.policy.Outage)
+	}
+	return true
 }
 
+// outlasted reports whether the current outage outlasted the policy.
+func (s *server) outlasted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gaveUp
+}
+
+// notify tells Notify a line; s.mu is held, so that lines keep their order.
 func (s *server) notify(format string, args ...any) {
 	if s.policy.Notify != nil {
 		s.policy.Notify(fmt.Sprintf(format, args...))
@@ -135,10 +156,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !retriable(req, err) {
 			return nil, err
 		}
-		gone, again := t.server.failed(err)
-		if !again {
-			if gone > 0 {
-				return nil, fmt.Errorf("the API server has not answered for %s: %w", gone.Round(time.Second), err)
+		if !t.server.failed(err) {
+			if t.server.outlasted() {
+				return nil, fmt.Errorf("the API server has not answered for %s: %w", t.server.policy.Outage, err)
 			}
 			return nil, err
 		}
@@ -150,7 +170,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		select {
 		case <-req.Context().Done():
 			pause.Stop()
-			return nil, err
+			return nil, fmt.Errorf("%w (waiting for the API server, which stopped answering: %w)", context.Cause(req.Context()), err)
 		case <-pause.C:
 		}
 		try = next

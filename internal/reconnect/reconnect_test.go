@@ -183,10 +183,14 @@ func TestOutageIsBounded(t *testing.T) {
 	start = time.Now()
 	require.Error(t, get(t.Context(), hc, "http://"+f.addr+"/api"))
 	require.Less(t, time.Since(start), 100*time.Millisecond, "the outage is the run's, not each request's")
+	require.ErrorContains(t, err, "the API server has not answered for 300ms")
 	lines := n.all()
 	require.Len(t, lines, 2, "once when it goes, once when the wait ends")
-	require.Contains(t, lines[1], "the API server has not answered for ")
-	require.Contains(t, lines[1], "what still needs it fails")
+	require.Equal(t, "the API server has not answered for 300ms; what still needs it fails", lines[1])
+	f.upAfter(0)
+	require.Eventually(t, func() bool { return get(t.Context(), hc, "http://"+f.addr+"/api") == nil }, time.Second, 10*time.Millisecond,
+		"the first try of each request still goes out")
+	require.Equal(t, "the API server answers again", n.all()[2])
 }
 
 // TestBlipIsQuiet: an outage shorter than Quiet is waited for without a
@@ -206,28 +210,18 @@ func TestBlipIsQuiet(t *testing.T) {
 	require.Empty(t, n.all())
 }
 
-func TestCancelledWhileWaiting(t *testing.T) {
-	t.Parallel()
-	f := newFlaky(t)
-	hc, _ := client(t, f, time.Hour)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	require.Error(t, get(ctx, hc, "http://"+f.addr+"/api"))
-	require.Less(t, time.Since(start), time.Second)
-}
-
-// TestWritesCutAreNotRepeated: a POST whose connection is cut after it was
-// sent may have been done; it is not sent again. A GET is.
-func TestWritesCutAreNotRepeated(t *testing.T) {
+// TestCutsAfterSending: a read whose connection is cut before its answer
+// is sent again once the server has answered before; a write cut after it
+// was sent may have been done and is not.
+func TestCutsAfterSending(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64
+	var cut atomic.Bool
 	l, err := listen("127.0.0.1:0")
 	require.NoError(t, err)
 	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 || r.Method == http.MethodPost {
+		hits.Add(1)
+		if cut.Swap(false) || r.Method == http.MethodPost {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				_ = conn.Close() // cut before any answer
@@ -243,11 +237,16 @@ func TestWritesCutAreNotRepeated(t *testing.T) {
 	hc, err := rest.HTTPClientFor(cfg)
 	require.NoError(t, err)
 	url := "http://" + l.Addr().String() + "/x"
-	require.Error(t, get(t.Context(), hc, url), "cut before the server ever answered")
-	require.NoError(t, get(t.Context(), hc, url))
-	hits.Store(10)
+
+	cut.Store(true)
+	require.Error(t, get(t.Context(), hc, url), "cut before the server ever answered: not an outage")
 	require.NoError(t, get(t.Context(), hc, url))
 	before := hits.Load()
+	cut.Store(true)
+	require.NoError(t, get(t.Context(), hc, url), "a read cut after the server answered before is sent again")
+	require.Equal(t, int64(2), hits.Load()-before)
+
+	before = hits.Load()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader("{}"))
 	require.NoError(t, err)
 	resp, err := hc.Do(req)
@@ -256,6 +255,82 @@ func TestWritesCutAreNotRepeated(t *testing.T) {
 	}
 	require.Error(t, err)
 	require.Equal(t, int64(1), hits.Load()-before, "a write cut after it was sent is not sent again")
+}
+
+// counting counts the tries that reach the network.
+type counting struct {
+	next  http.RoundTripper
+	tries *atomic.Int64
+}
+
+func (c counting) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.tries.Add(1)
+	return c.next.RoundTrip(req)
+}
+
+// TestDefaultBackoffGrows: the default pause doubles (250ms, 500ms, 1s,
+// ...): a second and a half of outage costs a handful of tries, not one
+// every 250ms.
+func TestDefaultBackoffGrows(t *testing.T) {
+	t.Parallel()
+	f := newFlaky(t)
+	var tries atomic.Int64
+	cfg := &rest.Config{Host: "http://" + f.addr}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return counting{next: rt, tries: &tries} })
+	Wrap(cfg, Policy{Outage: time.Minute})
+	hc, err := rest.HTTPClientFor(cfg)
+	require.NoError(t, err)
+	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
+	f.down()
+	f.upAfter(1500 * time.Millisecond)
+	tries.Store(0)
+	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/api"))
+	require.LessOrEqual(t, tries.Load(), int64(5), "about 0, 0.25, 0.75, 1.75s")
+}
+
+// TestEndedWhileWaiting: a request whose context ends while it waits for
+// the server fails with its context's error (an interrupt is a
+// cancellation, a deadline a timeout), with the server's error beside it.
+func TestEndedWhileWaiting(t *testing.T) {
+	t.Parallel()
+	f := newFlaky(t)
+	hc, _ := client(t, f, time.Hour)
+	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
+	f.down()
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	err := get(ctx, hc, "http://"+f.addr+"/api")
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorContains(t, err, "waiting for the API server, which stopped answering")
+	require.Less(t, time.Since(start), time.Second)
+
+	ctx, cancel = context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, get(ctx, hc, "http://"+f.addr+"/api"), context.DeadlineExceeded)
+}
+
+// TestStaleOutage: an outage whose waiting requests gave up on their own
+// is not counted on: after the server came back unseen, a new short
+// outage is waited for, not failed at once.
+func TestStaleOutage(t *testing.T) {
+	t.Parallel()
+	f := newFlaky(t)
+	n := &notes{}
+	cfg := &rest.Config{Host: "http://" + f.addr}
+	Wrap(cfg, Policy{Outage: 500 * time.Millisecond, Backoff: wait.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Cap: 40 * time.Millisecond}, Notify: n.add})
+	hc, err := rest.HTTPClientFor(cfg)
+	require.NoError(t, err)
+	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
+	f.down()
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	require.Error(t, get(ctx, hc, "http://"+f.addr+"/api"), "gave up on its own")
+	f.upAfter(0)
+	time.Sleep(600 * time.Millisecond) // up, and nobody asks
+	f.down()
+	f.upAfter(200 * time.Millisecond)
+	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/api"), "a new outage, within the policy")
 }
 
 func TestZeroPolicyChangesNothing(t *testing.T) {

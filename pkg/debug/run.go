@@ -42,30 +42,41 @@ type target struct {
 	notices *notices
 }
 
-// notices carries the lines the clients say during a run (an API server
-// that stops answering, and comes back) to the run's reporter, above its
-// live line, or straight to stderr when no collection is under way.
+// notices carries the lines the clients say (an API server that stops
+// answering, and comes back) to stderr before a collection, to its
+// reporter during it (above the live line), and nowhere after it: a
+// discovery call still running then must not write beside the summary.
 type notices struct {
-	mu  sync.Mutex
-	w   io.Writer
-	rep progress.Reporter
+	mu    sync.Mutex
+	w     io.Writer
+	rep   progress.Reporter
+	ended bool
 }
 
 func (n *notices) say(line string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	line = "velero-debug: " + line
-	if n.rep != nil {
+	switch {
+	case n.ended:
+	case n.rep != nil:
 		n.rep.Note(line)
-		return
+	default:
+		fmt.Fprintln(n.w, line)
 	}
-	fmt.Fprintln(n.w, line)
 }
 
-// to sends the lines to rep from now on; nil sends them to stderr again.
+// to sends the lines to rep from now on.
 func (n *notices) to(rep progress.Reporter) {
 	n.mu.Lock()
 	n.rep = rep
+	n.mu.Unlock()
+}
+
+// end drops the lines from now on.
+func (n *notices) end() {
+	n.mu.Lock()
+	n.ended = true
 	n.mu.Unlock()
 }
 
@@ -118,7 +129,7 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 
 	t.notices.to(rep)
 	runErr := collect.Run(ctx, cfg, p, t.clients, w)
-	t.notices.to(nil)
+	t.notices.end()
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
 	var sinkErr error

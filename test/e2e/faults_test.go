@@ -459,7 +459,7 @@ func TestPodsChangeDuringTheRun(t *testing.T) {
 // TestAPIServerRestarted restarts the kube-apiserver of a cluster of its
 // own while a run collects, as a kubelet restarts a static pod: SIGTERM
 // (its graceful shutdown), SIGKILL 5s later, then a new process on the
-// same address: about 8s without an answer. The
+// same address: about 6s without an answer. The
 // run says that the server stopped answering and when it answers again,
 // waits for it, and collects every object; only a log whose stream the
 // shutdown cut may fail, with what arrived kept and the error recorded
