@@ -155,12 +155,16 @@ func waitHTTP(ctx context.Context, p *cluster.Process, url string) error {
 const FixedPort = 8080
 
 // checkMetricsPort fails, saying so, when FixedPort is taken.
-func checkMetricsPort() error {
+func checkMetricsPort() error { return checkPort(FixedPort) }
+
+// checkPort fails, saying so, when port is taken on any address, as
+// the Velero server's metrics server would find it.
+func checkPort(port int) error {
 	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", ":"+strconv.Itoa(FixedPort))
+	l, err := lc.Listen(context.Background(), "tcp", ":"+strconv.Itoa(port))
 	if err != nil {
 		return fmt.Errorf("port %d is taken (%w): the Velero server cannot start, its controller-runtime metrics server listens there whatever it is told; stop what listens on %d (ss -ltnp 'sport = :%d' names it) and try again",
-			FixedPort, err, FixedPort, FixedPort)
+			port, err, port, port)
 	}
 	return l.Close()
 }
