@@ -8,14 +8,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// testPod is a pod of Velero's namespace in a given state.
+func testPod(name string) func(phase corev1api.PodPhase, reason string, st ...corev1api.ContainerStatus) corev1api.Pod {
+	return func(phase corev1api.PodPhase, reason string, st ...corev1api.ContainerStatus) corev1api.Pod {
+		return corev1api.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "velero"},
+			Status: corev1api.PodStatus{Phase: phase, Reason: reason, ContainerStatuses: st}}
+	}
+}
+
 // TestContainerLogs: the evidence reads the logs a container has, and
 // asks for none it cannot have.
 func TestContainerLogs(t *testing.T) {
 	t.Parallel()
-	pod := func(phase corev1api.PodPhase, reason string, st ...corev1api.ContainerStatus) corev1api.Pod {
-		return corev1api.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "velero"},
-			Status: corev1api.PodStatus{Phase: phase, Reason: reason, ContainerStatuses: st}}
-	}
+	pod := testPod("p")
 	running := corev1api.ContainerState{Running: &corev1api.ContainerStateRunning{}}
 	waiting := corev1api.ContainerState{Waiting: &corev1api.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
 	cur := logSource{namespace: "velero", pod: "p", container: "velero"}
@@ -43,10 +48,7 @@ func TestContainerLogs(t *testing.T) {
 // of its status; nothing when its velero container runs.
 func TestServerPodState(t *testing.T) {
 	t.Parallel()
-	pod := func(phase corev1api.PodPhase, reason string, st ...corev1api.ContainerStatus) corev1api.Pod {
-		return corev1api.Pod{ObjectMeta: metav1.ObjectMeta{Name: "velero-7d9", Namespace: "velero"},
-			Status: corev1api.PodStatus{Phase: phase, Reason: reason, ContainerStatuses: st}}
-	}
+	pod := testPod("velero-7d9")
 	running := corev1api.ContainerState{Running: &corev1api.ContainerStateRunning{}}
 	for want, p := range map[string]corev1api.Pod{
 		"": pod(corev1api.PodRunning, "", corev1api.ContainerStatus{Name: "velero", State: running}),

@@ -107,6 +107,13 @@ func client(t *testing.T, f *flaky, outage time.Duration) (*http.Client, *notes)
 	return hc, n
 }
 
+// answeredThenDown has hc hear f once, then takes f down.
+func answeredThenDown(t *testing.T, f *flaky, hc *http.Client) {
+	t.Helper()
+	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
+	f.down()
+}
+
 func get(ctx context.Context, hc *http.Client, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -136,8 +143,7 @@ func TestRestartIsWaitedFor(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t)
 	hc, n := client(t, f, time.Minute)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	f.upAfter(300 * time.Millisecond)
 	start := time.Now()
 	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/api/v1/pods"))
@@ -154,8 +160,7 @@ func TestBodyIsSentAgain(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t)
 	hc, _ := client(t, f, time.Minute)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	f.upAfter(200 * time.Millisecond)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+f.addr+"/apis/velero.io/v1/namespaces/velero/downloadrequests", strings.NewReader(`{"kind":"DownloadRequest"}`))
 	require.NoError(t, err)
@@ -173,8 +178,7 @@ func TestOutageIsBounded(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t)
 	hc, n := client(t, f, 300*time.Millisecond)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	start := time.Now()
 	err := get(t.Context(), hc, "http://"+f.addr+"/api")
 	require.ErrorContains(t, err, "the API server has not answered for")
@@ -203,8 +207,7 @@ func TestBlipIsQuiet(t *testing.T) {
 	Wrap(cfg, Policy{Outage: time.Minute, Quiet: time.Hour, Backoff: wait.Backoff{Duration: 10 * time.Millisecond}, Notify: n.add})
 	hc, err := rest.HTTPClientFor(cfg)
 	require.NoError(t, err)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	f.upAfter(100 * time.Millisecond)
 	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/api"))
 	require.Empty(t, n.all())
@@ -280,8 +283,7 @@ func TestDefaultBackoffGrows(t *testing.T) {
 	Wrap(cfg, Policy{Outage: time.Minute})
 	hc, err := rest.HTTPClientFor(cfg)
 	require.NoError(t, err)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	f.upAfter(1500 * time.Millisecond)
 	tries.Store(0)
 	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/api"))
@@ -295,8 +297,7 @@ func TestEndedWhileWaiting(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t)
 	hc, _ := client(t, f, time.Hour)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
@@ -321,8 +322,7 @@ func TestStaleOutage(t *testing.T) {
 	Wrap(cfg, Policy{Outage: 500 * time.Millisecond, Backoff: wait.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Cap: 40 * time.Millisecond}, Notify: n.add})
 	hc, err := rest.HTTPClientFor(cfg)
 	require.NoError(t, err)
-	require.NoError(t, get(t.Context(), hc, "http://"+f.addr+"/version"))
-	f.down()
+	answeredThenDown(t, f, hc)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	require.Error(t, get(ctx, hc, "http://"+f.addr+"/api"), "gave up on its own")

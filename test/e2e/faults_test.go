@@ -154,12 +154,7 @@ func kubeconfigFor(t *testing.T, server, token string) string {
 // 3 (docs/reliability.md, row 7).
 func TestThrottledAndFailingAPIServer(t *testing.T) {
 	t.Parallel()
-	transport, err := rest.TransportFor(testCluster.Config)
-	require.NoError(t, err)
-	target, err := url.Parse(testCluster.Server)
-	require.NoError(t, err)
-	upstream := httputil.NewSingleHostReverseProxy(target)
-	upstream.Transport = transport
+	upstream, _, _ := apiServerProxy(t)
 	var n, throttled atomic.Int64
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/namespaces/"+velero.Namespace+"/services") {
@@ -202,11 +197,7 @@ func TestThrottledAndFailingAPIServer(t *testing.T) {
 // collected, exit 3 (docs/reliability.md, row 5).
 func TestKubeletsUnreachable(t *testing.T) {
 	t.Parallel()
-	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Stop() })
-	v, err := fixture.Install(t.Context(), c, fixture.Options{Nodes: 2})
-	require.NoError(t, err)
+	c, v := ownCluster(t, fixture.Options{Nodes: 2})
 	require.NoError(t, c.StopKwok())
 
 	start := time.Now()
@@ -336,15 +327,10 @@ func TestOutputFolderRemoved(t *testing.T) {
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	out := filepath.Join(dir, "bundle.tar.gz")
 	cmd := toolCommand(t, "--output", out)
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	require.NoError(t, cmd.Start())
+	stderr := started(t, cmd)
 	waitWriting(t, out)
 	require.NoError(t, os.RemoveAll(dir))
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, stderr.String())
-	require.Equal(t, 1, ee.ExitCode(), stderr.String())
+	require.Equal(t, 1, exitCode(t, cmd.Wait()), stderr.String())
 	require.Contains(t, stderr.String(), out)
 	require.Contains(t, stderr.String(), "was removed while the bundle was written: nothing is left")
 	require.NoDirExists(t, dir, "nothing is created again")
@@ -357,6 +343,54 @@ func toolCommand(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(t.Context(), binary, append([]string{"--server-timeout", "0"}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
 	return cmd
+}
+
+// started starts cmd with its stdout and stderr kept together in the
+// buffer it returns.
+func started(t *testing.T, cmd *exec.Cmd) *lockedBuffer {
+	t.Helper()
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	return &out
+}
+
+// exitCode is the exit status of a command that ended with err.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	require.NoError(t, err)
+	return 0
+}
+
+// ownCluster starts a cluster of the test's own, for a fault that would
+// disturb the other tests, with Velero installed as opts say; it is
+// stopped when the test ends.
+func ownCluster(t *testing.T, opts fixture.Options) (*cluster.Cluster, *fixture.Velero) {
+	t.Helper()
+	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop() })
+	v, err := fixture.Install(t.Context(), c, opts)
+	require.NoError(t, err)
+	return c, v
+}
+
+// apiServerProxy is a reverse proxy to the test cluster's API server,
+// with the admin's transport, for a test's proxy to pass requests on to;
+// also the transport and the server's URL, for requests of its own.
+func apiServerProxy(t *testing.T) (*httputil.ReverseProxy, http.RoundTripper, *url.URL) {
+	t.Helper()
+	transport, err := rest.TransportFor(testCluster.Config)
+	require.NoError(t, err)
+	target, err := url.Parse(testCluster.Server)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(target)
+	upstream.Transport = transport
+	return upstream, transport, target
 }
 
 // waitWriting waits until a run writes its bundle at out: its partial
@@ -386,12 +420,7 @@ func TestPodsChangeDuringTheRun(t *testing.T) {
 	doomed := v.NodeAgentPods[v.Nodes[len(v.Nodes)-1]]
 	cs, err := kubernetes.NewForConfig(testCluster.Config)
 	require.NoError(t, err)
-	transport, err := rest.TransportFor(testCluster.Config)
-	require.NoError(t, err)
-	target, err := url.Parse(testCluster.Server)
-	require.NoError(t, err)
-	upstream := httputil.NewSingleHostReverseProxy(target)
-	upstream.Transport = transport
+	upstream, transport, target := apiServerProxy(t)
 	var changed atomic.Bool
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/pods/"+doomed+"/log") || changed.Swap(true) {
@@ -466,28 +495,17 @@ func TestPodsChangeDuringTheRun(t *testing.T) {
 // (docs/reliability.md, row 6).
 func TestAPIServerRestarted(t *testing.T) {
 	t.Parallel()
-	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Stop() })
-	v, err := fixture.Install(t.Context(), c, fixture.Options{Nodes: 8, Backups: 8, PVBsPerBackup: 2, LogBytes: 4 << 20})
-	require.NoError(t, err)
+	c, v := ownCluster(t, fixture.Options{Nodes: 8, Backups: 8, PVBsPerBackup: 2, LogBytes: 4 << 20})
 	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
 	cmd := toolCommand(t, "-n", v.Namespace, "--max-log-requests", "1", "--output", out)
 	cmd.Env = append(cmd.Env, "KUBECONFIG="+c.Kubeconfig)
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
-	require.NoError(t, cmd.Start())
+	stderr := started(t, cmd)
 	waitWriting(t, out)
 	down, err := c.RestartAPIServer(t.Context(), 5*time.Second)
 	require.NoError(t, err)
-	err = cmd.Wait()
+	code := exitCode(t, cmd.Wait())
 	t.Logf("kube-apiserver restarted in %s; the run took %s", down.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	}
 	require.Contains(t, []int{0, 3}, code, stderr.String())
 	t.Logf("exit %d:\n%s", code, stderr.String())
 	require.Contains(t, stderr.String(), "velero-debug: the API server stopped answering (", "the restart came mid-run")
@@ -517,25 +535,17 @@ func TestAPIServerRestarted(t *testing.T) {
 // row 6).
 func TestAPIServerGone(t *testing.T) {
 	t.Parallel()
-	c, err := cluster.Start(t.Context(), cluster.Options{Tools: testCluster.Tools})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Stop() })
-	v, err := fixture.Install(t.Context(), c, fixture.Options{Nodes: 8, Backups: 8, PVBsPerBackup: 2, LogBytes: 4 << 20})
-	require.NoError(t, err)
+	c, v := ownCluster(t, fixture.Options{Nodes: 8, Backups: 8, PVBsPerBackup: 2, LogBytes: 4 << 20})
 	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
 	cmd := toolCommand(t, "-n", v.Namespace, "--max-log-requests", "1", "--request-timeout", "3s", "--output", out)
 	cmd.Env = append(cmd.Env, "KUBECONFIG="+c.Kubeconfig)
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	require.NoError(t, cmd.Start())
+	stderr := started(t, cmd)
 	waitWriting(t, out)
 	stopped := time.Now()
 	require.NoError(t, c.StopAPIServer(0))
-	err = cmd.Wait()
+	code := exitCode(t, cmd.Wait())
 	t.Logf("the run ended %s after the API server was stopped:\n%s", time.Since(stopped).Round(time.Millisecond), stderr.String())
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	require.Equal(t, 3, ee.ExitCode())
+	require.Equal(t, 3, code)
 	require.Less(t, time.Since(stopped), 30*time.Second, "the wait is bounded by --request-timeout, not paid by every request")
 	require.Contains(t, stderr.String(), "velero-debug: the API server stopped answering (")
 	require.Contains(t, stderr.String(), "velero-debug: the API server has not answered for 3s; what still needs it fails")
@@ -583,15 +593,10 @@ func TestOutputFolderReadOnly(t *testing.T) {
 		cmd = exec.CommandContext(t.Context(), setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, cmd.Args[1:]...)...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc, "VELERO_NAMESPACE=", "HOME="+base)
 	}
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	require.NoError(t, cmd.Start())
+	stderr := started(t, cmd)
 	waitWriting(t, out)
 	require.NoError(t, os.Chmod(dir, 0o555))
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, stderr.String())
-	require.Equal(t, 1, ee.ExitCode(), stderr.String())
+	require.Equal(t, 1, exitCode(t, cmd.Wait()), stderr.String())
 	require.Contains(t, stderr.String(), fmt.Sprintf("the output folder %q can no longer be written to", dir))
 	require.Contains(t, stderr.String(), fmt.Sprintf("the bundle is complete, but left as %q: rename it to bundle.tar.gz once the folder is writable", out+".partial"))
 	require.NoFileExists(t, out)
