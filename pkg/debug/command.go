@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -72,8 +74,34 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		},
 	}
 	o.BindFlags(cmd.Flags())
-	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams))
+	cmd.Version = build().Version
+	cmd.SetVersionTemplate(build().String())
+	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams), newVersionCommand(streams))
 	return cmd
+}
+
+// newVersionCommand prints the binary's version, commit, Go and platform.
+func newVersionCommand(streams genericiooptions.IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print velero-debug's version, the commit it was built from, and the Go that built it",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprint(streams.Out, build().String())
+			return err
+		},
+	}
+}
+
+// KubectlPluginName is the file name under which kubectl finds velero-debug
+// as its plugin `kubectl velero-debug` (a dash in a plugin's command is an
+// underscore in its file name).
+const KubectlPluginName = "kubectl-velero_debug"
+
+// IsKubectlPlugin reports whether the program at path (os.Args[0]) runs as
+// kubectl's plugin.
+func IsKubectlPlugin(path string) bool {
+	return strings.TrimSuffix(filepath.Base(path), ".exe") == KubectlPluginName
 }
 
 // ExitError is the error of a run that ends with an exit code other than
@@ -147,7 +175,12 @@ func Main() int {
 		stop() // restore the default: the next signal kills
 	}()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := NewCommand(nil, streams).ExecuteContext(ctx)
+	cmd := NewCommand(nil, streams)
+	if IsKubectlPlugin(os.Args[0]) {
+		// Help and usage say how the user called it.
+		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl velero-debug"}
+	}
+	err := cmd.ExecuteContext(ctx)
 	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintln(os.Stderr, "velero-debug:", msg)
 	}

@@ -193,7 +193,7 @@ func (o *RedactOptions) Run(ctx context.Context) error {
 // record describes this re-redaction in the new manifest.
 func (o *RedactOptions) record() map[string]any {
 	return map[string]any{
-		"tool":             bundle.Tool{Name: "velero-debug", Version: Version},
+		"tool":             bundle.Tool{Name: "velero-debug", Version: build().Version},
 		"at":               o.Now().UTC().Truncate(time.Second).Format(time.RFC3339),
 		"redactRules":      o.RedactRules,
 		"defaultRedaction": !o.NoDefaultRedaction,

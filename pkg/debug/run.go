@@ -28,11 +28,16 @@ import (
 	"github.com/velero-debug/velero-debug/internal/reconnect"
 	"github.com/velero-debug/velero-debug/internal/redact"
 	"github.com/velero-debug/velero-debug/internal/veleroapi"
+	buildinfo "github.com/velero-debug/velero-debug/internal/version"
 )
 
-// Version is velero-debug's version, set at build time with
+// Version is velero-debug's version as a release stamps it, with
 // -ldflags "-X github.com/velero-debug/velero-debug/pkg/debug.Version=v1.2.3".
+// Left "dev", the version is what Go recorded in the binary (see build).
 var Version = "dev"
+
+// build is the binary's version: Version, else Go's build information.
+var build = sync.OnceValue(func() buildinfo.Info { return buildinfo.Get(Version) })
 
 // target is the cluster a run talks to.
 type target struct {
@@ -137,7 +142,7 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 		sinkErr = runErr // the bundle itself failed
 	}
 	meta := bundle.Meta{
-		Tool: bundle.Tool{Name: "velero-debug", Version: Version}, Cluster: t.cluster,
+		Tool: bundle.Tool{Name: "velero-debug", Version: build().Version}, Cluster: t.cluster,
 		Options: options, Started: started, Finished: o.Now(), Complete: runErr == nil,
 	}
 	if err := errors.Join(sinkErr, w.Close(meta)); err != nil {
@@ -205,7 +210,7 @@ func (o *Options) clients() (*target, error) {
 	// (5/s) would pace a large namespace's logs, not protect the server,
 	// whose priority and fairness still apply.
 	cfg.QPS, cfg.Burst = 100, 500
-	cfg.UserAgent = "velero-debug/" + Version
+	cfg.UserAgent = "velero-debug/" + build().Version
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, kubeconfigError(err)
@@ -263,7 +268,7 @@ func (o *Options) collectConfig() (collect.Config, error) {
 			Since: o.Since, Tail: o.Tail, LimitBytes: o.LimitBytes, MaxRequests: o.MaxLogRequests,
 		},
 		Velero: collect.VeleroOptions{
-			Wait: o.ServerTimeout, ClientVersion: Version,
+			Wait: o.ServerTimeout, ClientVersion: build().Version,
 			TLS: veleroapi.TLS{CACert: ca, InsecureSkipVerify: o.Insecure},
 		},
 	}, nil

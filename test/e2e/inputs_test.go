@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -150,4 +153,57 @@ func countLines(s string) int {
 		}
 	}
 	return n
+}
+
+// TestVersion: `velero-debug version` and `--version` say the same, and
+// every bundle and its velero/version.json carry that version.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	v := execTool(t, "", nil, "version")
+	require.Equal(t, 0, v.code, v.stderr)
+	flag := execTool(t, "", nil, "--version")
+	require.Equal(t, 0, flag.code, flag.stderr)
+	require.Equal(t, v.stderr, flag.stderr)
+	first, _, _ := strings.Cut(v.stderr, "\n")
+	name, ver, ok := strings.Cut(first, " ")
+	require.True(t, ok, v.stderr)
+	require.Equal(t, "velero-debug", name)
+	require.Contains(t, v.stderr, "  go:       go1.")
+
+	r := runTool(t, nil)
+	require.Equal(t, 0, r.code, r.stderr)
+	a := readBundle(t, r.output)
+	require.Equal(t, ver, a.manifest.Tool.Version)
+	var info struct {
+		Client map[string]string `json:"client"`
+	}
+	require.NoError(t, json.Unmarshal(a.files["velero/version.json"], &info))
+	require.Equal(t, ver, info.Client["version"])
+}
+
+// TestKubectlPlugin: installed as kubectl-velero_debug on PATH, the real
+// kubectl runs it as `kubectl velero-debug`, whose help says so, and it
+// collects a bundle from kubectl's cluster.
+func TestKubectlPlugin(t *testing.T) {
+	t.Parallel()
+	bin := t.TempDir()
+	data, err := os.ReadFile(binary)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "kubectl-velero_debug"), data, 0o700)) //nolint:gosec // the test's copy of the binary
+	kubectl := func(args ...string) (string, error) {
+		c := exec.CommandContext(t.Context(), testCluster.Tools.Path("cluster", "kubectl"), args...)
+		c.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+		out, err := c.CombinedOutput()
+		return string(out), err
+	}
+	plugins, err := kubectl("plugin", "list")
+	require.NoError(t, err, plugins)
+	require.Contains(t, plugins, filepath.Join(bin, "kubectl-velero_debug"))
+	help, err := kubectl("velero-debug", "--help")
+	require.NoError(t, err, help)
+	require.Contains(t, help, "Usage:\n  kubectl velero-debug [flags]\n  kubectl velero-debug [command]")
+	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	run, err := kubectl("velero-debug", "--server-timeout", "0", "--output", out)
+	require.NoError(t, err, run)
+	require.True(t, readBundle(t, out).manifest.Complete)
 }

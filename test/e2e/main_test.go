@@ -47,7 +47,7 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	binary = filepath.Join(dir, "velero-debug")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/velero-debug")
+	build := exec.CommandContext(ctx, "go", "build", "-buildvcs=auto", "-o", binary, "./cmd/velero-debug")
 	build.Dir = cluster.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		logf("building velero-debug: %v\n%s", err, out)
