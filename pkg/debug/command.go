@@ -19,6 +19,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
+	"github.com/velero-debug/velero-debug/internal/flagvalue"
 )
 
 const longHelp = `Collect what a Velero maintainer needs to diagnose a failed backup or
@@ -60,7 +61,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		Use:           "velero-debug",
 		Short:         "Collect a diagnostic bundle of a Velero installation",
 		Long:          longHelp,
-		Args:          cobra.NoArgs,
+		Args:          noArgsButCommands,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -74,10 +75,30 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		},
 	}
 	o.BindFlags(cmd.Flags())
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagvalue.Explain(c.Flags(), err) })
 	cmd.Version = build().Version
 	cmd.SetVersionTemplate(build().String())
 	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams), newVersionCommand(streams))
 	return cmd
+}
+
+// noArgsButCommands refuses arguments to the root command, suggesting the
+// command an argument probably meant.
+func noArgsButCommands(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		return fmt.Errorf("unknown command %q: did you mean %q?", args[0], s[0])
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return fmt.Errorf("unknown command %q: %s takes flags, or one of the commands %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
 }
 
 // newVersionCommand prints the binary's version, commit, Go and platform.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/velero-debug/velero-debug/internal/crashd"
+	"github.com/velero-debug/velero-debug/internal/flagvalue"
 )
 
 const runLongHelp = `Run a crashd (Crash Diagnostics) script, such as Velero's velero.cshd,
@@ -71,7 +72,7 @@ func (o *crashdOptions) bindFlags(fs *pflag.FlagSet) {
 	// The script may name the output: say so where the flag is described.
 	fs.Lookup("output").Usage = "bundle to write (default: the script's archive(output_file=...), else ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)"
 	fs.BoolVar(&o.restricted, "restricted", false, "refuse capture_local and run_local: the script may not run commands on this host")
-	fs.DurationVar(&o.CommandTimeout, "command-timeout", o.CommandTimeout, "deadline of each command of capture_local and run_local; the command is killed after it")
+	fs.Var(flagvalue.NewDuration(&o.CommandTimeout), "command-timeout", "deadline of each command of capture_local and run_local; the command is killed after it")
 }
 
 func (o *crashdOptions) validate() error {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/velero-debug/velero-debug/internal/flagvalue"
 	"github.com/velero-debug/velero-debug/internal/redact"
 )
 
@@ -115,7 +116,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Velero's namespace; $VELERO_NAMESPACE sets the default")
 	fs.StringArrayVar(&o.Backups, "backup", nil, "a backup to collect in detail (repeatable)")
 	fs.StringArrayVar(&o.Restores, "restore", nil, "a restore to collect in detail (repeatable)")
-	fs.DurationVar(&o.ServerTimeout, "server-timeout", o.ServerTimeout, "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
+	fs.Var(flagvalue.NewDuration(&o.ServerTimeout), "server-timeout", "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")
 	fs.IntVar(&o.RecentFailed, "recent-failed", o.RecentFailed, "also collect in detail the N most recent failed (wholly, partially or in validation) backups, and as many restores; 0 only those named")
 	fs.StringVar(&o.CACert, "cacert", "", "PEM file of a CA that signs the object store's certificate, besides each storage location's caCert")
 	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "download from the object store without checking its certificate")
@@ -151,11 +152,11 @@ func (o *Options) bindKubeFlags(fs *pflag.FlagSet) {
 // bindLimitFlags adds the flags that bound logs, requests and the run.
 func (o *Options) bindLimitFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxLogRequests, "max-log-requests", o.MaxLogRequests, "container logs fetched at once")
-	fs.DurationVar(&o.Since, "since", 0, "keep only log lines newer than this, e.g. 2h (default: all)")
+	fs.Var(flagvalue.NewDuration(&o.Since), "since", "keep only log lines newer than this, e.g. 2h or 7d (default: all)")
 	fs.Int64Var(&o.Tail, "tail", o.Tail, "keep only the last N lines of each log; -1 keeps all")
-	fs.Int64Var(&o.LimitBytes, "limit-bytes", 0, "keep at most N bytes of each log (default: no limit)")
-	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "deadline of the whole run; what is collected by then is written")
-	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "deadline of each API request, and of each pause in a log stream; also how long an API server that stops answering mid-run is waited for")
+	fs.Var(flagvalue.NewBytes(&o.LimitBytes), "limit-bytes", "keep at most this many bytes of each log, e.g. 10MiB (default: no limit)")
+	fs.Var(flagvalue.NewDuration(&o.Timeout), "timeout", "deadline of the whole run; what is collected by then is written")
+	fs.Var(flagvalue.NewDuration(&o.RequestTimeout), "request-timeout", "deadline of each API request, and of each pause in a log stream; also how long an API server that stops answering mid-run is waited for")
 }
 
 // bindRedactionFlags adds the flags of redaction.

@@ -232,3 +232,15 @@ func TestMountedCommandUsesTheHostsGetter(t *testing.T) {
 	err := cmd.ExecuteContext(context.Background())
 	require.ErrorContains(t, err, "the host CLI's client factory was asked")
 }
+
+// TestFlagsTakeDaysAndSizes: durations take days, sizes take units.
+func TestFlagsTakeDaysAndSizes(t *testing.T) {
+	t.Parallel()
+	cmd := NewCommand(nil, genericiooptions.NewTestIOStreamsDiscard())
+	require.NoError(t, cmd.ParseFlags([]string{"--since", "7d", "--timeout", "1d12h", "--limit-bytes", "10MiB", "--request-timeout", "45s"}))
+	get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
+	require.Equal(t, "168h0m0s", get("since"))
+	require.Equal(t, "36h0m0s", get("timeout"))
+	require.Equal(t, "10485760", get("limit-bytes"))
+	require.Equal(t, "45s", get("request-timeout"))
+}

@@ -97,6 +97,10 @@ func TestBadInputs(t *testing.T) {
 		{"output exists", []string{"--output", existing}, "exists: choose another name, or add --force"},
 		{"no log requests", []string{"--max-log-requests", "0"}, "--max-log-requests must be at least 1"},
 		{"negative since", []string{"--since", "-1h"}, "--since must not be negative"},
+		{"not a number", []string{"--tail", "abc"}, `invalid value "abc" for --tail: not a whole number`},
+		{"not a duration", []string{"--since", "1y"}, `invalid value "1y" for --since: not a duration: use a number and a unit, such as 90s, 30m, 2h, 1h30m or 7d`},
+		{"a misspelt flag", []string{"--namspace", "velero"}, "unknown flag --namspace: did you mean --namespace?"},
+		{"a misspelt command", []string{"inspekt"}, `unknown command "inspekt": did you mean "inspect"?`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
