@@ -79,6 +79,12 @@ func (f Finder) Check(ctx context.Context, namespace string) error {
 	}
 }
 
+// Namespaces returns the namespaces where Velero runs (a server Deployment
+// or BackupStorageLocations), sorted.
+func (f Finder) Namespaces(ctx context.Context) ([]string, error) {
+	return f.namespacesWithVelero(ctx, metav1.NamespaceAll)
+}
+
 // namespacesWithVelero returns the namespaces, within namespace (or all),
 // that hold a Velero server Deployment or BackupStorageLocations.
 func (f Finder) namespacesWithVelero(ctx context.Context, namespace string) ([]string, error) {

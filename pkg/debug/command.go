@@ -75,6 +75,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		},
 	}
 	o.BindFlags(cmd.Flags())
+	o.registerCompletions(cmd)
 	cmd.SuggestionsMinimumDistance = 2
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagvalue.Explain(c.Flags(), err) })
 	cmd.Version = build().Version

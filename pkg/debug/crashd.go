@@ -63,6 +63,7 @@ func newRunCommand(getter genericclioptions.RESTClientGetter, streams genericioo
 		},
 	}
 	o.bindFlags(cmd.Flags())
+	o.registerCompletions(cmd)
 	return cmd
 }
 

@@ -211,3 +211,39 @@ func TestKubectlPlugin(t *testing.T) {
 	require.NoError(t, err, run)
 	require.True(t, readBundle(t, out).manifest.Complete)
 }
+
+// TestCompletion asks the binary what a shell would (cobra's __complete):
+// Velero's namespaces first, then the others; the backups and restores of
+// the namespace on the line; the kubeconfig's contexts, for `run` too.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	complete := func(args ...string) []string {
+		t.Helper()
+		r := execTool(t, "", []string{"KUBECONFIG=" + testCluster.Kubeconfig}, append([]string{"__complete"}, args...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var values []string
+		for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+			if !strings.HasPrefix(l, ":") && !strings.HasPrefix(l, "Completion ended") {
+				values = append(values, l)
+			}
+		}
+		require.Regexp(t, `(^|\n):4\n`, r.stderr, "no file completion")
+		return values
+	}
+	ns := complete("-n", "")
+	require.Equal(t, velero.Namespace, ns[0], "Velero's namespace first: %v", ns)
+	require.Contains(t, ns, "default")
+	require.Equal(t, []string{"default"}, complete("--namespace", "def"))
+	backups := complete("-n", velero.Namespace, "--backup", "")
+	for _, b := range velero.Backups {
+		require.Contains(t, backups, b)
+	}
+	restores := complete("-n", velero.Namespace, "--restore", "")
+	for _, r := range velero.Restores {
+		require.Contains(t, restores, r)
+	}
+	ctxs := complete("--kubecontext", "")
+	require.NotEmpty(t, ctxs)
+	require.Equal(t, ctxs, complete("--context", ""))
+	require.Equal(t, ctxs, complete("run", "--kubecontext", ""))
+}
