@@ -21,7 +21,7 @@ func TestCLIDocsUpToDate(t *testing.T) {
 		require.NoError(t, err)
 		got, err := clidoc.Files(checkedIn)
 		require.NoError(t, err, "run hack/gendocs.sh")
-		require.Equal(t, len(want), len(got), "%s is out of date: run hack/gendocs.sh", filepath.Base(checkedIn))
+		require.Len(t, got, len(want), "%s is out of date: run hack/gendocs.sh", filepath.Base(checkedIn))
 		for name, data := range want {
 			require.Equal(t, string(data), string(got[name]), "%s/%s is out of date: run hack/gendocs.sh", checkedIn, name)
 		}
