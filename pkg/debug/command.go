@@ -65,6 +65,12 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("namespace") {
+				o.namespaceFrom, o.namespaceErr = fromFlag, nil
+			}
+			if o.namespaceErr != nil {
+				return o.namespaceErr
+			}
 			if err := o.Complete(); err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 // commands generate: run hack/gendocs.sh.
 func TestCLIDocsUpToDate(t *testing.T) {
 	t.Setenv("VELERO_NAMESPACE", "")
+	t.Setenv("HOME", "/nonexistent") // no Velero CLI client config
 	md, man := t.TempDir(), t.TempDir()
 	require.NoError(t, clidoc.Write(NewCommand(nil, genericiooptions.NewTestIOStreamsDiscard()), md, man))
 	for generated, checkedIn := range map[string]string{md: "../../docs/cli", man: "../../docs/man"} {

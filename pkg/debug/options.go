@@ -67,6 +67,10 @@ type Options struct {
 
 	// contextAlias is --context, the alias of --kubecontext.
 	contextAlias string
+	// namespaceFrom says what chose Namespace; namespaceErr is the error
+	// of the Velero CLI's client config, if it could not be read.
+	namespaceFrom string
+	namespaceErr  error
 
 	// Complete's ready values: the redaction rules compiled, the CA of
 	// --cacert read, once, and the cluster's clients.
@@ -77,16 +81,15 @@ type Options struct {
 
 // NewOptions returns the defaults.
 func NewOptions(streams genericiooptions.IOStreams) *Options {
-	ns := os.Getenv("VELERO_NAMESPACE")
-	if ns == "" {
-		ns = "velero"
-	}
+	ns, from, nsErr := defaultNamespace()
 	cf := genericclioptions.NewConfigFlags(false)
 	return &Options{
 		IOStreams:      streams,
 		ConfigFlags:    cf,
 		Getter:         cf,
 		Namespace:      ns,
+		namespaceFrom:  from,
+		namespaceErr:   nsErr,
 		MaxLogRequests: 8,
 		Tail:           -1,
 		Timeout:        10 * time.Minute,
@@ -113,7 +116,7 @@ func newOptions(getter genericclioptions.RESTClientGetter, streams genericioopti
 // bindCommonFlags) and those of the default plan.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	o.bindCommonFlags(fs)
-	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Velero's namespace; $VELERO_NAMESPACE sets the default")
+	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Velero's namespace; the default is the Velero CLI's (velero client config set namespace=...), else $VELERO_NAMESPACE, else velero")
 	fs.StringArrayVar(&o.Backups, "backup", nil, "a backup to collect in detail (repeatable)")
 	fs.StringArrayVar(&o.Restores, "restore", nil, "a restore to collect in detail (repeatable)")
 	fs.Var(flagvalue.NewDuration(&o.ServerTimeout), "server-timeout", "how long the Velero server may take to answer a request (version, downloads); 0 does not ask it")

@@ -102,7 +102,10 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	finder := locate.Finder{Discovery: t.clients.Discovery, Dynamic: t.clients.Dynamic, Timeout: o.RequestTimeout}
 	if err := finder.Check(ctx, o.Namespace); err != nil {
-		return err
+		if ctx.Err() != nil || o.namespaceFrom == "" || errors.Is(err, locate.ErrNoCRDs) {
+			return err
+		}
+		return fmt.Errorf("%w (namespace %q: %s)", err, o.Namespace, o.namespaceFrom)
 	}
 	p, err := o.makePlan(ctx, t)
 	if err != nil {

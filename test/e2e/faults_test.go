@@ -341,7 +341,7 @@ func TestOutputFolderRemoved(t *testing.T) {
 func toolCommand(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binary, append([]string{"--server-timeout", "0"}, args...)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig, "VELERO_NAMESPACE=", "HOME="+t.TempDir())
 	return cmd
 }
 

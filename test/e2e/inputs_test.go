@@ -247,3 +247,47 @@ func TestCompletion(t *testing.T) {
 	require.Equal(t, ctxs, complete("--context", ""))
 	require.Equal(t, ctxs, complete("run", "--kubecontext", ""))
 }
+
+// TestNamespaceAsTheVeleroCLIChoosesIt: without -n, the namespace is the
+// Velero CLI's client config's (velero client config set namespace=...),
+// over $VELERO_NAMESPACE; -n wins over both; the error for a namespace
+// without Velero says what chose it; a client config that cannot be read
+// is one line, unless -n makes it moot.
+func TestNamespaceAsTheVeleroCLIChoosesIt(t *testing.T) {
+	t.Parallel()
+	home := func(config string) string {
+		h := t.TempDir()
+		if config != "" {
+			require.NoError(t, os.MkdirAll(filepath.Join(h, ".config", "velero"), 0o700))
+			require.NoError(t, os.WriteFile(filepath.Join(h, ".config", "velero", "config.json"), []byte(config), 0o600))
+		}
+		return h
+	}
+	run := func(env []string, args ...string) result {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+		r := execTool(t, "", append([]string{"KUBECONFIG=" + testCluster.Kubeconfig}, env...), append(args, "--server-timeout", "0", "--output", out)...)
+		r.output = out
+		return r
+	}
+	configured := home(`{"namespace":"default","features":""}`)
+	r := run([]string{"HOME=" + configured, "VELERO_NAMESPACE=" + velero.Namespace})
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, `no Velero found in namespace "default"`)
+	require.Contains(t, r.stderr, `(namespace "default": set by the Velero CLI's client config (`+filepath.Join(configured, ".config", "velero", "config.json")+`))`)
+
+	r = run([]string{"HOME=" + home(""), "VELERO_NAMESPACE=default"})
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, `(namespace "default": set by $VELERO_NAMESPACE)`)
+
+	r = run([]string{"HOME=" + configured}, "-n", velero.Namespace)
+	require.Equal(t, 0, r.code, r.stderr)
+
+	broken := home(`{"namespace":`)
+	r = run([]string{"HOME=" + broken})
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "the Velero CLI's client config "+filepath.Join(broken, ".config", "velero", "config.json")+" cannot be read")
+	require.Equal(t, 1, countLines(r.stderr), r.stderr)
+	r = run([]string{"HOME=" + broken}, "-n", velero.Namespace)
+	require.Equal(t, 0, r.code, r.stderr)
+}

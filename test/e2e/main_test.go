@@ -93,13 +93,15 @@ func runTool(t *testing.T, env []string, args ...string) result {
 }
 
 // execTool runs the binary with args in dir (the test's folder when
-// empty), with env on top of the test's environment, and
-// VELERO_NAMESPACE unset. Its stdout and stderr are kept together.
+// empty), with env on top of the test's environment, VELERO_NAMESPACE
+// unset and a HOME of its own. Its stdout and stderr are kept together.
 func execTool(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "VELERO_NAMESPACE="), env...)
+	// A HOME of its own: no Velero CLI client config of this machine's
+	// chooses the namespace.
+	cmd.Env = append(append(os.Environ(), "VELERO_NAMESPACE=", "HOME="+t.TempDir()), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr, cmd.Stdout = &stderr, &stderr
 	err := cmd.Run()

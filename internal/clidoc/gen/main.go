@@ -18,6 +18,7 @@ func main() {
 	// Defaults that come from the environment are documented as such, not
 	// as this machine's values.
 	_ = os.Unsetenv("VELERO_NAMESPACE")
+	_ = os.Setenv("HOME", "/nonexistent") // no Velero CLI client config
 	streams := genericiooptions.NewTestIOStreamsDiscard()
 	if err := clidoc.Write(debug.NewCommand(nil, streams), "docs/cli", "docs/man"); err != nil {
 		log.Fatal(err)
