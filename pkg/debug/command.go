@@ -86,7 +86,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagvalue.Explain(c.Flags(), err) })
 	cmd.Version = build().Version
 	cmd.SetVersionTemplate(build().String())
-	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams), newVersionCommand(streams))
+	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams), newRBACCommand(getter, streams), newVersionCommand(streams))
 	return cmd
 }
 
