@@ -153,8 +153,8 @@ func (w *Writer) publish() error {
 		return err
 	}
 	if err := os.Rename(w.partial, w.path); err != nil {
-		if dir := filepath.Dir(w.path); !exists(dir) {
-			return fmt.Errorf("the output folder %q was removed while the bundle was written: nothing is left (%w)", dir, err)
+		if gone := folderGone(w.path, err); gone != err { //nolint:errorlint // folderGone returns err itself when the folder is there
+			return gone
 		}
 		if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
 			return &keptError{err: err, msg: fmt.Sprintf("the output folder %q can no longer be written to (%v): the bundle is complete, but left as %q: "+
@@ -180,6 +180,15 @@ func (w *Writer) cleanup(removePartial bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// folderGone returns, when the folder of the output path is gone, an error
+// that says so, wrapping err; else err.
+func folderGone(path string, err error) error {
+	if dir := filepath.Dir(path); !exists(dir) {
+		return fmt.Errorf("the output folder %q was removed while the bundle was written: nothing is left (%w)", dir, err)
+	}
+	return err
 }
 
 // exists reports whether a file or folder is at p.

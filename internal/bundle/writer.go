@@ -97,7 +97,11 @@ func Create(path string, opts Options) (*Writer, error) {
 	}
 	spoolDir, spoolLock, err := makeSpoolDir(path, opts.TempDir)
 	if err != nil {
-		return nil, errors.Join(err, f.Close(), os.Remove(partial))
+		_ = f.Close()
+		if rerr := os.Remove(partial); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+		return nil, folderGone(path, err)
 	}
 	w := &Writer{
 		path:       path,
