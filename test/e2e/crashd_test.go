@@ -252,3 +252,35 @@ func TestCrashdSeedAndSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashdExample runs the README's crashd example, the project's own
+// examples/velero-basics.crsh, as written (--restricted too: it runs no
+// command on the host), into a complete bundle with crashd's layout.
+func TestCrashdExample(t *testing.T) {
+	t.Parallel()
+	script, err := filepath.Abs(filepath.Join("..", "..", "examples", "velero-basics.crsh"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	r := execTool(t, dir, []string{"KUBECONFIG=" + testCluster.Kubeconfig}, "run", "--restricted", script, "--args", "namespace="+velero.Namespace)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "velero-debug: script: collecting Velero in namespace "+velero.Namespace)
+	a := readBundle(t, filepath.Join(dir, "velero-basics.tar.gz"))
+	require.True(t, a.manifest.Complete)
+	var logs, objects int
+	for _, it := range a.manifest.Items {
+		require.Equal(t, bundle.StatusOK, it.Status, "%s: %s", it.Path, it.Error)
+		switch it.Type {
+		case "log":
+			logs++
+		case "object-list":
+			objects++
+		}
+	}
+	require.Positive(t, logs)
+	require.Positive(t, objects)
+	pods := false
+	for path := range a.files {
+		pods = pods || strings.HasPrefix(path, "kubecapture/core_v1/"+velero.Namespace+"/pods-")
+	}
+	require.True(t, pods, "crashd's layout: kubecapture/core_v1/<namespace>/pods-<time>.json")
+}
