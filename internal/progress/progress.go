@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,9 +65,58 @@ func (c *counts) finished(path string, status bundle.Status, bytes int64) string
 	return fmt.Sprintf("collecting: %d done, %d running, %d failed, %s", c.done, len(c.running), c.failed, HumanBytes(c.bytes))
 }
 
+// skips groups the items skipped for one reason: without --verbose they
+// are told once, at the end, one line per reason, not one per item (a
+// Velero server not asked skips five files of every backup).
+type skips struct {
+	mu      sync.Mutex
+	reasons []string            // in the order first met
+	paths   map[string][]string // by reason
+}
+
+// add records a skipped item; it reports false when verbose reporting
+// prints each one instead.
+func (s *skips) add(verbose bool, path, reason string) bool {
+	if verbose {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paths == nil {
+		s.paths = map[string][]string{}
+	}
+	if _, seen := s.paths[reason]; !seen {
+		s.reasons = append(s.reasons, reason)
+	}
+	s.paths[reason] = append(s.paths[reason], path)
+	return true
+}
+
+// lines are the grouped lines: the item itself when it is alone, else how
+// many, the first three, and the reason.
+func (s *skips) lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, reason := range s.reasons {
+		paths := s.paths[reason]
+		if len(paths) == 1 {
+			out = append(out, itemLine(paths[0], bundle.StatusSkipped, 0, reason))
+			continue
+		}
+		shown := strings.Join(paths[:min(3, len(paths))], ", ")
+		if len(paths) > 3 {
+			shown += fmt.Sprintf(" and %d more", len(paths)-3)
+		}
+		out = append(out, fmt.Sprintf("  skipped  %d items (%s): %s", len(paths), shown, reason))
+	}
+	return out
+}
+
 // plain prints lines.
 type plain struct {
 	counts
+	skips
 	w       io.Writer
 	verbose bool
 	mu      sync.Mutex
@@ -80,6 +130,9 @@ func (p *plain) Finished(path string, status bundle.Status, bytes int64, err str
 	if line == "" || (!p.verbose && status == bundle.StatusOK) {
 		return
 	}
+	if status == bundle.StatusSkipped && p.add(p.verbose, path, err) {
+		return
+	}
 	p.Note(line)
 }
 
@@ -89,11 +142,16 @@ func (p *plain) Note(line string) {
 	fmt.Fprintln(p.w, line)
 }
 
-func (p *plain) Close() {}
+func (p *plain) Close() {
+	for _, l := range p.lines() {
+		p.Note(l)
+	}
+}
 
 // live keeps one updating line, with failures printed above it.
 type live struct {
 	counts
+	skips
 	bar     *progressbar.ProgressBar
 	w       io.Writer
 	verbose bool
@@ -118,7 +176,8 @@ func (l *live) Finished(path string, status bundle.Status, bytes int64, err stri
 	desc := l.finished(path, status, bytes)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if line := itemLine(path, status, bytes, err); line != "" && (l.verbose || status != bundle.StatusOK) {
+	if line := itemLine(path, status, bytes, err); line != "" && (l.verbose || status != bundle.StatusOK) &&
+		(status != bundle.StatusSkipped || !l.add(l.verbose, path, err)) {
 		_ = l.bar.Clear()
 		fmt.Fprintln(l.w, line)
 	}
@@ -137,6 +196,9 @@ func (l *live) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_ = l.bar.Finish()
+	for _, line := range l.lines() {
+		fmt.Fprintln(l.w, line)
+	}
 }
 
 // itemLine is how one finished item is told.

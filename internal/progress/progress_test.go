@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,8 +37,31 @@ func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
 		r.Close()
 	}
 	note := "velero-debug: the API server stopped answering\n"
-	require.Equal(t, "  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", quiet.String())
+	require.Equal(t, "  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", quiet.String(), "a skip is told at the end")
 	require.Equal(t, "  ok       a.log (2.0 KiB)\n  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", verbose.String())
+}
+
+// TestSkipsGrouped: items skipped for one reason are one line at the end,
+// unless --verbose tells each.
+func TestSkipsGrouped(t *testing.T) {
+	t.Parallel()
+	var quiet, verbose bytes.Buffer
+	for _, tc := range []struct {
+		w       *bytes.Buffer
+		verbose bool
+	}{{&quiet, false}, {&verbose, true}} {
+		r := New(tc.w, tc.verbose)
+		for _, b := range []string{"a", "b", "c", "d", "e"} {
+			r.Finished("backups/"+b+"/log.txt", bundle.StatusSkipped, 0, "the Velero server was not asked")
+		}
+		r.Finished("restores/r/log.txt", bundle.StatusSkipped, 0, "its backup is gone")
+		r.Finished("x.json", bundle.StatusError, 0, "forbidden")
+		r.Close()
+	}
+	require.Equal(t, "  error    x.json: forbidden\n"+
+		"  skipped  5 items (backups/a/log.txt, backups/b/log.txt, backups/c/log.txt and 2 more): the Velero server was not asked\n"+
+		"  skipped  restores/r/log.txt: its backup is gone\n", quiet.String())
+	require.Equal(t, 7, strings.Count(verbose.String(), "\n"), verbose.String())
 }
 
 // TestLiveNotesAboveTheLine: a note on a terminal clears the live line and
