@@ -39,7 +39,7 @@ func New(w io.Writer, verbose bool) Reporter {
 // having been reported as started (one skipped outright).
 type counts struct {
 	mu           sync.Mutex
-	running      map[string]bool
+	running      map[string]time.Time // since when
 	done, failed int
 	bytes        int64
 }
@@ -47,22 +47,45 @@ type counts struct {
 func (c *counts) started(path string) {
 	c.mu.Lock()
 	if c.running == nil {
-		c.running = map[string]bool{}
+		c.running = map[string]time.Time{}
 	}
-	c.running[path] = true
+	c.running[path] = time.Now()
 	c.mu.Unlock()
 }
 
 func (c *counts) finished(path string, status bundle.Status, bytes int64) string {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.running, path)
 	c.done++
 	c.bytes += bytes
 	if status == bundle.StatusError || status == bundle.StatusCancelled {
 		c.failed++
 	}
-	return fmt.Sprintf("collecting: %d done, %d running, %d failed, %s", c.done, len(c.running), c.failed, HumanBytes(c.bytes))
+	c.mu.Unlock()
+	return c.describe(time.Now())
+}
+
+// waitShown is how long an item runs before the live line names it.
+const waitShown = 2 * time.Second
+
+// describe is the live line at now: the tally, and the item that has run
+// longest when it has run for a while, which is what the run waits for
+// (the Velero server's answer, a slow log).
+func (c *counts) describe(now time.Time) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	desc := fmt.Sprintf("collecting: %d done, %d running, %d failed, %s", c.done, len(c.running), c.failed, HumanBytes(c.bytes))
+	var oldest string
+	var since time.Time
+	for path, t := range c.running {
+		if oldest == "" || t.Before(since) || t.Equal(since) && path < oldest {
+			oldest, since = path, t
+		}
+	}
+	if oldest != "" && now.Sub(since) >= waitShown {
+		desc += fmt.Sprintf("; waiting %s for %s", now.Sub(since).Round(time.Second), oldest)
+	}
+	return desc
 }
 
 // skips groups the items skipped for one reason: without --verbose they
@@ -152,10 +175,11 @@ func (p *plain) Close() {
 type live struct {
 	counts
 	skips
-	bar     *progressbar.ProgressBar
-	w       io.Writer
-	verbose bool
-	mu      sync.Mutex
+	stop, stopped chan struct{}
+	bar           *progressbar.ProgressBar
+	w             io.Writer
+	verbose       bool
+	mu            sync.Mutex
 }
 
 func newLive(w io.Writer, verbose bool) *live {
@@ -167,7 +191,28 @@ func newLive(w io.Writer, verbose bool) *live {
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetElapsedTime(true),
 	)
-	return &live{bar: bar, w: w, verbose: verbose}
+	l := &live{bar: bar, w: w, verbose: verbose, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go l.tick()
+	return l
+}
+
+// tick refreshes the live line every second, so that it tells how long
+// the run has waited for what, even when nothing finishes.
+func (l *live) tick() {
+	defer close(l.stopped)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case now := <-t.C:
+			desc := l.describe(now)
+			l.mu.Lock()
+			l.bar.Describe(desc)
+			l.mu.Unlock()
+		}
+	}
 }
 
 func (l *live) Started(path string) { l.started(path) }
@@ -193,6 +238,12 @@ func (l *live) Note(line string) {
 }
 
 func (l *live) Close() {
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	<-l.stopped
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_ = l.bar.Finish()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -85,4 +86,19 @@ func TestCountsRunningItems(t *testing.T) {
 	require.Contains(t, c.finished("a", bundle.StatusOK, 10), "1 running")
 	require.Contains(t, c.finished("skipped-outright", bundle.StatusSkipped, 0), "1 running", "never started")
 	require.Contains(t, c.finished("b", bundle.StatusError, 0), "0 running, 1 failed")
+}
+
+// TestLiveLineNamesTheWait: the live line names the item that has run
+// longest once it has run for two seconds.
+func TestLiveLineNamesTheWait(t *testing.T) {
+	t.Parallel()
+	var c counts
+	c.started("velero/version.json")
+	c.started("logs/velero/velero-1/velero.log")
+	start := c.running["velero/version.json"]
+	c.running["logs/velero/velero-1/velero.log"] = start.Add(time.Second)
+	require.Equal(t, "collecting: 0 done, 2 running, 0 failed, 0 B", c.describe(start.Add(time.Second)))
+	require.Equal(t, "collecting: 0 done, 2 running, 0 failed, 0 B; waiting 4s for velero/version.json", c.describe(start.Add(4*time.Second)))
+	c.finished("velero/version.json", bundle.StatusOK, 10)
+	require.Equal(t, "collecting: 1 done, 1 running, 0 failed, 10 B; waiting 3s for logs/velero/velero-1/velero.log", c.describe(start.Add(4*time.Second)))
 }
