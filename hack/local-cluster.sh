@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VELERO_DEBUG_ROOT"
 groups=(cluster kwok velero)
-[[ " $* " == *" --velero-server "* ]] && groups+=(veleroserver veleroaws s3)
+[[ " $* " == *" --velero-server "* || " $* " == *" --velero "* ]] && groups+=(veleroserver veleroaws s3)
 bash hack/build-tools.sh "${groups[@]}" >/dev/null
 mkdir -p "$VELERO_DEBUG_CACHE/bin"
 go build -o "$VELERO_DEBUG_CACHE/bin/localcluster" ./test/localcluster

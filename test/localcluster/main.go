@@ -10,7 +10,7 @@
 // Usage:
 //
 //	localcluster [--namespace velero] [--nodes 3] [--backups 0] [--pvbs-per-backup 2] [--log-bytes 65536]
-//	             [--velero-server] [--run COMMAND [ARG...]]
+//	             [--velero-server | --velero] [--run COMMAND [ARG...]]
 package main
 
 import (
@@ -58,6 +58,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.fixture.PVBsPerBackup, "pvbs-per-backup", 2, "pod volume backups of each extra backup")
 	fs.IntVar(&o.fixture.LogBytes, "log-bytes", 64<<10, "size of the server's and each node-agent's log")
 	fs.BoolVar(&o.veleroServer, "velero-server", false, "also run a real Velero server (v1.18.3) and an S3 server, and have Velero back up and restore")
+	fs.BoolVar(&o.veleroServer, "velero", false, "the same as --velero-server")
 	runFlag := fs.Bool("run", false, "run the command that follows the flags against the cluster, then stop it and exit with the command's status")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -120,16 +121,22 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(o.command) > 0 {
 		return runCommand(o.command, c.Kubeconfig, v.Namespace, stdout, stderr, logf)
 	}
-	fmt.Fprintf(stdout, `A local Kubernetes cluster is running with Velero in namespace %q (%d nodes).
+	server, flags := "a real Velero server and an S3 server answer", ""
+	if !o.veleroServer {
+		server = "no Velero server runs (its objects and pods are played: add --velero for a real one);\nso that velero-debug does not wait for one, add --server-timeout 0"
+		flags = " --server-timeout 0"
+	}
+	fmt.Fprintf(stdout, `A local Kubernetes cluster is running with Velero in namespace %q (%d nodes);
+%s.
 
 Point velero-debug (or kubectl) at it from another terminal:
 
   export KUBECONFIG=%s
-  velero-debug --namespace %s
+  velero-debug --namespace %s%s
   %s get pods -n %s
 
 Press Ctrl-C here to stop it; its folder %s is removed.
-`, v.Namespace, len(v.Nodes), c.Kubeconfig, v.Namespace, c.Tools.Path("cluster", "kubectl"), v.Namespace, c.Dir)
+`, v.Namespace, len(v.Nodes), server, c.Kubeconfig, v.Namespace, flags, c.Tools.Path("cluster", "kubectl"), v.Namespace, c.Dir)
 	<-ctx.Done()
 	return 0, nil
 }
