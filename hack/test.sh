@@ -24,6 +24,9 @@ fi
 
 step "go vet"
 go vet ./...
+# The Velero CLI with velero-debug as its debug command, a module of its own
+# (Velero's dependencies): test/e2e TestVeleroCLIDebug builds and runs it.
+(cd examples/velero-cli && go vet ./...)
 
 step "golangci-lint"
 "${dir[lint]}/golangci-lint" run ./...

@@ -189,10 +189,24 @@ func errorMessage(err error) string {
 }
 
 // Main runs the command with the process's arguments and streams and
-// returns its exit status. The first Ctrl-C stops the collection and still
-// writes the bundle; a second one ends the process at once. A closed
-// stdout or stderr does not stop it.
+// returns its exit status (see Execute).
 func Main() int {
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	cmd := NewCommand(nil, streams)
+	if IsKubectlPlugin(os.Args[0]) {
+		// Help and usage say how the user called it.
+		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl velero-debug"}
+	}
+	return Execute(cmd)
+}
+
+// Execute runs root, velero-debug's command or a CLI that mounts it (the
+// Velero CLI's root with it as its debug command), with the process's
+// arguments, and returns the exit status: it prints the command's error on
+// stderr, as velero-debug's own; the first Ctrl-C stops a collection and
+// still writes the bundle, a second one ends the process at once; a closed
+// stdout or stderr does not stop it.
+func Execute(root *cobra.Command) int {
 	// A closed stdout or stderr (velero-debug ... | head -1) makes writes
 	// fail with EPIPE instead of killing the process: the collection
 	// goes on quietly and the bundle is still written.
@@ -202,13 +216,7 @@ func Main() int {
 		<-ctx.Done()
 		stop() // restore the default: the next signal kills
 	}()
-	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	cmd := NewCommand(nil, streams)
-	if IsKubectlPlugin(os.Args[0]) {
-		// Help and usage say how the user called it.
-		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl velero-debug"}
-	}
-	err := cmd.ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
 	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintln(os.Stderr, "velero-debug:", msg)
 	}

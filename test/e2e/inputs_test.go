@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/velero-debug/velero-debug/test/cluster"
 )
 
 // deadPort is a loopback port where nothing listens.
@@ -290,4 +292,36 @@ func TestNamespaceAsTheVeleroCLIChoosesIt(t *testing.T) {
 	require.Equal(t, 1, countLines(r.stderr), r.stderr)
 	r = run([]string{"HOME=" + broken}, "-n", velero.Namespace)
 	require.Equal(t, 0, r.code, r.stderr)
+}
+
+// TestVeleroCLIDebug builds examples/velero-cli, Velero's own CLI v1.18.3
+// with velero-debug mounted as its debug command, and collects with it:
+// `velero debug` takes the cluster from the Velero CLI's own flags, before
+// or after `debug`, and writes a complete bundle.
+func TestVeleroCLIDebug(t *testing.T) {
+	t.Parallel()
+	velerocli := filepath.Join(t.TempDir(), "velero")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", velerocli, ".")
+	build.Dir = filepath.Join(cluster.RepoRoot(), "examples", "velero-cli")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "building examples/velero-cli: %s", out)
+	run := func(args ...string) (string, int) {
+		c := exec.CommandContext(t.Context(), velerocli, args...)
+		c.Env = append(os.Environ(), "KUBECONFIG=", "HOME="+t.TempDir(), "VELERO_NAMESPACE=")
+		b, err := c.CombinedOutput()
+		return string(b), exitCode(t, err)
+	}
+	help, code := run("debug", "--help")
+	require.Equal(t, 0, code, help)
+	require.Contains(t, help, "Usage:\n  velero debug [flags]")
+	require.Contains(t, help, "--kubecontext string", "Velero's global flags")
+
+	bundleAt := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	got, code := run("--kubeconfig", testCluster.Kubeconfig, "debug", "-n", velero.Namespace, "--server-timeout", "0", "--output", bundleAt)
+	require.Equal(t, 0, code, got)
+	require.True(t, readBundle(t, bundleAt).manifest.Complete)
+
+	got, code = run("debug", "--kubeconfig", testCluster.Kubeconfig, "--kubecontext", "nosuch", "--output", filepath.Join(t.TempDir(), "b.tar.gz"))
+	require.Equal(t, 1, code, got)
+	require.Contains(t, got, `context "nosuch" does not exist`)
 }
