@@ -18,9 +18,10 @@ type Roles struct {
 	Namespaced []*rbacv1.Role
 }
 
-// RolesFor returns the Roles, all named name, that grant needs: each
-// resource with the verbs it needs, in a stable order.
-func RolesFor(name string, needs []Need) Roles {
+// RolesFor returns the Roles that grant needs, each resource with the
+// verbs it needs, in a stable order: the Roles named name, the ClusterRole
+// clusterName.
+func RolesFor(name, clusterName string, needs []Need) Roles {
 	type key struct{ group, resource string }
 	scopes := map[string]map[key]map[string]bool{} // namespace ("" cluster) -> resource -> verbs
 	paths := map[string]map[string]bool{}
@@ -59,7 +60,7 @@ func RolesFor(name string, needs []Need) Roles {
 	if len(scopes[""]) > 0 || len(paths) > 0 {
 		r.Cluster = &rbacv1.ClusterRole{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-			ObjectMeta: metav1.ObjectMeta{Name: name},
+			ObjectMeta: metav1.ObjectMeta{Name: clusterName},
 			Rules:      rules(scopes[""]),
 		}
 		for _, p := range slices.Sorted(maps.Keys(paths)) {

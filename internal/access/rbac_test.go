@@ -9,7 +9,7 @@ import (
 
 func TestRolesFor(t *testing.T) {
 	t.Parallel()
-	r := RolesFor("velero-debug", []Need{
+	r := RolesFor("velero-debug", "velero-debug-velero", []Need{
 		{Verb: "list", Resource: "pods", Namespace: "velero"},
 		{Verb: "get", Resource: "pods", Subresource: "log", Namespace: "velero"},
 		{Verb: "list", Resource: "pods", Namespace: "velero"}, // twice
@@ -24,7 +24,9 @@ func TestRolesFor(t *testing.T) {
 		{APIGroups: []string{"snapshot.storage.k8s.io"}, Resources: []string{"volumesnapshots"}, Verbs: []string{"list"}},
 		{NonResourceURLs: []string{"/version"}, Verbs: []string{"get"}},
 	}, r.Cluster.Rules)
+	require.Equal(t, "velero-debug-velero", r.Cluster.Name)
 	require.Len(t, r.Namespaced, 1)
+	require.Equal(t, "velero-debug", r.Namespaced[0].Name)
 	require.Equal(t, "velero", r.Namespaced[0].Namespace)
 	require.Equal(t, []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
@@ -32,7 +34,7 @@ func TestRolesFor(t *testing.T) {
 		{APIGroups: []string{"velero.io"}, Resources: []string{"downloadrequests"}, Verbs: []string{"create", "delete"}},
 	}, r.Namespaced[0].Rules)
 
-	empty := RolesFor("x", nil)
+	empty := RolesFor("x", "x-ns", nil)
 	require.Nil(t, empty.Cluster)
 	require.Empty(t, empty.Namespaced)
 }

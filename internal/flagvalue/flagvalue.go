@@ -43,17 +43,18 @@ func ParseDuration(s string) (time.Duration, error) {
 	var total time.Duration
 	rest := strings.TrimSpace(s)
 	if m := days.FindStringSubmatch(rest); m != nil {
-		n, err := strconv.ParseFloat(m[1], 64)
-		if err != nil || n*24 > float64(math.MaxInt64/int64(time.Hour)) {
+		// As hours, exactly: 0.3d is 7h12m, not a float's 7h11m59.99s.
+		hours, err := time.ParseDuration(m[1] + "h")
+		if err != nil || hours > math.MaxInt64/24 {
 			return 0, bad
 		}
-		total, rest = time.Duration(n*24*float64(time.Hour)), m[2]
+		total, rest = hours*24, m[2]
 		if rest == "" {
 			return total, nil
 		}
 	}
 	d, err := time.ParseDuration(rest)
-	if err != nil || total > 0 && d < 0 {
+	if err != nil || total > 0 && (d < 0 || d > math.MaxInt64-total) {
 		return 0, bad
 	}
 	return total + d, nil
@@ -98,8 +99,8 @@ func ParseBytes(s string) (int64, error) {
 		return 0, bad
 	}
 	n, err := strconv.ParseFloat(m[1], 64)
-	if err != nil || n*unit >= math.MaxInt64 {
-		return 0, bad
+	if err != nil || n*unit >= math.MaxInt64 || n*unit != math.Trunc(n*unit) {
+		return 0, bad // too large, or a fraction of a byte
 	}
 	return int64(n * unit), nil
 }
@@ -134,8 +135,11 @@ func Explain(fs *pflag.FlagSet, err error) error {
 	switch {
 	case errors.As(err, &missing):
 		name := missing.GetSpecifiedName()
-		if name == "" {
-			return err // a shorthand: -x
+		if short := missing.GetSpecifiedShortnames(); short != "" {
+			if short == name {
+				return fmt.Errorf("unknown flag -%s (--help lists them)", name)
+			}
+			return fmt.Errorf("unknown flag -%s in -%s (--help lists them)", name, short)
 		}
 		var names []string
 		fs.VisitAll(func(f *pflag.Flag) {
@@ -151,9 +155,13 @@ func Explain(fs *pflag.FlagSet, err error) error {
 		reason := invalid.Unwrap()
 		var num *strconv.NumError
 		if errors.As(reason, &num) {
-			reason = errors.New("not a whole number")
-			if errors.Is(num.Err, strconv.ErrRange) {
+			switch typ := invalid.GetFlag().Value.Type(); {
+			case typ == "bool":
+				reason = errors.New("not true or false")
+			case errors.Is(num.Err, strconv.ErrRange):
 				reason = errors.New("out of range")
+			case strings.HasPrefix(typ, "int") || strings.HasPrefix(typ, "uint"):
+				reason = errors.New("not a whole number")
 			}
 		}
 		return fmt.Errorf("invalid value %q for --%s: %w", invalid.GetValue(), invalid.GetFlag().Name, reason)

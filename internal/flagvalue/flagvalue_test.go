@@ -13,12 +13,13 @@ func TestParseDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"90s": 90 * time.Second, "2h30m": 150 * time.Minute, "7d": 7 * 24 * time.Hour,
 		"1d12h": 36 * time.Hour, "1.5d": 36 * time.Hour, "0": 0, "0d": 0, "-1h": -time.Hour,
+		"0.3d": 7*time.Hour + 12*time.Minute,
 	} {
 		got, err := ParseDuration(in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "1w", "abc", "d", "-1d", "1d-1h", "99999999999999d"} {
+	for _, in := range []string{"", "1w", "abc", "d", "-1d", "1d-1h", "99999999999999d", "106751d24h"} {
 		_, err := ParseDuration(in)
 		require.EqualError(t, err, "not a duration: use a number and a unit, such as 90s, 30m, 2h, 1h30m or 7d", in)
 	}
@@ -34,7 +35,7 @@ func TestParseBytes(t *testing.T) {
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "abc", "10XB", "-1", "1e3", "99999999999GiB"} {
+	for _, in := range []string{"", "abc", "10XB", "-1", "1e3", "99999999999GiB", "0.5", "1.5B"} {
 		_, err := ParseBytes(in)
 		require.ErrorContains(t, err, "not a size", in)
 	}
@@ -54,6 +55,7 @@ func TestExplain(t *testing.T) {
 		fs.Var(NewDuration(&d), "since", "")
 		fs.Var(NewBytes(&n), "limit-bytes", "")
 		fs.Bool("hidden-one", false, "")
+		fs.Bool("dry-run", false, "")
 		_ = fs.MarkHidden("hidden-one")
 		fs.SetOutput(nopWriter{})
 		return Explain(fs, fs.Parse(args))
@@ -66,6 +68,8 @@ func TestExplain(t *testing.T) {
 		"--tail=abc":                  `invalid value "abc" for --tail: not a whole number`,
 		"--tail=99999999999999999999": `invalid value "99999999999999999999" for --tail: out of range`,
 		"--since=1y":                  `invalid value "1y" for --since: not a duration: use a number and a unit, such as 90s, 30m, 2h, 1h30m or 7d`,
+		"-x":                          "unknown flag -x (--help lists them)",
+		"--dry-run=yes":               `invalid value "yes" for --dry-run: not true or false`,
 		"--limit-bytes=10XB":          `invalid value "10XB" for --limit-bytes: not a size: use a number of bytes, or one with a unit, such as 500KiB, 10MiB, 25MB or 1GiB`,
 	} {
 		require.EqualError(t, parse(args), want, args)

@@ -140,9 +140,10 @@ func (s *skips) lines() []string {
 type plain struct {
 	counts
 	skips
-	w       io.Writer
-	verbose bool
-	mu      sync.Mutex
+	closeOnce sync.Once
+	w         io.Writer
+	verbose   bool
+	mu        sync.Mutex
 }
 
 func (p *plain) Started(path string) { p.started(path) }
@@ -166,9 +167,11 @@ func (p *plain) Note(line string) {
 }
 
 func (p *plain) Close() {
-	for _, l := range p.lines() {
-		p.Note(l)
-	}
+	p.closeOnce.Do(func() {
+		for _, l := range p.lines() {
+			p.Note(l)
+		}
+	})
 }
 
 // live keeps one updating line, with failures printed above it.
@@ -176,6 +179,7 @@ type live struct {
 	counts
 	skips
 	stop, stopped chan struct{}
+	closeOnce     sync.Once
 	bar           *progressbar.ProgressBar
 	w             io.Writer
 	verbose       bool
@@ -238,18 +242,16 @@ func (l *live) Note(line string) {
 }
 
 func (l *live) Close() {
-	select {
-	case <-l.stop:
-	default:
+	l.closeOnce.Do(func() {
 		close(l.stop)
-	}
-	<-l.stopped
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_ = l.bar.Finish()
-	for _, line := range l.lines() {
-		fmt.Fprintln(l.w, line)
-	}
+		<-l.stopped
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		_ = l.bar.Finish()
+		for _, line := range l.lines() {
+			fmt.Fprintln(l.w, line)
+		}
+	})
 }
 
 // itemLine is how one finished item is told.

@@ -58,6 +58,7 @@ func TestSkipsGrouped(t *testing.T) {
 		r.Finished("restores/r/log.txt", bundle.StatusSkipped, 0, "its backup is gone")
 		r.Finished("x.json", bundle.StatusError, 0, "forbidden")
 		r.Close()
+		r.Close() // once is enough
 	}
 	require.Equal(t, "  error    x.json: forbidden\n"+
 		"  skipped  5 items (backups/a/log.txt, backups/b/log.txt, backups/c/log.txt and 2 more): the Velero server was not asked\n"+

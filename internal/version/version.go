@@ -38,8 +38,31 @@ func Get(stamped string) Info {
 	return of(stamped, bi)
 }
 
+// Module is velero-debug's module path.
+const Module = "github.com/velero-debug/velero-debug"
+
 func of(stamped string, bi *debug.BuildInfo) Info {
 	info := Info{Go: cmp.Or(bi.GoVersion, runtime.Version()), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi.Main.Path != "" && bi.Main.Path != Module {
+		// Built into another program (the Velero CLI): velero-debug's
+		// version is that of the dependency; the commit is the host's.
+		for _, d := range bi.Deps {
+			if d.Path == Module {
+				mod := d
+				if d.Replace != nil {
+					mod = d.Replace
+				}
+				info.Version = stamped
+				if info.Version == "" || info.Version == "dev" {
+					info.Version = mod.Version
+				}
+				if info.Version == "" || info.Version == "(devel)" {
+					info.Version = "dev"
+				}
+				return info
+			}
+		}
+	}
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":

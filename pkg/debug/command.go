@@ -65,12 +65,8 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("namespace") {
-				o.namespaceFrom, o.namespaceErr = fromFlag, nil
-			}
-			if o.namespaceErr != nil {
-				return o.namespaceErr
-			}
+			o.chooseNamespace(cmd.Flags().Changed("namespace"))
+			o.warnNamespace()
 			if err := o.Complete(); err != nil {
 				return err
 			}
@@ -86,6 +82,10 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagvalue.Explain(c.Flags(), err) })
 	cmd.Version = build().Version
 	cmd.SetVersionTemplate(build().String())
+	// --version without cobra's -v, which users of kubectl read as a log
+	// level; velero-debug's verbosity is --verbose.
+	cmd.Flags().Bool("version", false, "print velero-debug's version, and exit")
+	cmd.Annotations = map[string]string{ownedBy: "root"}
 	cmd.AddCommand(newRunCommand(getter, streams), newRedactCommand(streams), newInspectCommand(streams), newServeCommand(streams), newRBACCommand(getter, streams), newVersionCommand(streams))
 	return cmd
 }
@@ -195,7 +195,7 @@ func Main() int {
 	cmd := NewCommand(nil, streams)
 	if IsKubectlPlugin(os.Args[0]) {
 		// Help and usage say how the user called it.
-		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl velero-debug"}
+		cmd.Annotations[cobra.CommandDisplayNameAnnotation] = "kubectl velero-debug"
 	}
 	return Execute(cmd)
 }
@@ -216,9 +216,31 @@ func Execute(root *cobra.Command) int {
 		<-ctx.Done()
 		stop() // restore the default: the next signal kills
 	}()
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if !ours(cmd) {
+		// The host's own command: cobra, or the command, told the user.
+		if err != nil {
+			return bundle.ExitNothing
+		}
+		return bundle.ExitComplete
+	}
 	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintln(os.Stderr, "velero-debug:", msg)
 	}
 	return ExitCode(err)
+}
+
+// ownedBy marks velero-debug's root command, for Execute to know its
+// commands from those of a CLI that mounts it.
+const ownedBy = "velero-debug.io/command"
+
+// ours reports whether cmd is velero-debug's command or one of its
+// subcommands.
+func ours(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations[ownedBy] != "" {
+			return true
+		}
+	}
+	return false
 }

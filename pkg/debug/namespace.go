@@ -23,36 +23,53 @@ func veleroClientConfig() string {
 }
 
 // defaultNamespace is Velero's namespace as the Velero CLI chooses it when
-// no --namespace is given: its client config's namespace, else
-// $VELERO_NAMESPACE, else "velero"; with what chose it, and the error of a
-// client config that cannot be read.
-func defaultNamespace() (ns, from string, err error) {
+// no --namespace is given: its client config's "namespace", else
+// $VELERO_NAMESPACE, else "velero"; with what chose it. A client config
+// that cannot be read is passed over, as the Velero CLI does, with a
+// warning to print.
+func defaultNamespace() (ns, from, warning string) {
 	ns, from = "velero", fromDefault
 	if env := os.Getenv("VELERO_NAMESPACE"); env != "" {
 		ns, from = env, fromEnv
 	}
 	path := veleroClientConfig()
-	data, rerr := os.ReadFile(path) //nolint:gosec // G304: the Velero CLI's own file
-	if os.IsNotExist(rerr) {
-		return ns, from, nil
+	f, err := os.Open(path) //nolint:gosec // G304: the Velero CLI's own file
+	if os.IsNotExist(err) {
+		return ns, from, ""
 	}
-	var cfg struct {
-		Namespace any `json:"namespace"`
+	var cfg map[string]any // decoded as the Velero CLI decodes it
+	if err == nil {
+		err = json.NewDecoder(f).Decode(&cfg)
+		_ = f.Close()
 	}
-	if rerr == nil {
-		rerr = json.Unmarshal(data, &cfg)
+	if err != nil {
+		return ns, from, fmt.Sprintf("the Velero CLI's client config %s cannot be read (%v): its namespace is not used", path, err)
 	}
-	if rerr != nil {
-		return ns, from, fmt.Errorf("the Velero CLI's client config %s cannot be read (%w): fix it, or give --namespace", path, rerr)
-	}
-	switch v := cfg.Namespace.(type) {
+	switch v := cfg["namespace"].(type) {
 	case nil:
 	case string:
 		if v != "" {
 			ns, from = v, fromClientConfig+" ("+path+")"
 		}
 	default:
-		return ns, from, fmt.Errorf("the Velero CLI's client config %s has a namespace that is not a string: fix it (velero client config set namespace=...), or give --namespace", path)
+		return ns, from, fmt.Sprintf("the Velero CLI's client config %s has a namespace that is not a string: it is not used (velero client config set namespace=... fixes it)", path)
 	}
-	return ns, from, nil
+	return ns, from, ""
+}
+
+// chooseNamespace records that --namespace chose the namespace, when it
+// did (changed), for the errors that name what chose it.
+func (o *Options) chooseNamespace(changed bool) {
+	if changed {
+		o.namespaceFrom, o.namespaceWarning = fromFlag, ""
+	}
+}
+
+// warnNamespace prints, once, why the Velero CLI's client config was passed
+// over, when no --namespace made it moot.
+func (o *Options) warnNamespace() {
+	if o.namespaceWarning != "" {
+		fmt.Fprintln(o.ErrOut, "velero-debug: WARNING:", o.namespaceWarning)
+		o.namespaceWarning = ""
+	}
 }

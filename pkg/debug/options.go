@@ -67,10 +67,10 @@ type Options struct {
 
 	// contextAlias is --context, the alias of --kubecontext.
 	contextAlias string
-	// namespaceFrom says what chose Namespace; namespaceErr is the error
-	// of the Velero CLI's client config, if it could not be read.
-	namespaceFrom string
-	namespaceErr  error
+	// namespaceFrom says what chose Namespace; namespaceWarning says why
+	// the Velero CLI's client config was passed over, if it was.
+	namespaceFrom    string
+	namespaceWarning string
 
 	// Complete's ready values: the redaction rules compiled, the CA of
 	// --cacert read, once, and the cluster's clients.
@@ -81,23 +81,23 @@ type Options struct {
 
 // NewOptions returns the defaults.
 func NewOptions(streams genericiooptions.IOStreams) *Options {
-	ns, from, nsErr := defaultNamespace()
+	ns, from, nsWarning := defaultNamespace()
 	cf := genericclioptions.NewConfigFlags(false)
 	return &Options{
-		IOStreams:      streams,
-		ConfigFlags:    cf,
-		Getter:         cf,
-		Namespace:      ns,
-		namespaceFrom:  from,
-		namespaceErr:   nsErr,
-		MaxLogRequests: 8,
-		Tail:           -1,
-		Timeout:        10 * time.Minute,
-		RequestTimeout: 30 * time.Second,
-		ServerTimeout:  15 * time.Second,
-		RecentFailed:   3,
-		CommandTimeout: 2 * time.Minute,
-		Now:            time.Now,
+		IOStreams:        streams,
+		ConfigFlags:      cf,
+		Getter:           cf,
+		Namespace:        ns,
+		namespaceFrom:    from,
+		namespaceWarning: nsWarning,
+		MaxLogRequests:   8,
+		Tail:             -1,
+		Timeout:          10 * time.Minute,
+		RequestTimeout:   30 * time.Second,
+		ServerTimeout:    15 * time.Second,
+		RecentFailed:     3,
+		CommandTimeout:   2 * time.Minute,
+		Now:              time.Now,
 	}
 }
 

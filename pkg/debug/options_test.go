@@ -148,7 +148,8 @@ func TestRunSharesTheRootsFlags(t *testing.T) {
 	streams := genericiooptions.NewTestIOStreamsDiscard()
 	root, run := NewCommand(nil, streams), newRunCommand(nil, streams)
 	planOnly := map[string]bool{"namespace": true, "backup": true, "restore": true, "server-timeout": true, "recent-failed": true,
-		"cacert": true, "insecure-skip-tls-verify": true, "script": true, "only-scripts": true}
+		"cacert": true, "insecure-skip-tls-verify": true, "script": true, "only-scripts": true,
+		"version": true} // the root's own
 	sameUsage := map[string]bool{"output": false} // run's names the script's archive()
 	shared := 0
 	root.Flags().VisitAll(func(f *pflag.Flag) {

@@ -28,8 +28,8 @@ that ask the Velero server), and the bindings of both to the account.
 The rules come from the plan itself, each step's own needs, as --dry-run
 checks them: the default plan's, with --script, --args, --backup and
 --restore as a collection would take them. Secrets are never among them.
-Run velero-debug in a pod with that account (deploy/ holds a Job that
-does) and it collects a complete bundle.`
+Run velero-debug in a pod with that account and it collects a complete
+bundle.`
 
 // newRBACCommand returns the rbac command.
 func newRBACCommand(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
@@ -41,16 +41,13 @@ func newRBACCommand(getter genericclioptions.RESTClientGetter, streams genericio
 		Long:  rbacHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("namespace") {
-				o.namespaceFrom, o.namespaceErr = fromFlag, nil
+			o.chooseNamespace(cmd.Flags().Changed("namespace"))
+			o.warnNamespace()
+			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+				return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
 			}
-			if o.namespaceErr != nil {
-				return o.namespaceErr
-			}
-			for what, name := range map[string]string{"--namespace": o.Namespace, "--service-account": account} {
-				if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-					return fmt.Errorf("%s %q is not a valid name: %s", what, name, errs[0])
-				}
+			if errs := validation.IsDNS1123Subdomain(account); len(errs) > 0 {
+				return fmt.Errorf("--service-account %q is not a valid name: %s", account, errs[0])
 			}
 			return o.printRBAC(cmd.Context(), account)
 		},
@@ -94,7 +91,7 @@ func (o *Options) printRBAC(ctx context.Context, account string) error {
 		}
 		needs = append(needs, n...)
 	}
-	roles := access.RolesFor("velero-debug", needs)
+	roles := access.RolesFor(account, account+"-"+o.Namespace, needs)
 	subject := rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: account, Namespace: o.Namespace}
 	docs := []any{&corev1api.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
@@ -103,7 +100,7 @@ func (o *Options) printRBAC(ctx context.Context, account string) error {
 	if c := roles.Cluster; c != nil {
 		docs = append(docs, c, &rbacv1.ClusterRoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
-			ObjectMeta: metav1.ObjectMeta{Name: c.Name + "-" + o.Namespace},
+			ObjectMeta: metav1.ObjectMeta{Name: c.Name},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: c.Name},
 			Subjects:   []rbacv1.Subject{subject},
 		})

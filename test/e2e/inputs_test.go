@@ -254,7 +254,7 @@ func TestCompletion(t *testing.T) {
 // Velero CLI's client config's (velero client config set namespace=...),
 // over $VELERO_NAMESPACE; -n wins over both; the error for a namespace
 // without Velero says what chose it; a client config that cannot be read
-// is one line, unless -n makes it moot.
+// is passed over with a warning, unless -n makes it moot.
 func TestNamespaceAsTheVeleroCLIChoosesIt(t *testing.T) {
 	t.Parallel()
 	home := func(config string) string {
@@ -285,13 +285,17 @@ func TestNamespaceAsTheVeleroCLIChoosesIt(t *testing.T) {
 	r = run([]string{"HOME=" + configured}, "-n", velero.Namespace)
 	require.Equal(t, 0, r.code, r.stderr)
 
+	// As the Velero CLI, a client config that cannot be read is passed
+	// over (with a warning here), and only the key "namespace" counts.
 	broken := home(`{"namespace":`)
-	r = run([]string{"HOME=" + broken})
-	require.Equal(t, 1, r.code, r.stderr)
-	require.Contains(t, r.stderr, "the Velero CLI's client config "+filepath.Join(broken, ".config", "velero", "config.json")+" cannot be read")
-	require.Equal(t, 1, countLines(r.stderr), r.stderr)
+	r = run([]string{"HOME=" + broken, "VELERO_NAMESPACE=" + velero.Namespace})
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "velero-debug: WARNING: the Velero CLI's client config "+filepath.Join(broken, ".config", "velero", "config.json")+" cannot be read")
 	r = run([]string{"HOME=" + broken}, "-n", velero.Namespace)
 	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "WARNING", "-n makes the client config moot")
+	r = run([]string{"HOME=" + home(`{"Namespace":"default"}`), "VELERO_NAMESPACE=" + velero.Namespace})
+	require.Equal(t, 0, r.code, "the key is namespace, exactly: %s", r.stderr)
 }
 
 // TestVeleroCLIDebug builds examples/velero-cli, Velero's own CLI v1.18.3
