@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/velero-debug/velero-debug/internal/suggest"
 )
 
 // Duration is a time.Duration flag that also takes days: "7d", "1d12h",
@@ -147,7 +149,7 @@ func Explain(fs *pflag.FlagSet, err error) error {
 				names = append(names, f.Name)
 			}
 		})
-		if s := Suggest(name, names); len(s) > 0 {
+		if s := suggest.Names(name, names); len(s) > 0 {
 			return fmt.Errorf("unknown flag --%s: did you mean --%s?", name, strings.Join(s, " or --"))
 		}
 		return fmt.Errorf("unknown flag --%s (--help lists them)", name)
@@ -167,40 +169,4 @@ func Explain(fs *pflag.FlagSet, err error) error {
 		return fmt.Errorf("invalid value %q for --%s: %w", invalid.GetValue(), invalid.GetFlag().Name, reason)
 	}
 	return err
-}
-
-// Suggest returns the candidates that name is probably a misspelling of:
-// those within two edits of it, or that it starts or that start it.
-func Suggest(name string, candidates []string) []string {
-	var out []string
-	for _, c := range candidates {
-		if c == name {
-			continue
-		}
-		if distance(name, c) <= 2 || len(name) >= 3 && (strings.HasPrefix(c, name) || strings.HasPrefix(name, c)) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -21,14 +21,18 @@ func TestHumanBytes(t *testing.T) {
 	}
 }
 
+// plainBoth feeds a plain reporter, quiet and verbose, and returns what
+// each printed (a buffer is not a terminal: plain lines).
+func plainBoth(feed func(Reporter)) (quiet, verbose *bytes.Buffer) {
+	quiet, verbose = &bytes.Buffer{}, &bytes.Buffer{}
+	feed(New(quiet, false))
+	feed(New(verbose, true))
+	return quiet, verbose
+}
+
 func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
 	t.Parallel()
-	var quiet, verbose bytes.Buffer
-	for _, tc := range []struct {
-		w       *bytes.Buffer
-		verbose bool
-	}{{&quiet, false}, {&verbose, true}} {
-		r := New(tc.w, tc.verbose) // a buffer is not a terminal: plain lines
+	quiet, verbose := plainBoth(func(r Reporter) {
 		r.Started("a.log")
 		r.Finished("a.log", bundle.StatusOK, 2048, "")
 		r.Started("b.log")
@@ -36,7 +40,7 @@ func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
 		r.Note("velero-debug: the API server stopped answering")
 		r.Finished("c.json", bundle.StatusSkipped, 0, "not served")
 		r.Close()
-	}
+	})
 	note := "velero-debug: the API server stopped answering\n"
 	require.Equal(t, "  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", quiet.String(), "a skip is told at the end")
 	require.Equal(t, "  ok       a.log (2.0 KiB)\n  error    b.log: no logs found\n"+note+"  skipped  c.json: not served\n", verbose.String())
@@ -46,12 +50,7 @@ func TestPlainReportsFailuresAndVerboseItems(t *testing.T) {
 // unless --verbose tells each.
 func TestSkipsGrouped(t *testing.T) {
 	t.Parallel()
-	var quiet, verbose bytes.Buffer
-	for _, tc := range []struct {
-		w       *bytes.Buffer
-		verbose bool
-	}{{&quiet, false}, {&verbose, true}} {
-		r := New(tc.w, tc.verbose)
+	quiet, verbose := plainBoth(func(r Reporter) {
 		for _, b := range []string{"a", "b", "c", "d", "e"} {
 			r.Finished("backups/"+b+"/log.txt", bundle.StatusSkipped, 0, "the Velero server was not asked")
 		}
@@ -59,7 +58,7 @@ func TestSkipsGrouped(t *testing.T) {
 		r.Finished("x.json", bundle.StatusError, 0, "forbidden")
 		r.Close()
 		r.Close() // once is enough
-	}
+	})
 	require.Equal(t, "  error    x.json: forbidden\n"+
 		"  skipped  5 items (backups/a/log.txt, backups/b/log.txt, backups/c/log.txt and 2 more): the Velero server was not asked\n"+
 		"  skipped  restores/r/log.txt: its backup is gone\n", quiet.String())

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/velero-debug/velero-debug/internal/suggest"
 )
 
 // shape is what Velero reads of a JSON value: an object's fields, an
@@ -87,7 +89,7 @@ func (c *Config) walk(key, at string, doc any, s *shape, v Version) {
 			field := join(at, name)
 			switch {
 			case !known:
-				c.add(Problem{Severity: Warning, Key: key, Field: field, Message: "unknown field: Velero ignores it" + suggest(s.fields, name)})
+				c.add(Problem{Severity: Warning, Key: key, Field: field, Message: "unknown field: Velero ignores it" + didYouMean(s.fields, name)})
 			case v.Known() && f.since > v.Minor:
 				c.add(Problem{Severity: Warning, Key: key, Field: field,
 					Message: fmt.Sprintf("read by Velero 1.%d and later; this Velero is %s and ignores it", f.since, v)})
@@ -118,12 +120,12 @@ func lookup(fields map[string]*shape, name string) (*shape, bool) {
 	return nil, false
 }
 
-// suggest names the known field closest to name, when one is close: a
+// didYouMean names the known field closest to name, when one is close: a
 // typo such as "loadAfinity".
-func suggest(fields map[string]*shape, name string) string {
+func didYouMean(fields map[string]*shape, name string) string {
 	best, dist := "", 3
 	for _, k := range sortedKeys(fields) {
-		if d := distance(strings.ToLower(k), strings.ToLower(name)); d < dist {
+		if d := suggest.Distance(strings.ToLower(k), strings.ToLower(name)); d < dist {
 			best, dist = k, d
 		}
 	}
@@ -131,27 +133,6 @@ func suggest(fields map[string]*shape, name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func join(at, name string) string {
