@@ -8,7 +8,9 @@ package collect
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,10 @@ type Config struct {
 	Commands CommandOptions
 	// Now is the clock of the names a Search stamps; default time.Now.
 	Now func() time.Time
+	// RunID names the run on the requests it makes the Velero server
+	// process; they are left out of the lists the run collects (they are
+	// the run's own, there only while it asks). Empty: one is drawn.
+	RunID string
 }
 
 // LogOptions bound each container log, each on its own.
@@ -87,6 +93,9 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 	}
 	if cfg.Logs.MaxRequests <= 0 {
 		cfg.Logs.MaxRequests = 8
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = strings.ToLower(rand.Text())
 	}
 	r := &run{cfg: cfg, clients: clients, sink: sink, volumes: newVolumeIndex(),
 		claims: map[*plan.APIGroup][]string{}, podClaims: map[*plan.Logs]bool{}, imageClaims: map[*plan.Objects]feedKey{}}
@@ -144,7 +153,7 @@ func (r *run) now() time.Time {
 
 // veleroClient asks the Velero server of namespace.
 func (r *run) veleroClient(namespace string) veleroapi.Client {
-	return veleroapi.Client{Dynamic: r.clients.Dynamic, Namespace: namespace, RequestTimeout: r.cfg.RequestTimeout, Wait: r.cfg.Velero.Wait}
+	return veleroapi.Client{Dynamic: r.clients.Dynamic, Namespace: namespace, RequestTimeout: r.cfg.RequestTimeout, Wait: r.cfg.Velero.Wait, Run: r.cfg.RunID}
 }
 
 // requestContext bounds one API request.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // pageSize is the number of objects asked for in one list request, as
@@ -109,12 +110,18 @@ func (r *run) list(ctx context.Context, q objectQuery) error {
 	return e.Commit()
 }
 
+// ownRequest reports whether o is a request this run made the Velero
+// server process: there only while the run asks, it is not evidence.
+func (r *run) ownRequest(q objectQuery, o *unstructured.Unstructured) bool {
+	return q.gvr.Group == VeleroGroup && r.cfg.RunID != "" && o.GetLabels()[veleroapi.RunLabel] == r.cfg.RunID
+}
+
 // pages lists q page by page into lw.
 func (r *run) pages(ctx context.Context, q objectQuery, lw *listWriter) error {
 	opts := metav1.ListOptions{Limit: pageSize, LabelSelector: q.labelSelector, FieldSelector: q.fieldSelector}
 	downloadRequests := q.gvr.Group == VeleroGroup && q.gvr.Resource == "downloadrequests"
 	each := func(o *unstructured.Unstructured) error {
-		if q.keep != nil && !q.keep(o) {
+		if q.keep != nil && !q.keep(o) || r.ownRequest(q, o) {
 			return nil
 		}
 		cleanObject(o)

@@ -2,15 +2,19 @@ package collect
 
 import (
 	"context"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
 
 	"github.com/velero-debug/velero-debug/internal/discover"
+	"github.com/velero-debug/velero-debug/internal/plan"
+	"github.com/velero-debug/velero-debug/internal/veleroapi"
 )
 
 // lateGroups is a discovery that lists the velero.io group from its
@@ -66,4 +70,27 @@ func TestVeleroGroupLookedForAgain(t *testing.T) {
 	_, err = r.groupResources(ctx, VeleroGroup)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Less(t, time.Since(start), time.Second, "the pause ends with the run")
+}
+
+// TestOwnRequestsLeftOut: the requests this run made the Velero server
+// process (labelled with its RunID) are not in the lists it collects; a
+// request of another run is.
+func TestOwnRequestsLeftOut(t *testing.T) {
+	t.Parallel()
+	c := newFakeCluster()
+	for name, run := range map[string]string{"ours": "this-run", "theirs": "another-run"} {
+		_, err := c.dyn.Resource(gvr(VeleroGroup, "v1", "backups")).Namespace("velero").Create(t.Context(), &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "velero.io/v1", "kind": "Backup",
+			"metadata": map[string]any{"name": name, "namespace": "velero", "labels": map[string]any{veleroapi.RunLabel: run}},
+		}}, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	cfg := testConfig()
+	cfg.RunID = "this-run"
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	runPlanInto(t, out, c, cfg, &plan.Plan{Steps: []plan.Step{{Objects: &plan.Objects{Group: VeleroGroup, Version: "v1", Resource: "backups", Namespace: "velero", Path: "backups.json"}}}}, nil)
+	list := bundleFiles(t, out)["backups.json"]
+	require.Contains(t, list, `"name":"theirs"`)
+	require.Contains(t, list, `"name":"b1"`)
+	require.NotContains(t, list, `"name":"ours"`)
 }

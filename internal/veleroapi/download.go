@@ -98,7 +98,7 @@ func (t TLS) HTTPClient() (*http.Client, error) {
 func (c Client) Download(ctx context.Context, target Target, name string, hc *http.Client, w io.Writer) (int64, error) {
 	req := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "velero.io/v1", "kind": "DownloadRequest",
-		"metadata": requestMeta(c.Namespace),
+		"metadata": c.requestMeta(),
 		"spec":     map[string]any{"target": map[string]any{"kind": string(target), "name": name}},
 	}}
 	done, err := c.process(ctx, downloadRequests, req)

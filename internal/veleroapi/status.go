@@ -39,7 +39,13 @@ type Client struct {
 	Wait time.Duration
 	// Poll is the interval between checks; default 250ms.
 	Poll time.Duration
+	// Run, when set, labels the requests the client creates (RunLabel), so
+	// that the run leaves its own requests out of the lists it collects.
+	Run string
 }
+
+// RunLabel is the label whose value names the run that created a request.
+const RunLabel = "velero-debug.io/run"
 
 // Plugin is one plugin the server reports.
 type Plugin struct {
@@ -59,7 +65,7 @@ type ServerStatus struct {
 func (c Client) ServerStatus(ctx context.Context) (*ServerStatus, error) {
 	req := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "velero.io/v1", "kind": "ServerStatusRequest",
-		"metadata": requestMeta(c.Namespace),
+		"metadata": c.requestMeta(),
 		"spec":     map[string]any{},
 	}}
 	done, err := c.process(ctx, serverStatusRequests, req)
@@ -89,11 +95,12 @@ func (c Client) ServerStatus(ctx context.Context) (*ServerStatus, error) {
 // before it could delete it) is known for what it is.
 const ManagedBy = "velero-debug"
 
-func requestMeta(namespace string) map[string]any {
-	return map[string]any{
-		"generateName": "velero-debug-", "namespace": namespace,
-		"labels": map[string]any{"app.kubernetes.io/managed-by": ManagedBy},
+func (c Client) requestMeta() map[string]any {
+	labels := map[string]any{"app.kubernetes.io/managed-by": ManagedBy}
+	if c.Run != "" {
+		labels[RunLabel] = c.Run
 	}
+	return map[string]any{"generateName": "velero-debug-", "namespace": c.Namespace, "labels": labels}
 }
 
 // process creates obj, waits until the server marks it Processed, deletes
