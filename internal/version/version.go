@@ -43,39 +43,31 @@ const Module = "github.com/velero-debug/velero-debug"
 
 func of(stamped string, bi *debug.BuildInfo) Info {
 	info := Info{Go: cmp.Or(bi.GoVersion, runtime.Version()), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	mod := bi.Main
 	if bi.Main.Path != "" && bi.Main.Path != Module {
 		// Built into another program (the Velero CLI): velero-debug's
 		// version is that of the dependency; the commit is the host's.
+		mod = debug.Module{}
 		for _, d := range bi.Deps {
 			if d.Path == Module {
-				mod := d
-				if d.Replace != nil {
-					mod = d.Replace
-				}
-				info.Version = stamped
-				if info.Version == "" || info.Version == "dev" {
-					info.Version = mod.Version
-				}
-				if info.Version == "" || info.Version == "(devel)" {
-					info.Version = "dev"
-				}
-				return info
+				mod = *cmp.Or(d.Replace, d)
 			}
 		}
-	}
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			info.Commit = s.Value
-		case "vcs.modified":
-			info.Modified = s.Value == "true"
+	} else {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				info.Commit = s.Value
+			case "vcs.modified":
+				info.Modified = s.Value == "true"
+			}
 		}
 	}
 	switch {
 	case stamped != "" && stamped != "dev":
 		info.Version = stamped
-	case bi.Main.Version != "" && bi.Main.Version != "(devel)":
-		info.Version = bi.Main.Version
+	case mod.Version != "" && mod.Version != "(devel)":
+		info.Version = mod.Version
 	case info.Commit != "":
 		info.Version = "dev-" + short(info.Commit)
 		if info.Modified {

@@ -65,8 +65,7 @@ func NewCommand(getter genericclioptions.RESTClientGetter, streams genericioopti
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.chooseNamespace(cmd.Flags().Changed("namespace"))
-			o.warnNamespace()
+			o.settleNamespace(cmd.Flags())
 			if err := o.Complete(); err != nil {
 				return err
 			}

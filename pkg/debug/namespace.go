@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // What chose Velero's namespace, as the errors about it say.
@@ -57,19 +60,23 @@ func defaultNamespace() (ns, from, warning string) {
 	return ns, from, ""
 }
 
-// chooseNamespace records that --namespace chose the namespace, when it
-// did (changed), for the errors that name what chose it.
-func (o *Options) chooseNamespace(changed bool) {
-	if changed {
+// settleNamespace records whether --namespace chose the namespace, for
+// the errors that name what chose it, and otherwise prints, once, why the
+// Velero CLI's client config was passed over, if it was.
+func (o *Options) settleNamespace(flags *pflag.FlagSet) {
+	if flags.Changed("namespace") {
 		o.namespaceFrom, o.namespaceWarning = fromFlag, ""
 	}
-}
-
-// warnNamespace prints, once, why the Velero CLI's client config was passed
-// over, when no --namespace made it moot.
-func (o *Options) warnNamespace() {
 	if o.namespaceWarning != "" {
 		fmt.Fprintln(o.ErrOut, "velero-debug: WARNING:", o.namespaceWarning)
 		o.namespaceWarning = ""
 	}
+}
+
+// validNamespace fails when ns is not a valid namespace name.
+func validNamespace(ns string) error {
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return fmt.Errorf("--namespace %q is not a valid namespace name: %s", ns, errs[0])
+	}
+	return nil
 }

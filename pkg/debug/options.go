@@ -215,8 +215,8 @@ func (o *Options) kubeContext() string {
 // Validate checks the values of the options, without reading a file or
 // calling the cluster.
 func (o *Options) Validate() error {
-	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-		return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
+	if err := validNamespace(o.Namespace); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		flag  string

@@ -41,10 +41,9 @@ func newRBACCommand(getter genericclioptions.RESTClientGetter, streams genericio
 		Long:  rbacHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.chooseNamespace(cmd.Flags().Changed("namespace"))
-			o.warnNamespace()
-			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-				return fmt.Errorf("--namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
+			o.settleNamespace(cmd.Flags())
+			if err := validNamespace(o.Namespace); err != nil {
+				return err
 			}
 			if errs := validation.IsDNS1123Subdomain(account); len(errs) > 0 {
 				return fmt.Errorf("--service-account %q is not a valid name: %s", account, errs[0])

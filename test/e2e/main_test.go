@@ -176,6 +176,24 @@ func (a archive) item(t *testing.T, path string) bundle.ManifestItem {
 	return bundle.ManifestItem{}
 }
 
+// onlyFailure returns the item at path, which failed, and checks that no
+// other item failed and that every log of the shared fixture was
+// collected.
+func (a archive) onlyFailure(t *testing.T, path string) bundle.ManifestItem {
+	t.Helper()
+	failed := a.item(t, path)
+	require.Equal(t, bundle.StatusError, failed.Status, path)
+	for _, it := range a.manifest.Items {
+		if it.Path != path {
+			require.NotEqual(t, bundle.StatusError, it.Status, "%s: %s", it.Path, it.Error)
+		}
+	}
+	for _, l := range velero.Logs {
+		require.Contains(t, a.files, logPath(l))
+	}
+	return failed
+}
+
 // logPath is where a fixture log goes in a bundle.
 func logPath(l fixture.Log) string {
 	name := l.Container + ".log"
