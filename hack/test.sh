@@ -34,6 +34,9 @@ step "golangci-lint"
 step "govulncheck (offline database from golang.org/x/vulndb)"
 "${dir[lint]}/govulncheck" -db "file://${dir[lint]}/vulndb" ./...
 
+step "releases: goreleaser check, a snapshot release, its krew manifest validated by krew and installed with it"
+bash hack/release.sh --check
+
 step "go test"
 go test -race -count=1 -timeout 30m ./... "$@"
 
