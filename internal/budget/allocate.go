@@ -73,3 +73,11 @@ func fill(needs []int64, amount int64) []int64 {
 	}
 	return got
 }
+
+// Focus is what a bundle is about, as its collection found it: the names
+// of the backups, restores and volume operations that the lines to mark
+// name, and the paths of the logs whose tails come First.
+type Focus struct {
+	Names []string
+	First []string
+}

@@ -34,6 +34,7 @@ type sink interface {
 // uses it.
 type archive struct {
 	file    sink
+	written *counter // the compressed bytes that reached file
 	buf     *bufio.Writer
 	gz      *gzip.Writer
 	tw      *tar.Writer
@@ -42,13 +43,15 @@ type archive struct {
 }
 
 func newArchive(file sink) *archive {
-	buf := bufio.NewWriterSize(file, ioBufferLen)
+	written := &counter{w: file}
+	buf := bufio.NewWriterSize(written, ioBufferLen)
 	gz, err := gzip.NewWriterLevel(buf, gzipLevel)
 	if err != nil {
 		panic(err) // gzipLevel is a valid constant
 	}
 	return &archive{
 		file:    file,
+		written: written,
 		buf:     buf,
 		gz:      gz,
 		tw:      tar.NewWriter(gz),
@@ -158,6 +161,28 @@ func (a *archive) close() (err error) {
 		return fmt.Errorf("syncing bundle file: %w", err)
 	}
 	return nil
+}
+
+// compressed returns the archive's size so far: the compressed bytes of
+// everything written to it. It flushes the compressor to know them, which
+// costs a few bytes.
+func (a *archive) compressed() (int64, error) {
+	if err := a.gz.Flush(); err != nil {
+		return 0, fmt.Errorf("flushing gzip stream: %w", err)
+	}
+	return a.written.n + int64(a.buf.Buffered()), nil
+}
+
+// counter counts the bytes written through it.
+type counter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // abandon closes the file without finishing the streams.

@@ -203,7 +203,7 @@ func (e *Entry) seal(st Status, msg string) job {
 		e.dropContent()
 		st, msg = StatusError, joinMessages(msg, e.werr.Error())
 	}
-	j := job{item: e.manifestItem(st, msg), spool: e.spool, data: e.data, modTime: time.Now()}
+	j := job{item: e.manifestItem(st, msg), spool: e.spool, data: e.data, modTime: time.Now(), cut: e.item.Cut}
 	e.spool, e.bw, e.data = nil, nil, nil
 	return j
 }

@@ -39,6 +39,10 @@ type Item struct {
 	// Redactions counts the values the redactor replaced, by rule name.
 	// Entry.SetRedactions changes it after Open.
 	Redactions map[string]int
+	// Cut allows a bundle with a size budget (Options.MaxSize) to keep
+	// only part of the item: a pod's log, which is then held to the end of
+	// the run and cut to what fits (package budget chooses the lines).
+	Cut bool
 }
 
 // ManifestItem is the record of one item in manifest.json.
@@ -64,6 +68,13 @@ type ManifestItem struct {
 	Error string `json:"error"`
 	// DurationMs is the time from Open to the item's end, in milliseconds.
 	DurationMs int64 `json:"durationMs"`
+	// OriginalBytes is the size of a log that was cut to fit --max-size,
+	// before the cut; zero when it was not cut that way.
+	OriginalBytes int64 `json:"originalBytes,omitempty"`
+	// KeptLines are the line ranges, first and last, counted from 1, of
+	// the original log that a log cut to fit --max-size keeps; a marker
+	// line stands in the file for each run of lines left out.
+	KeptLines [][2]int64 `json:"keptLines,omitempty"`
 }
 
 // hasContent reports whether the item has an entry in the archive: every ok

@@ -13,6 +13,8 @@ type job struct {
 	spool   *os.File
 	data    []byte
 	modTime time.Time
+	// cut is the item's Cut.
+	cut bool
 }
 
 // release deletes the job's spool file, if any.

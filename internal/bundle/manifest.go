@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/velero-debug/velero-debug/internal/budget"
 )
 
 // Meta is what the caller tells Close about the run.
@@ -22,6 +24,9 @@ type Meta struct {
 	Finished time.Time
 	// Complete reports that the run was not interrupted.
 	Complete bool
+	// Focus is what the bundle is about: the logs a size budget cuts keep
+	// the lines that name it, and the tails of its First logs first.
+	Focus budget.Focus
 }
 
 // Tool names the program that wrote a bundle.
@@ -60,6 +65,24 @@ type Manifest struct {
 	// Items lists every item, sorted by path; never nil. manifest.json and
 	// summary.md are not listed.
 	Items []ManifestItem `json:"items"`
+	// Budget is what --max-size did, when it was given.
+	Budget *Budget `json:"budget,omitempty"`
+}
+
+// Budget is what a size budget (--max-size) did to a bundle.
+type Budget struct {
+	// MaxBytes is the most the bundle was to weigh, compressed.
+	MaxBytes int64 `json:"maxBytes"`
+	// LogsCut is the number of logs cut to fit; OriginalBytes and
+	// KeptBytes their sizes before the cut and the bytes of them kept.
+	LogsCut       int   `json:"logsCut"`
+	OriginalBytes int64 `json:"originalBytes"`
+	KeptBytes     int64 `json:"keptBytes"`
+	// OverBytes, when positive, is by how much what may not be cut
+	// (Velero's objects and downloads, the cluster's objects) was already
+	// over the budget, as the logs were fitted: every log was then left
+	// out but its marker line.
+	OverBytes int64 `json:"overBytes,omitempty"`
 }
 
 func newManifest(meta Meta, items []ManifestItem) Manifest {

@@ -19,14 +19,23 @@ func (w *Writer) run(arc *archive) {
 	sz := startSummarizing(w.summarizer, func() bool { return w.discard.Load() || w.failed.get() != nil })
 	defer sz.release()
 	var items []ManifestItem
+	var hold []held
 	for j := range w.jobs {
 		items = append(items, j.item)
+		if w.maxSize > 0 && j.cut && j.item.hasContent() && !w.lost() {
+			hold = append(hold, held{j: j, idx: len(items) - 1})
+			continue
+		}
 		w.store(arc, j)
-		if w.discard.Load() || w.failed.get() != nil {
+		if w.lost() {
 			j.release()
 		} else {
 			sz.hand(j)
 		}
+	}
+	var budget *Budget
+	if w.maxSize > 0 {
+		budget = w.fit(arc, sz, hold, items)
 	}
 	sz.wait()
 	if w.discard.Load() {
@@ -34,6 +43,7 @@ func (w *Writer) run(arc *archive) {
 		return
 	}
 	w.manifest = newManifest(w.meta, items)
+	w.manifest.Budget = budget
 	w.result = w.finish(arc, sz)
 }
 

@@ -35,6 +35,11 @@ type Options struct {
 	// Summarizer, when set, writes the sections of summary.md that read
 	// the items' content.
 	Summarizer Summarizer
+	// MaxSize, when positive, is the most the bundle may weigh, in
+	// compressed bytes: the items that may be Cut are held until Close,
+	// then stored whole when they fit, else in part (see fit.go). What
+	// may not be cut is stored whole even when it alone is over.
+	MaxSize int64
 
 	// wrapSink lets tests wrap the output file, to simulate a full disk.
 	wrapSink func(sink) sink
@@ -62,6 +67,7 @@ type Writer struct {
 	observer  Observer
 	// summarizer is the run goroutine's.
 	summarizer Summarizer
+	maxSize    int64
 
 	jobs    chan job
 	done    chan struct{}
@@ -113,6 +119,7 @@ func Create(path string, opts Options) (*Writer, error) {
 		scrub:      opts.Scrub,
 		observer:   opts.Observer,
 		summarizer: opts.Summarizer,
+		maxSize:    opts.MaxSize,
 		jobs:       make(chan job, queueLen),
 		done:       make(chan struct{}),
 		paths:      newPathSet(),

@@ -1,0 +1,232 @@
+package bundle
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/klauspost/compress/flate"
+
+	"github.com/velero-debug/velero-debug/internal/budget"
+)
+
+// With a size budget (Options.MaxSize), the items that may be Cut (pods'
+// logs) are held, spooled, until every other item is stored; then fit
+// stores them: whole when they all fit in what the budget has left, else
+// in part, as package budget chooses (the lines that name what the bundle
+// is about and every warning, error and panic line first, then tails).
+// The budget counts compressed bytes: what the archive weighs so far is
+// measured (the compressor flushed), each log's compression ratio is
+// measured on a sample of its end, and after each log the share of those
+// still to store is computed again from what is really left.
+
+// sampleLen is how much of each log's end is compressed to measure its
+// compression ratio.
+const sampleLen = 64 << 10
+
+// held is an item held for fit, and where its record is in the items.
+type held struct {
+	j   job
+	idx int
+}
+
+// fitted is a held log's plan: its ratio, and what budget's Scan found.
+type fitted struct {
+	held
+	ratio float64
+	ix    budget.Index
+	first bool
+}
+
+// fit stores the held items within what the budget leaves, updates their
+// records in items, hands them to the summarizer, and returns what the
+// budget did.
+func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestItem) *Budget {
+	rec := &Budget{MaxBytes: w.maxSize}
+	if w.lost() {
+		for _, h := range hs {
+			h.j.release()
+		}
+		return rec
+	}
+	used, err := arc.compressed()
+	if err != nil {
+		w.failed.set(err)
+	}
+	left := w.maxSize - used - metaReserve(items, len(hs)) - w.maxSize/100
+	if left < 0 {
+		rec.OverBytes = -left
+	}
+	first := map[string]bool{}
+	for _, p := range w.meta.Focus.First {
+		first[p] = true
+	}
+	logs := make([]fitted, 0, len(hs))
+	var need float64
+	for _, h := range hs {
+		f := fitted{held: h, first: first[h.j.item.Path]}
+		f.ratio = sampleRatio(contentAt(h.j), h.j.item.Bytes)
+		need += float64(h.j.item.Bytes) * f.ratio
+		logs = append(logs, f)
+	}
+	// The logs that come first are stored first: a misjudged ratio then
+	// costs the others, which are cut more.
+	slices.SortStableFunc(logs, func(a, b fitted) int {
+		if a.first != b.first {
+			if a.first {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.j.item.Path, b.j.item.Path)
+	})
+	whole := need <= float64(left)
+	if !whole {
+		m := budget.NewMatcher(w.meta.Focus.Names)
+		for i := range logs {
+			if w.lost() {
+				break
+			}
+			logs[i].ix, err = budget.Scan(io.NewSectionReader(contentAt(logs[i].j), 0, logs[i].j.item.Bytes), m)
+			if err != nil {
+				w.failed.set(fmt.Errorf("reading the spooled log %q: %w", logs[i].j.item.Path, err))
+			}
+		}
+	}
+	for i, f := range logs {
+		j := f.j
+		if !whole && !w.lost() {
+			j = w.cutJob(logs[i:], left, rec)
+		}
+		items[f.idx] = j.item
+		before, _ := arc.compressed()
+		w.store(arc, j)
+		after, err := arc.compressed()
+		if err != nil {
+			w.failed.set(err)
+		}
+		left -= after - before
+		if w.lost() {
+			j.release()
+		} else {
+			sz.hand(j)
+		}
+	}
+	return rec
+}
+
+// lost reports that the bundle is discarded or its writing failed.
+func (w *Writer) lost() bool { return w.discard.Load() || w.failed.get() != nil }
+
+// cutJob returns the job of logs[0] with what of it fits: its share of
+// left, shared between logs as budget.Allocate does. A log kept whole
+// keeps its job; a cut one gets a new spool file with the kept lines and
+// the marker lines, and a record that says what was kept.
+func (w *Writer) cutJob(logs []fitted, left int64, rec *Budget) job {
+	wants := make([]budget.Want, len(logs))
+	for i, f := range logs {
+		wants[i] = budget.Want{
+			Marked: int64(float64(f.ix.MarkedBytes()) * f.ratio),
+			Size:   int64(float64(f.ix.Size) * f.ratio),
+			First:  f.first,
+		}
+	}
+	f := logs[0]
+	g := budget.Allocate(wants, max(left, 0))[0]
+	marked := int64(float64(g.Marked) / f.ratio)
+	if g.Marked >= wants[0].Marked {
+		marked = f.ix.MarkedBytes() // not a byte less by rounding
+	}
+	src := contentAt(f.j)
+	sel, err := budget.Select(src, f.ix, marked, int64(float64(g.Tail)/f.ratio))
+	if err != nil {
+		w.failed.set(fmt.Errorf("reading the spooled log %q: %w", f.j.item.Path, err))
+		return f.j
+	}
+	if sel.Whole() {
+		return f.j
+	}
+	cut, err := os.CreateTemp(w.spoolDir, "cut-*")
+	if err != nil {
+		w.failed.set(fmt.Errorf("creating spool file: %w", err))
+		return f.j
+	}
+	h := sha256.New()
+	n, err := budget.Write(io.MultiWriter(cut, h), src, sel)
+	if err != nil {
+		removeSpool(cut)
+		w.failed.set(fmt.Errorf("cutting the log %q: %w", f.j.item.Path, err))
+		return f.j
+	}
+	j := f.j
+	j.release()
+	j.spool, j.data = cut, nil
+	j.item.OriginalBytes = j.item.Bytes
+	j.item.Bytes, j.item.SHA256, j.item.Truncated = n, hex.EncodeToString(h.Sum(nil)), true
+	j.item.KeptLines = make([][2]int64, 0, len(sel.Spans))
+	for _, sp := range sel.Spans {
+		j.item.KeptLines = append(j.item.KeptLines, [2]int64{sp.FirstLine, sp.LastLine})
+	}
+	rec.LogsCut++
+	rec.OriginalBytes += j.item.OriginalBytes
+	rec.KeptBytes += sel.Kept()
+	return j
+}
+
+// contentAt is a held job's content.
+func contentAt(j job) io.ReaderAt {
+	if j.spool == nil {
+		return bytes.NewReader(j.data)
+	}
+	return j.spool
+}
+
+// sampleRatio is the compression ratio of the last sampleLen bytes of a
+// log of size bytes, as the archive compresses (at least 1%).
+func sampleRatio(f io.ReaderAt, size int64) float64 {
+	n := min(size, sampleLen)
+	if n == 0 {
+		return 1
+	}
+	c := &counter{w: io.Discard}
+	zw, err := flate.NewWriter(c, gzipLevel)
+	if err != nil {
+		return 1
+	}
+	if _, err := io.Copy(zw, io.NewSectionReader(f, size-n, n)); err != nil {
+		return 1
+	}
+	if zw.Close() != nil {
+		return 1
+	}
+	return max(float64(c.n)/float64(n), 0.01)
+}
+
+// metaReserve is what manifest.json and summary.md will weigh, and the
+// tar headers of the held logs: the manifest of items as it stands,
+// compressed, twice over (the summary is about as big), and 256 bytes a
+// log.
+func metaReserve(items []ManifestItem, logs int) int64 {
+	data, err := json.MarshalIndent(items, "", "  ")
+	if err != nil {
+		return int64(len(items)) * 512
+	}
+	c := &counter{w: io.Discard}
+	zw, err := flate.NewWriter(c, gzipLevel)
+	if err == nil {
+		_, err = zw.Write(data)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return int64(len(data))
+	}
+	return 2*c.n + int64(logs)*256 + 16<<10
+}

@@ -1,0 +1,143 @@
+package bundle
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/velero-debug/velero-debug/internal/budget"
+)
+
+// fakeLog is a node-agent's log of about size bytes, as compressible as
+// real ones (ids and durations vary): an error line every 2000 lines,
+// one line naming the volume operation "daily-7-xk2p9", and "last line"
+// at its end.
+func fakeLog(seed uint64, size int) string {
+	r := rand.New(rand.NewPCG(seed, 7))
+	var b strings.Builder
+	for i := 0; b.Len() < size; i++ {
+		switch {
+		case i%2000 == 1999:
+			fmt.Fprintf(&b, "time=\"2026-12-07T10:00:%02dZ\" level=error msg=\"error %d of log %d\" error=\"timeout\"\n", i%60, i, seed)
+		case i == 777:
+			fmt.Fprintf(&b, "time=\"2026-12-07T10:00:00Z\" level=info msg=\"PVB processed\" podvolumebackup=velero/daily-7-xk2p9 log=%d\n", seed)
+		default:
+			fmt.Fprintf(&b, "time=\"2026-12-07T10:%02d:%02dZ\" level=info msg=\"Processing item\" uid=%08x duration=%dms logSource=\"pkg/uploader/kopia.go:%d\"\n",
+				i/60%60, i%60, r.Uint32(), r.IntN(5000), r.IntN(900))
+		}
+	}
+	b.WriteString("last line\n")
+	return b.String()
+}
+
+var errorLine = regexp.MustCompile(`(?m)^.*level=error.*$`)
+
+func TestMaxSizeCutsLogsToFit(t *testing.T) {
+	const maxSize = 1 << 20
+	w, out, tmp := create(t, Options{MaxSize: maxSize})
+	logs := map[string]string{}
+	for i := range 40 {
+		p := fmt.Sprintf("logs/velero/node-agent-%02d/node-agent.log", i)
+		logs[p] = fakeLog(uint64(i), 1<<20)
+		require.NoError(t, w.AddBytes(Item{Path: p, Type: "log", Cut: true}, []byte(logs[p])))
+	}
+	objects := map[string]string{}
+	for i := range 10 {
+		p := fmt.Sprintf("resources/velero/velero.io_v1/backups-%d.json", i)
+		objects[p] = strings.Repeat(fmt.Sprintf(`{"name":"b%d","phase":"Completed"},`, i), 500)
+		require.NoError(t, w.AddBytes(Item{Path: p, Type: "object-list"}, []byte(objects[p])))
+	}
+	first := "logs/velero/node-agent-03/node-agent.log"
+	require.NoError(t, w.Close(Meta{Complete: true, Focus: budget.Focus{Names: []string{"daily-7-xk2p9"}, First: []string{first}}}))
+	requireClean(t, out, tmp)
+
+	info, err := os.Stat(out)
+	require.NoError(t, err)
+	require.LessOrEqual(t, info.Size(), int64(maxSize))
+	t.Logf("bundle of %d bytes for 40 MiB of logs, budget %d", info.Size(), maxSize)
+	b := readBundle(t, out)
+	checkItems(t, b)
+	for p, data := range objects {
+		require.Equal(t, data, b.files[p], "objects are kept whole")
+	}
+	require.NotNil(t, b.manifest.Budget)
+	require.Equal(t, 39, b.manifest.Budget.LogsCut, "all but the First log, which fits whole")
+	require.Equal(t, int64(maxSize), b.manifest.Budget.MaxBytes)
+	require.Zero(t, b.manifest.Budget.OverBytes)
+	var kept int64
+	for p, orig := range logs {
+		it := itemByPath(t, b.manifest, p)
+		got := b.files[p]
+		if p == first {
+			if orig != got {
+				t.Fatalf("the First log's tail comes before the others': %s should be whole", p)
+			}
+			require.False(t, it.Truncated)
+			continue
+		}
+		require.True(t, it.Truncated, p)
+		require.Equal(t, int64(len(orig)), it.OriginalBytes, p)
+		require.NotEmpty(t, it.KeptLines, p)
+		for _, l := range errorLine.FindAllString(orig, -1) {
+			requireHas(t, got, l+"\n", "every error line of "+p)
+		}
+		requireHas(t, got, "podvolumebackup=velero/daily-7-xk2p9", "the lines naming the focus in "+p)
+		require.True(t, strings.HasSuffix(got, "last line\n"), "the tail of %s", p)
+		requireHas(t, got, "left out here to fit --max-size]\n", "markers in "+p)
+		var lines int64
+		for _, r := range it.KeptLines {
+			lines += r[1] - r[0] + 1
+		}
+		require.Equal(t, lines, int64(strings.Count(got, "\n")-strings.Count(got, "left out here to fit")), "keptLines count the kept lines of %s", p)
+		kept += int64(len(got))
+	}
+	require.Greater(t, b.manifest.Budget.KeptBytes, kept/2)
+}
+
+func TestMaxSizeKeepsWhatFits(t *testing.T) {
+	w, out, _ := create(t, Options{MaxSize: 10 << 20})
+	log := fakeLog(1, 1<<20)
+	require.NoError(t, w.AddBytes(Item{Path: "logs/a.log", Type: "log", Cut: true}, []byte(log)))
+	require.NoError(t, w.Close(Meta{Complete: true}))
+	b := readBundle(t, out)
+	checkItems(t, b)
+	require.Equal(t, log, b.files["logs/a.log"])
+	it := itemByPath(t, b.manifest, "logs/a.log")
+	require.False(t, it.Truncated)
+	require.Zero(t, it.OriginalBytes)
+	require.Equal(t, &Budget{MaxBytes: 10 << 20}, b.manifest.Budget)
+}
+
+func TestMaxSizeOverByWhatCannotBeCut(t *testing.T) {
+	const maxSize = 256 << 10
+	w, out, _ := create(t, Options{MaxSize: maxSize})
+	r := rand.New(rand.NewPCG(3, 4))
+	noise := make([]byte, 400<<10)
+	for i := range noise {
+		noise[i] = byte(r.UintN(256))
+	}
+	require.NoError(t, w.AddBytes(Item{Path: "velero/backups/b1/b1-logs.gz", Type: "download"}, noise))
+	log := fakeLog(2, 256<<10)
+	require.NoError(t, w.AddBytes(Item{Path: "logs/a.log", Type: "log", Cut: true}, []byte(log)))
+	require.NoError(t, w.Close(Meta{Complete: true}))
+	b := readBundle(t, out)
+	checkItems(t, b)
+	require.Equal(t, string(noise), b.files["velero/backups/b1/b1-logs.gz"], "kept whole, over the budget")
+	require.Greater(t, b.manifest.Budget.OverBytes, int64(400<<10-maxSize))
+	it := itemByPath(t, b.manifest, "logs/a.log")
+	require.True(t, it.Truncated)
+	require.Equal(t, budget.Marker(1, int64(strings.Count(log, "\n")), int64(len(log))), b.files["logs/a.log"], "the marker alone")
+}
+
+// requireHas fails unless s holds sub, without printing s (a log).
+func requireHas(t *testing.T, s, sub, what string) {
+	t.Helper()
+	if !strings.Contains(s, sub) {
+		t.Fatalf("%s: %q is missing", what, sub)
+	}
+}
