@@ -8,6 +8,7 @@ import (
 	"hash"
 	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -216,9 +217,12 @@ func (e *Entry) manifestItem(st Status, msg string) ManifestItem {
 		Bytes:      e.size,
 		Truncated:  e.item.Truncated,
 		Redactions: maps.Clone(e.item.Redactions),
-		Status:     st,
-		Error:      msg,
-		DurationMs: time.Since(e.started).Milliseconds(),
+
+		OriginalBytes: e.item.OriginalBytes,
+		KeptLines:     slices.Clone(e.item.KeptLines),
+		Status:        st,
+		Error:         msg,
+		DurationMs:    time.Since(e.started).Milliseconds(),
 	}
 	if e.durationSet {
 		m.DurationMs = e.duration.Milliseconds()

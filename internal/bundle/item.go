@@ -43,6 +43,10 @@ type Item struct {
 	// only part of the item: a pod's log, which is then held to the end of
 	// the run and cut to what fits (package budget chooses the lines).
 	Cut bool
+	// OriginalBytes and KeptLines carry the record of a cut made before,
+	// for a bundle rewritten from another (see ManifestItem).
+	OriginalBytes int64
+	KeptLines     [][2]int64
 }
 
 // ManifestItem is the record of one item in manifest.json.

@@ -27,6 +27,10 @@ type Meta struct {
 	// Focus is what the bundle is about: the logs a size budget cuts keep
 	// the lines that name it, and the tails of its First logs first.
 	Focus budget.Focus
+	// Budget is the record of a size budget kept before, for a bundle
+	// rewritten from another; a Writer with a budget of its own writes
+	// its own.
+	Budget *Budget
 }
 
 // Tool names the program that wrote a bundle.

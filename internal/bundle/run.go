@@ -33,7 +33,7 @@ func (w *Writer) run(arc *archive) {
 			sz.hand(j)
 		}
 	}
-	var budget *Budget
+	budget := w.meta.Budget
 	if w.maxSize > 0 {
 		budget = w.fit(arc, sz, hold, items)
 	}

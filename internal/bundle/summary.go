@@ -31,6 +31,7 @@ func renderSummary(m Manifest, sections []byte, serr error) []byte {
 		b.Write(sections)
 	}
 	writeCounts(&b, m.Items)
+	writeBudget(&b, m.Budget)
 	writeCauses(&b, m.Items)
 	writeProblems(&b, m.Items)
 	writeSkipped(&b, m.Items)
@@ -74,6 +75,21 @@ func writeCounts(b *strings.Builder, items []ManifestItem) {
 	row(b, "total", strconv.Itoa(len(items)))
 	fmt.Fprintf(b, "\nStored %d bytes (%s). Items truncated on purpose: %d. Values redacted: %d.\n",
 		bytes, formatBytes(bytes), truncated, redacted)
+}
+
+// writeBudget says, in one line, what --max-size did.
+func writeBudget(b *strings.Builder, bu *Budget) {
+	switch {
+	case bu == nil:
+	case bu.OverBytes > 0:
+		fmt.Fprintf(b, "\n**--max-size %s:** what is never cut (Velero's and the cluster's objects, what Velero's object storage holds) was about %s over it alone: the %d pods' logs cut hold a marker line only (their lines and bytes are in manifest.json).\n",
+			formatBytes(bu.MaxBytes), formatBytes(bu.OverBytes), bu.LogsCut)
+	case bu.LogsCut > 0:
+		fmt.Fprintf(b, "\n**--max-size %s:** %d pods' logs were cut to fit, %s of their %s kept: the lines that name the backups, restores and volume operations looked at, every warning, error and panic line with a few lines around it, then their last lines. A marker line stands for each run of lines left out; manifest.json lists the lines each keeps (keptLines).\n",
+			formatBytes(bu.MaxBytes), bu.LogsCut, formatBytes(bu.KeptBytes), formatBytes(bu.OriginalBytes))
+	default:
+		fmt.Fprintf(b, "\n**--max-size %s:** everything fit; nothing was cut.\n", formatBytes(bu.MaxBytes))
+	}
 }
 
 func writeProblems(b *strings.Builder, items []ManifestItem) {

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/velero-debug/velero-debug/internal/budget"
 	"github.com/velero-debug/velero-debug/internal/bundle"
 	"github.com/velero-debug/velero-debug/internal/discover"
 	"github.com/velero-debug/velero-debug/internal/plan"
@@ -86,8 +87,9 @@ type Sink interface {
 // Run executes the plan p into sink. Failures of single items are
 // recorded in the sink and do not stop the run; Run returns an error only
 // when the sink itself fails (the bundle cannot be written), or ctx's error
-// when the run was cut short.
-func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Sink) error {
+// when the run was cut short. The Focus it returns, what the bundle is
+// about, is what a size budget keeps first (bundle.Meta's Focus).
+func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Sink) (budget.Focus, error) {
 	if cfg.ObjectParallelism <= 0 {
 		cfg.ObjectParallelism = 4
 	}
@@ -105,12 +107,14 @@ func Run(ctx context.Context, cfg Config, p *plan.Plan, clients Clients, sink Si
 	if err == nil {
 		err = ctx.Err()
 	}
-	return err
+	return r.focus.result(), err
 }
 
 // run is the state of one collection.
 type run struct {
-	cfg     Config
+	cfg Config
+	// focus is what the bundle is about, for a size budget.
+	focus   focus
 	clients Clients
 	sink    Sink
 	// resolver resolves kinds, preferred versions and API groups.

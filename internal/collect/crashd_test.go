@@ -23,7 +23,8 @@ func runCommands(t *testing.T, cfg Config, steps ...plan.Step) bundle.Manifest {
 	t.Helper()
 	w, err := bundle.Create(filepath.Join(t.TempDir(), "b.tar.gz"), bundle.Options{})
 	require.NoError(t, err)
-	require.NoError(t, Run(context.Background(), cfg, &plan.Plan{Steps: steps}, Clients{}, w))
+	_, err = Run(context.Background(), cfg, &plan.Plan{Steps: steps}, Clients{}, w)
+	require.NoError(t, err)
 	require.NoError(t, w.Close(bundle.Meta{}))
 	return w.Manifest()
 }

@@ -152,7 +152,7 @@ func runPlanInto(t *testing.T, out string, c *fakeCluster, cfg Config, p *plan.P
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, p, c.clients, w) }()
+	go func() { _, err := Run(ctx, cfg, p, c.clients, w); done <- err }()
 	select {
 	case err = <-done:
 	case <-time.After(30 * time.Second):
@@ -293,7 +293,7 @@ func TestCommandDescFails(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, spools, 1)
 	require.NoError(t, os.RemoveAll(spools[0]))
-	err = Run(context.Background(), testConfig(), &plan.Plan{Steps: []plan.Step{commandStep("out.txt", []string{"echo", "x"})}}, Clients{}, w)
+	_, err = Run(context.Background(), testConfig(), &plan.Plan{Steps: []plan.Step{commandStep("out.txt", []string{"echo", "x"})}}, Clients{}, w)
 	require.NoError(t, err)
 	obs.check(t)
 	require.NoError(t, w.Close(bundle.Meta{}))

@@ -73,6 +73,7 @@ func (r *run) told(namespace string, found ...namedObject) []schedule.Job {
 		if !ev.seen[n] {
 			ev.seen[n] = true
 			ev.details[namespace] = append(ev.details[namespace], n)
+			r.focus.name(n.name)
 		}
 	}
 	if ev.pending[namespace]--; ev.pending[namespace] != 0 {
@@ -152,6 +153,10 @@ func (r *run) nodeAgentLines(ctx context.Context, namespace string, details []na
 		agentless := true
 		for _, op := range ops {
 			names[op.name] = true
+			if op.failed() {
+				r.focus.name(op.name)
+				r.focus.failedOn(op.node)
+			}
 			if vp.agents[op.node] != "" {
 				nodes[op.node], agentless = true, false
 			}

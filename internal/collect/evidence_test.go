@@ -43,7 +43,8 @@ func TestEvidenceEndsWhatItOpened(t *testing.T) {
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	require.NoError(t, Run(ctx, testConfig(), p, c.clients, refusingSink{Writer: w, refuse: "backups/b2/server-log.txt"}))
+	_, err = Run(ctx, testConfig(), p, c.clients, refusingSink{Writer: w, refuse: "backups/b2/server-log.txt"})
+	require.NoError(t, err)
 	require.NoError(t, w.Close(bundle.Meta{Complete: true}))
 	items := map[string]bundle.ManifestItem{}
 	for _, it := range w.Manifest().Items {

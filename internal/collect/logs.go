@@ -22,6 +22,10 @@ import (
 type logRequest struct {
 	namespace, pod, container string
 	previous                  bool
+	// node is the pod's node; server and agent say it is a pod of the
+	// Velero server or a node-agent (see focus).
+	node          string
+	server, agent bool
 	// limits bound the log; MaxRequests is not used.
 	limits LogOptions
 	// template is where the log goes (plan.ExpandLogTemplate).
@@ -147,7 +151,8 @@ func logRequests(o *unstructured.Unstructured) []logRequest {
 	}
 	var reqs []logRequest
 	for _, c := range names {
-		req := logRequest{namespace: pod.Namespace, pod: pod.Name, container: c}
+		req := logRequest{namespace: pod.Namespace, pod: pod.Name, container: c, node: pod.Spec.NodeName,
+			server: serverLabels(pod.Labels), agent: pod.Labels["name"] == "node-agent"}
 		reqs = append(reqs, req)
 		if restarts[c] > 0 {
 			req.previous = true
@@ -161,11 +166,12 @@ func logRequests(o *unstructured.Unstructured) []logRequest {
 // RequestTimeout to answer and to send each next chunk; a log cut off
 // keeps what arrived.
 func (r *run) fetchLog(ctx context.Context, req logRequest) error {
-	item := bundle.Item{Path: req.path(), Type: "log", Source: req.source()}
+	item := bundle.Item{Path: req.path(), Type: "log", Source: req.source(), Cut: true}
 	e, err := r.open(item)
 	if err != nil {
 		return err
 	}
+	r.focus.log(req)
 	opts := &corev1api.PodLogOptions{Container: req.container, Previous: req.previous}
 	lo := req.limits
 	if lo.Since > 0 {

@@ -134,7 +134,8 @@ func Rewrite(ctx context.Context, in, out string, opts Options) (Result, error) 
 // rewriteItem adds it to w, with content redacted by rules when it has
 // some, and adds what changed to res.
 func rewriteItem(w *bundle.Writer, rules *redact.Rules, it bundle.ManifestItem, content io.Reader, res *Result) error {
-	e, err := w.Open(bundle.Item{Path: it.Path, Type: it.Type, Source: it.Source, Truncated: it.Truncated})
+	e, err := w.Open(bundle.Item{Path: it.Path, Type: it.Type, Source: it.Source, Truncated: it.Truncated,
+		OriginalBytes: it.OriginalBytes, KeptLines: it.KeptLines})
 	if err != nil {
 		return fmt.Errorf("adding %s: %w", it.Path, err)
 	}
@@ -225,7 +226,7 @@ func meta(m bundle.Manifest, record map[string]any, added map[string]int) bundle
 	options[OptionKey] = append(list, entry)
 	return bundle.Meta{
 		Tool: m.Tool, Cluster: m.Cluster, Options: options,
-		Started: m.Started, Finished: m.Finished, Complete: m.Complete,
+		Started: m.Started, Finished: m.Finished, Complete: m.Complete, Budget: m.Budget,
 	}
 }
 

@@ -41,6 +41,7 @@ type Options struct {
 	Since          time.Duration
 	Tail           int64
 	LimitBytes     int64
+	MaxSize        int64
 	Timeout        time.Duration
 	RequestTimeout time.Duration
 	ServerTimeout  time.Duration
@@ -133,6 +134,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 func (o *Options) bindCommonFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Output, "output", "o", "", "bundle to write (default ./bundle-YYYY-MM-DD-HH-MM-SS.tar.gz)")
 	fs.BoolVar(&o.Force, "force", false, "replace the output file if it exists")
+	fs.Var(flagvalue.NewBytes(&o.MaxSize), "max-size", "the most the bundle may weigh, e.g. 25MB (GitHub's limit for attachments) or 10MiB: pods' logs are cut to fit, keeping first the lines that name the backups, restores and volume operations looked at and every warning, error and panic line, then their last lines; the rest is kept whole (default: no limit)")
 	fs.BoolVar(&o.Verbose, "verbose", false, "print every item collected")
 	o.bindKubeFlags(fs)
 	o.bindLimitFlags(fs)
@@ -237,6 +239,8 @@ func (o *Options) Validate() error {
 		return errors.New("--tail must be -1 (all lines) or more")
 	case o.LimitBytes < 0:
 		return errors.New("--limit-bytes must not be negative")
+	case o.MaxSize < 0:
+		return errors.New("--max-size must not be negative")
 	case o.Timeout <= 0:
 		return errors.New("--timeout must be greater than 0")
 	case o.RequestTimeout <= 0:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -127,7 +128,7 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	}
 	rep := progress.New(o.ErrOut, o.Verbose)
 	analyzer := analysis.NewAnalyzer()
-	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep, Summarizer: analyzer})
+	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep, Summarizer: analyzer, MaxSize: o.MaxSize})
 	if err != nil {
 		rep.Close()
 		return fmt.Errorf("creating the bundle: %w", err)
@@ -136,7 +137,7 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	fmt.Fprintf(o.ErrOut, "velero-debug: %s into %s\n", headline, o.Output)
 
 	t.notices.to(rep)
-	runErr := collect.Run(ctx, cfg, p, t.clients, w)
+	focus, runErr := collect.Run(ctx, cfg, p, t.clients, w)
 	t.notices.end()
 	rep.Close()
 	interrupted := errors.Is(runErr, context.Canceled)
@@ -146,14 +147,18 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	}
 	meta := bundle.Meta{
 		Tool: bundle.Tool{Name: "velero-debug", Version: build().Version}, Cluster: t.cluster,
-		Options: options, Started: started, Finished: o.Now(), Complete: runErr == nil,
+		Options: options, Started: started, Finished: o.Now(), Complete: runErr == nil, Focus: focus,
 	}
 	if err := errors.Join(sinkErr, w.Close(meta)); err != nil {
 		return fmt.Errorf("writing the bundle %s: %w", o.Output, err)
 	}
 	m := w.Manifest()
 	code := bundle.ExitCode(m.Complete, interrupted, m.Items)
+	size := fileSize(o.Output)
 	o.printSummary(m, code, runErr)
+	if o.overBudget(m, size) && code == bundle.ExitComplete {
+		code = bundle.ExitPartial
+	}
 	if r, ok := analyzer.Last(); ok {
 		o.printDigest(r)
 	}
@@ -283,7 +288,7 @@ func (o *Options) manifestOptions() map[string]any {
 		"namespace": o.Namespace, "backups": o.Backups, "restores": o.Restores,
 		"kubecontext": o.kubeContext(), "maxLogRequests": o.MaxLogRequests,
 		"since": o.Since.String(), "tail": o.Tail, "limitBytes": o.LimitBytes,
-		"timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
+		"maxSize": o.MaxSize, "timeout": o.Timeout.String(), "requestTimeout": o.RequestTimeout.String(),
 		"serverTimeout": o.ServerTimeout.String(), "recentFailed": o.RecentFailed,
 		"cacert": o.CACert != "", "insecureSkipTLSVerify": o.Insecure,
 		"redactRules": o.RedactRules, "defaultRedaction": !o.NoDefaultRedaction,
@@ -318,6 +323,44 @@ func (o *Options) printSummary(m bundle.Manifest, code int, runErr error) {
 		fmt.Fprintf(o.ErrOut, "velero-debug: %d items failed (%s%s); see velero-bundle/summary.md in the bundle\n",
 			len(failed), strings.Join(shown, ", "), more)
 	}
+}
+
+// fileSize is the size of the file at p, or 0.
+func fileSize(p string) int64 {
+	info, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
+}
+
+// suggestedMaxSize is the bundle size above which the run suggests
+// --max-size: what GitHub takes as an attachment (Velero's issue template
+// asks for the bundle).
+const suggestedMaxSize = 25_000_000
+
+// overBudget tells what --max-size did to a bundle of size bytes, or
+// suggests it for a big bundle, and reports whether the bundle is over
+// its budget: what could not be cut alone was.
+func (o *Options) overBudget(m bundle.Manifest, size int64) bool {
+	b := m.Budget
+	if b == nil {
+		if size > suggestedMaxSize {
+			fmt.Fprintf(o.ErrOut, "velero-debug: the bundle is %s, over the %s GitHub takes as an attachment: --max-size 25MB cuts the pods' logs to fit, keeping their warnings, errors and last lines\n",
+				progress.HumanBytes(size), progress.HumanBytes(suggestedMaxSize))
+		}
+		return false
+	}
+	if b.LogsCut > 0 {
+		fmt.Fprintf(o.ErrOut, "velero-debug: %d logs cut to fit --max-size %s: %s of %s kept (the lines naming the backups and restores looked at, every warning, error and panic, then the last lines; manifest.json lists the lines each keeps)\n",
+			b.LogsCut, progress.HumanBytes(b.MaxBytes), progress.HumanBytes(b.KeptBytes), progress.HumanBytes(b.OriginalBytes))
+	}
+	if size <= b.MaxBytes {
+		return false
+	}
+	fmt.Fprintf(o.ErrOut, "velero-debug: the bundle is %s, %s over --max-size %s: what is never cut (Velero's and the cluster's objects, what Velero's object storage holds) takes more than that alone; the pods' logs hold their markers only\n",
+		progress.HumanBytes(size), progress.HumanBytes(size-b.MaxBytes), progress.HumanBytes(b.MaxBytes))
+	return true
 }
 
 // printDigest ends the run with what failed in Velero, at most six
