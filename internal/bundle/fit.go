@@ -31,9 +31,65 @@ import (
 const sampleLen = 64 << 10
 
 // held is an item held for fit, and where its record is in the items.
+// A spooled one is held by its file's name, closed: thousands of pods'
+// logs must not hold as many open files.
 type held struct {
-	j   job
-	idx int
+	j     job
+	idx   int
+	spool string
+}
+
+// hold closes a job's spool file, to be opened again by fit.
+func (w *Writer) hold(j job, idx int) held {
+	h := held{j: j, idx: idx}
+	if j.spool != nil {
+		h.spool = j.spool.Name()
+		if err := j.spool.Close(); err != nil {
+			w.failed.set(fmt.Errorf("closing spool file: %w", err))
+		}
+		h.j.spool = nil
+	}
+	return h
+}
+
+// reopen opens a held job's spool file again.
+func (w *Writer) reopen(h *held) {
+	if h.spool == "" || h.j.spool != nil {
+		return
+	}
+	f, err := os.Open(h.spool) //nolint:gosec // G304: a spool file of ours
+	if err != nil {
+		w.failed.set(fmt.Errorf("opening spool file: %w", err))
+		_ = os.Remove(h.spool)
+		return
+	}
+	h.j.spool = f
+}
+
+// opened calls read with a held job's content, its spool file open for
+// the call only; not once the bundle is lost.
+func (w *Writer) opened(h *held, read func(io.ReaderAt)) {
+	if w.lost() {
+		return
+	}
+	w.reopen(h)
+	if w.lost() {
+		return
+	}
+	read(contentAt(h.j))
+	if h.spool != "" && h.j.spool != nil {
+		_ = h.j.spool.Close()
+		h.j.spool = nil
+	}
+}
+
+// drop releases a held job, open or not.
+func (h held) drop() {
+	if h.j.spool != nil {
+		h.j.release()
+	} else if h.spool != "" {
+		_ = os.Remove(h.spool)
+	}
 }
 
 // fitted is a held log's plan: its ratio, and what budget's Scan found.
@@ -51,7 +107,7 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 	rec := &Budget{MaxBytes: w.maxSize}
 	if w.lost() {
 		for _, h := range hs {
-			h.j.release()
+			h.drop()
 		}
 		return rec
 	}
@@ -70,8 +126,8 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 	logs := make([]fitted, 0, len(hs))
 	var need float64
 	for _, h := range hs {
-		f := fitted{held: h, first: first[h.j.item.Path]}
-		f.ratio = sampleRatio(contentAt(h.j), h.j.item.Bytes)
+		f := fitted{held: h, first: first[h.j.item.Path], ratio: 1}
+		w.opened(&f.held, func(src io.ReaderAt) { f.ratio = sampleRatio(src, h.j.item.Bytes) })
 		need += float64(h.j.item.Bytes) * f.ratio
 		logs = append(logs, f)
 	}
@@ -90,18 +146,23 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 	if !whole {
 		m := budget.NewMatcher(w.meta.Focus.Names)
 		for i := range logs {
-			if w.lost() {
-				break
-			}
-			logs[i].ix, err = budget.Scan(io.NewSectionReader(contentAt(logs[i].j), 0, logs[i].j.item.Bytes), m)
-			if err != nil {
-				w.failed.set(fmt.Errorf("reading the spooled log %q: %w", logs[i].j.item.Path, err))
-			}
+			f := &logs[i]
+			w.opened(&f.held, func(src io.ReaderAt) {
+				if f.ix, err = budget.Scan(io.NewSectionReader(src, 0, f.j.item.Bytes), m); err != nil {
+					w.failed.set(fmt.Errorf("reading the spooled log %q: %w", f.j.item.Path, err))
+				}
+			})
 		}
 	}
-	for i, f := range logs {
+	for i := range logs {
+		f := &logs[i]
+		w.reopen(&f.held)
+		if w.lost() {
+			f.drop()
+			continue
+		}
 		j := f.j
-		if !whole && !w.lost() {
+		if !whole {
 			j = w.cutJob(logs[i:], left, rec)
 		}
 		items[f.idx] = j.item

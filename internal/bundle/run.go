@@ -23,7 +23,7 @@ func (w *Writer) run(arc *archive) {
 	for j := range w.jobs {
 		items = append(items, j.item)
 		if w.maxSize > 0 && j.cut && j.item.hasContent() && !w.lost() {
-			hold = append(hold, held{j: j, idx: len(items) - 1})
+			hold = append(hold, w.hold(j, len(items)-1))
 			continue
 		}
 		w.store(arc, j)
