@@ -13,6 +13,10 @@
 # BENCH_VELERO_DEBUG=0 leaves it out. BENCH_COMPARE_BINARY names another
 # velero-debug build to time in the same rounds.
 #
+# BENCH_MAX_SIZE (e.g. 2MiB) also times each round with --max-size, as
+# max-size-s/op, max-size-ratio (against the run without) and
+# max-size-peak-rss-MiB.
+#
 # BENCH_NODES, BENCH_LOG_MIB, BENCH_BACKUPS, BENCH_PVBS, BENCH_DUS and
 # BENCH_TIME (rounds, default 2x) change the sizes.
 set -euo pipefail

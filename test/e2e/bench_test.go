@@ -67,8 +67,9 @@ func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, stri
 	}
 	const parallel = 8
 	veleroCLI := benchVeleroCLI(b)
-	var baseline, tool, cpu, otherWall, veleroWall time.Duration
-	var rss, otherRSS, veleroRSS int64
+	var baseline, tool, cpu, otherWall, veleroWall, budgetWall time.Duration
+	var rss, otherRSS, veleroRSS, budgetRSS int64
+	maxSize := os.Getenv("BENCH_MAX_SIZE")
 	for b.Loop() {
 		start := time.Now()
 		fetchAll(b, cs, v, parallel)
@@ -79,6 +80,10 @@ func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, stri
 
 		wall, used, peak := benchTool(b, binary, ns, parallel)
 		tool, cpu, rss = tool+wall, cpu+used, max(rss, peak)
+		if maxSize != "" {
+			wall, _, peak := benchTool(b, binary, ns, parallel, "--max-size", maxSize)
+			budgetWall, budgetRSS = budgetWall+wall, max(budgetRSS, peak)
+		}
 		if other := os.Getenv("BENCH_COMPARE_BINARY"); other != "" {
 			wall, _, peak := benchTool(b, other, ns, parallel)
 			otherWall, otherRSS = otherWall+wall, max(otherRSS, peak)
@@ -97,6 +102,11 @@ func benchCollect(b *testing.B, opts fixture.Options, more func(*testing.B, stri
 	if otherWall > 0 {
 		b.ReportMetric(otherWall.Seconds()/n, "compared-s/op")
 		b.ReportMetric(float64(otherRSS)/1024, "compared-peak-rss-MiB")
+	}
+	if budgetWall > 0 {
+		b.ReportMetric(budgetWall.Seconds()/n, "max-size-s/op")
+		b.ReportMetric(budgetWall.Seconds()/tool.Seconds(), "max-size-ratio")
+		b.ReportMetric(float64(budgetRSS)/1024, "max-size-peak-rss-MiB")
 	}
 	if veleroWall > 0 {
 		b.ReportMetric(veleroWall.Seconds()/n, "velero-cli-debug-s/op")
@@ -146,11 +156,11 @@ func benchVeleroDebug(b *testing.B, velero, ns string) (wall time.Duration, rss 
 // returns its wall and CPU time and its peak RSS in KiB. BENCH_COMPARE_BINARY
 // names another build to time in the same rounds (the engine before a
 // change).
-func benchTool(b *testing.B, bin, ns string, parallel int) (wall, cpu time.Duration, rss int64) {
+func benchTool(b *testing.B, bin, ns string, parallel int, args ...string) (wall, cpu time.Duration, rss int64) {
 	b.Helper()
 	out := filepath.Join(b.TempDir(), "bundle.tar.gz")
 	// No Velero server runs beside the fixture: do not wait for one.
-	cmd := exec.CommandContext(b.Context(), bin, "-n", ns, "--max-log-requests", strconv.Itoa(parallel), "--server-timeout", "0", "--output", out)
+	cmd := exec.CommandContext(b.Context(), bin, append([]string{"-n", ns, "--max-log-requests", strconv.Itoa(parallel), "--server-timeout", "0", "--output", out}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+testCluster.Kubeconfig)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -162,7 +172,11 @@ func benchTool(b *testing.B, bin, ns string, parallel int) (wall, cpu time.Durat
 		b.Log(stderr.String())
 	}
 	if st, err := os.Stat(out); err == nil && bin == binary {
-		b.ReportMetric(float64(st.Size())/(1<<20), "bundle-MiB")
+		unit := "bundle-MiB"
+		if len(args) > 0 {
+			unit = "max-size-bundle-MiB"
+		}
+		b.ReportMetric(float64(st.Size())/(1<<20), unit)
 	}
 	_ = os.Remove(out)
 	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss
