@@ -258,3 +258,24 @@ func TestAllocate(t *testing.T) {
 	}
 	require.LessOrEqual(t, total, int64(2<<20))
 }
+
+// BenchmarkScan reads a Velero-like log of 16 MiB, a warning every 100
+// lines, looking for three names.
+func BenchmarkScan(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 16<<20; i++ {
+		if i%100 == 99 {
+			sb.WriteString(veleroLine(i, "warning", "slow", "backup=velero/daily-1"))
+		} else {
+			sb.WriteString(veleroLine(i, "info", "Processing item", "backup=velero/daily-2 item=pods/ns/pod-"+strconv.Itoa(i)))
+		}
+	}
+	log := sb.String()
+	m := NewMatcher([]string{"daily-9", "restore-1", "pvb-abcde"})
+	b.SetBytes(int64(len(log)))
+	for b.Loop() {
+		if _, err := Scan(strings.NewReader(log), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -61,14 +61,16 @@ func (ix Index) MarkedBytes() int64 {
 // runtime write them.
 type Matcher struct {
 	names map[string]bool
+	list  [][]byte
 }
 
 // NewMatcher returns a Matcher of names.
 func NewMatcher(names []string) *Matcher {
 	m := &Matcher{names: make(map[string]bool, len(names))}
 	for _, n := range names {
-		if n != "" {
+		if n != "" && !m.names[n] {
 			m.names[n] = true
+			m.list = append(m.list, []byte(n))
 		}
 	}
 	return m
@@ -83,11 +85,6 @@ const (
 	panicked // a Go panic or fatal error: its stack follows
 )
 
-var levels = [][]byte{
-	[]byte("level=warning"), []byte("level=error"), []byte("level=fatal"), []byte("level=panic"),
-	[]byte(`"level":"warning"`), []byte(`"level":"warn"`), []byte(`"level":"error"`), []byte(`"level":"fatal"`), []byte(`"level":"panic"`),
-}
-
 // judge says how line (without its newline) is marked.
 func (m *Matcher) judge(line []byte) severity {
 	if bytes.HasPrefix(line, []byte("panic: ")) || bytes.HasPrefix(line, []byte("fatal error: ")) {
@@ -96,18 +93,70 @@ func (m *Matcher) judge(line []byte) severity {
 	if isKlogWarning(line) {
 		return marked
 	}
-	for _, l := range levels {
-		if bytes.Contains(line, l) {
-			if bytes.HasSuffix(l, []byte(`panic"`)) || bytes.HasSuffix(l, []byte("=panic")) {
-				return panicked
-			}
-			return marked
-		}
+	if sev := levelOf(line); sev != unmarked {
+		return sev
 	}
-	if len(m.names) > 0 && m.namesOne(line) {
+	if m.namesOne(line) {
 		return marked
 	}
 	return unmarked
+}
+
+// levelOf reads a logrus level, as text (level=error) or JSON
+// ("level":"error"): one search for "level" a line, the cost of a
+// memchr.
+func levelOf(line []byte) severity {
+	for rest := line; ; {
+		i := bytes.Index(rest, []byte("level"))
+		if i < 0 {
+			return unmarked
+		}
+		rest = rest[i+len("level"):]
+		var word []byte
+		switch {
+		case bytes.HasPrefix(rest, []byte("=")):
+			word = rest[1:]
+		case bytes.HasPrefix(rest, []byte(`":"`)):
+			word = rest[3:]
+		default:
+			continue
+		}
+		switch {
+		case bytes.HasPrefix(word, []byte("warn")), bytes.HasPrefix(word, []byte("error")), bytes.HasPrefix(word, []byte("fatal")):
+			return marked
+		case bytes.HasPrefix(word, []byte("panic")):
+			return panicked
+		}
+	}
+}
+
+// namesOne reports whether a word of line is one of the names, as
+// Velero's loggers write them (veleroapi.LogWords). With a few names, a
+// line that holds none is passed over with a search for each, faster
+// than cutting it into words.
+func (m *Matcher) namesOne(line []byte) bool {
+	if len(m.names) == 0 {
+		return false
+	}
+	if len(m.list) <= 8 {
+		found := false
+		for _, n := range m.list {
+			if bytes.Contains(line, n) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for w := range veleroapi.LogWords(line) {
+		// The lookup with a converted []byte does not allocate.
+		if m.names[string(w)] {
+			return true
+		}
+	}
+	return false
 }
 
 // isKlogWarning reports a klog line of severity W, E or F:
@@ -122,18 +171,6 @@ func isKlogWarning(line []byte) bool {
 		}
 	}
 	return line[5] == ' ' && line[8] == ':' && line[11] == ':'
-}
-
-// namesOne reports whether a word of line is one of the names, as
-// Velero's loggers write names (veleroapi.LogWords).
-func (m *Matcher) namesOne(line []byte) bool {
-	for w := range veleroapi.LogWords(line) {
-		// The lookup with a converted []byte does not allocate.
-		if m.names[string(w)] {
-			return true
-		}
-	}
-	return false
 }
 
 // Scan reads a log to its end and returns its Index: the lines m marks,
