@@ -346,8 +346,8 @@ func (o *Options) overBudget(m bundle.Manifest, size int64) bool {
 	b := m.Budget
 	if b == nil {
 		if size > suggestedMaxSize {
-			fmt.Fprintf(o.ErrOut, "velero-debug: the bundle is %s, over the %s GitHub takes as an attachment: --max-size 25MB cuts the pods' logs to fit, keeping their warnings, errors and last lines\n",
-				progress.HumanBytes(size), progress.HumanBytes(suggestedMaxSize))
+			fmt.Fprintf(o.ErrOut, "velero-debug: the bundle is %s, over the 25 MB GitHub takes as an attachment: --max-size 25MB cuts the pods' logs to fit, keeping their warnings, errors and last lines\n",
+				progress.HumanBytes(size))
 		}
 		return false
 	}
@@ -358,8 +358,12 @@ func (o *Options) overBudget(m bundle.Manifest, size int64) bool {
 	if size <= b.MaxBytes {
 		return false
 	}
-	fmt.Fprintf(o.ErrOut, "velero-debug: the bundle is %s, %s over --max-size %s: what is never cut (Velero's and the cluster's objects, what Velero's object storage holds) takes more than that alone; the pods' logs hold their markers only\n",
-		progress.HumanBytes(size), progress.HumanBytes(size-b.MaxBytes), progress.HumanBytes(b.MaxBytes))
+	why := "what is never cut (Velero's and the cluster's objects, what Velero's object storage holds) takes more than that alone; the pods' logs hold their marker lines only"
+	if b.OverBytes == 0 {
+		why = "the pods' logs compressed worse than measured; please report it"
+	}
+	fmt.Fprintf(o.ErrOut, "velero-debug: the bundle is %s, %s over --max-size %s: %s\n",
+		progress.HumanBytes(size), progress.HumanBytes(size-b.MaxBytes), progress.HumanBytes(b.MaxBytes), why)
 	return true
 }
 
