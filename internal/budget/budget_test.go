@@ -279,3 +279,28 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// TestScanBoundsItsSpans: a log with more marked runs than maxSpans has
+// them joined, every marked line still in a span.
+func TestScanBoundsItsSpans(t *testing.T) {
+	var b strings.Builder
+	var errs []int64
+	for i := 1; i <= 12*maxSpans; i++ {
+		if i%12 == 0 {
+			b.WriteString(veleroLine(i, "error", "e", ""))
+			errs = append(errs, int64(i))
+		} else {
+			b.WriteString(veleroLine(i, "info", "i", ""))
+		}
+	}
+	ix := scan(t, b.String())
+	require.LessOrEqual(t, len(ix.Marked), maxSpans)
+	kept := map[int64]bool{}
+	for _, l := range lines(ix.Marked) {
+		kept[l] = true
+	}
+	for _, l := range errs {
+		require.True(t, kept[l], "line %d", l)
+	}
+	check(t, b.String(), Selection{Spans: ix.Marked, Size: ix.Size, Lines: ix.Lines})
+}

@@ -25,6 +25,12 @@ const Context = 3
 // panicContext is how many lines after a Go panic are kept: its stack.
 const panicContext = 100
 
+// maxSpans bounds the spans of an Index, and so its memory (32 bytes a
+// span): a log with more marked runs than that has its spans joined two
+// by two, with the lines between them, as often as needed. Every marked
+// line stays in a span; the spans hold more lines besides.
+const maxSpans = 4096
+
 // maxLine is the longest line Scan judges whole; a longer line is judged
 // by its first maxLine bytes (and is kept or left out whole).
 const maxLine = 64 << 10
@@ -192,6 +198,9 @@ func Scan(r io.Reader, m *Matcher) (Index, error) {
 			}
 			return
 		}
+		if len(ix.Marked) == maxSpans {
+			ix.Marked = coarsen(ix.Marked)
+		}
 		ix.Marked = append(ix.Marked, Span{Start: start, End: end, FirstLine: first, LastLine: last})
 	}
 	for {
@@ -231,6 +240,19 @@ func Scan(r io.Reader, m *Matcher) (Index, error) {
 	}
 	ix.Size, ix.Lines = off, line
 	return ix, nil
+}
+
+// coarsen joins spans two by two, in place.
+func coarsen(spans []Span) []Span {
+	out := spans[:0]
+	for i := 0; i < len(spans); i += 2 {
+		sp := spans[i]
+		if i+1 < len(spans) {
+			sp.End, sp.LastLine = spans[i+1].End, spans[i+1].LastLine
+		}
+		out = append(out, sp)
+	}
+	return out
 }
 
 // readLine reads one line, newline included, and returns its first
