@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,6 +105,17 @@ func TestMaxSize(t *testing.T) {
 	}
 	// summary.md says what the budget did.
 	require.Equal(t, []string{bundle.SummaryFile}, differ, "every item but the pods' logs is kept whole")
+	// The Velero server's log comes first: it keeps more than most
+	// node-agents' (those of nodes without a failed volume operation).
+	server := logPath(fixture.Log{Namespace: v.Namespace, Pod: v.ServerPod, Container: "velero"})
+	var agents []int
+	for p, l := range podLogs {
+		if l.Container == "node-agent" && !l.Previous {
+			agents = append(agents, len(a.files[p]))
+		}
+	}
+	slices.Sort(agents)
+	require.Greater(t, len(a.files[server]), 2*agents[len(agents)/2], "the server's log keeps more than most node-agents'")
 
 	// A budget below what cannot be cut: that is kept whole, the logs are
 	// their markers, the run says by how much, exit 3.
