@@ -2,6 +2,7 @@ package budget
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -181,15 +182,35 @@ func TestSelectKeepsMarkedThenTail(t *testing.T) {
 	require.Equal(t, three, some.Spans)
 	check(t, log, some)
 
-	// A tail of 5 lines' bytes besides the marked ones: the last marked
-	// span (lines 997-1000) joins the 5 unmarked lines before it.
+	// A tail of 5 lines' bytes besides the marked span kept: the last
+	// marked span (lines 997-1000) joins the 5 unmarked lines before it.
 	lineLen := int64(len(veleroLine(999, "info", "fine", "")))
-	tail, err := Select(src, ix, 0, 5*lineLen)
+	last := ix.Marked[len(ix.Marked)-1]
+	tail, err := Select(src, ix, last.End-last.Start, 5*lineLen)
 	require.NoError(t, err)
 	require.Len(t, tail.Spans, 1)
 	require.Equal(t, int64(1000), tail.Spans[0].LastLine)
 	require.InDelta(t, 992, tail.Spans[0].FirstLine, 1)
 	check(t, log, tail)
+
+	// Without the marked span, the same tail is the last 5 lines: the
+	// marked ones are no free ride.
+	tail, err = Select(src, ix, 0, 5*lineLen)
+	require.NoError(t, err)
+	require.Len(t, tail.Spans, 1)
+	require.InDelta(t, 996, tail.Spans[0].FirstLine, 1)
+	require.LessOrEqual(t, tail.Kept(), 6*lineLen)
+
+	// A marked span too big for what is left is passed over for an older
+	// one; what the marked spans leave goes to the tail.
+	spans := ix.Marked
+	small := spans[len(spans)-2]
+	room = small.End - small.Start
+	skip, err := Select(src, ix, room, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, skip.Spans)
+	require.LessOrEqual(t, skip.Kept(), room)
+	check(t, log, skip)
 
 	whole, err := Select(src, ix, ix.Size, ix.Size)
 	require.NoError(t, err)
@@ -303,4 +324,24 @@ func TestScanBoundsItsSpans(t *testing.T) {
 		require.True(t, kept[l], "line %d", l)
 	}
 	check(t, b.String(), Selection{Spans: ix.Marked, Size: ix.Size, Lines: ix.Lines})
+}
+
+// errAfter returns data, then err with the last bytes.
+type errAfter struct {
+	data string
+	err  error
+}
+
+func (r *errAfter) Read(p []byte) (int, error) {
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	if r.data == "" {
+		return n, r.err
+	}
+	return n, nil
+}
+
+func TestScanReportsReadErrors(t *testing.T) {
+	_, err := Scan(&errAfter{data: "a\nb\npartial", err: errors.New("boom")}, NewMatcher(nil))
+	require.EqualError(t, err, "boom")
 }

@@ -235,6 +235,9 @@ func Scan(r io.Reader, m *Matcher) (Index, error) {
 		}
 		ring[line%Context] = struct{ start, n int64 }{start, line}
 		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return ix, err
+			}
 			break
 		}
 	}

@@ -31,26 +31,28 @@ func (s Selection) Kept() int64 {
 }
 
 // Select chooses what to keep of the log src that ix indexes: its marked
-// spans, the newest first, as long as they fit in marked bytes; and the
-// lines at its end that hold tail bytes besides the marked ones. src is
-// read near its end only, to find where the tail's first line starts.
+// spans, the newest first, each that fits in what is left of marked bytes
+// (a span too big is passed over for older ones); then the lines at its
+// end that hold tail bytes, and what the marked spans left of theirs,
+// besides the spans kept. src is read near its end only, to find where the
+// tail's first line starts.
 func Select(src io.ReaderAt, ix Index, marked, tail int64) (Selection, error) {
 	sel := Selection{Size: ix.Size, Lines: ix.Lines}
 	if ix.Size == 0 {
 		return sel, nil
 	}
 	var kept []Span
-	for i := len(ix.Marked) - 1; i >= 0; i-- {
+	for i := len(ix.Marked) - 1; i >= 0 && marked > 0; i-- {
 		sp := ix.Marked[i]
-		if sp.End-sp.Start > marked {
-			break
+		if n := sp.End - sp.Start; n <= marked {
+			marked -= n
+			kept = append(kept, sp)
 		}
-		marked -= sp.End - sp.Start
-		kept = append(kept, sp)
 	}
-	// kept is newest first; the tail walks back over the unmarked bytes.
+	tail += marked
+	// kept is newest first; the tail walks back over the bytes not kept.
 	if tail > 0 {
-		start, err := tailStart(src, ix, tail)
+		start, err := tailStart(src, ix.Size, kept, tail)
 		if err != nil {
 			return sel, err
 		}
@@ -75,12 +77,14 @@ func Select(src io.ReaderAt, ix Index, marked, tail int64) (Selection, error) {
 }
 
 // tailStart is the start of the first whole line of the shortest end of
-// the log that holds tail unmarked bytes (all of the log when it has no
-// more).
-func tailStart(src io.ReaderAt, ix Index, tail int64) (int64, error) {
-	pos := ix.Size
-	for i := len(ix.Marked) - 1; i >= 0 && tail > 0; i-- {
-		sp := ix.Marked[i]
+// a log of size bytes that holds tail bytes besides the spans kept
+// (newest first); all of the log when it has no more.
+func tailStart(src io.ReaderAt, size int64, kept []Span, tail int64) (int64, error) {
+	pos := size
+	for _, sp := range kept {
+		if sp.End > pos {
+			continue
+		}
 		if gap := pos - sp.End; gap >= tail {
 			pos -= tail
 			tail = 0
@@ -98,7 +102,7 @@ func tailStart(src io.ReaderAt, ix Index, tail int64) (int64, error) {
 	}
 	// The tail starts at the line after the one pos is in.
 	buf := make([]byte, 32<<10)
-	for off := pos - 1; off < ix.Size; off += int64(len(buf)) {
+	for off := pos - 1; off < size; off += int64(len(buf)) {
 		n, err := src.ReadAt(buf, off)
 		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
 			return off + int64(i) + 1, nil
@@ -110,7 +114,7 @@ func tailStart(src io.ReaderAt, ix Index, tail int64) (int64, error) {
 			return 0, err
 		}
 	}
-	return ix.Size, nil
+	return size, nil
 }
 
 // countLines counts the newlines of src in [from, to).

@@ -117,10 +117,9 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 	if err != nil {
 		w.failed.set(err)
 	}
-	left := w.maxSize - used - metaReserve(items, len(hs)) - w.maxSize/100
-	if left < 0 {
-		rec.OverBytes = -left
-	}
+	meta := metaEstimate(items)
+	left := w.maxSize - used - meta - metaSlack - w.maxSize/100
+	rec.OverBytes = max(0, used+meta-w.maxSize)
 	first := map[string]bool{}
 	for _, p := range w.meta.Focus.First {
 		first[p] = true
@@ -132,10 +131,6 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 	eachLog(logs, func(f *fitted) {
 		w.opened(&f.held, func(src io.ReaderAt) { f.ratio = sampleRatio(src, f.j.item.Bytes) })
 	})
-	var need float64
-	for _, f := range logs {
-		need += float64(f.j.item.Bytes) * f.ratio
-	}
 	// The logs that come first are stored first: a misjudged ratio then
 	// costs the others, which are cut more.
 	slices.SortStableFunc(logs, func(a, b fitted) int {
@@ -147,19 +142,14 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 		}
 		return cmp.Compare(a.j.item.Path, b.j.item.Path)
 	})
-	whole := need <= float64(left)
-	if !whole {
-		m := budget.NewMatcher(w.meta.Focus.Names)
-		eachLog(logs, func(f *fitted) {
-			w.opened(&f.held, func(src io.ReaderAt) {
-				var err error
-				if f.ix, err = budget.Scan(io.NewSectionReader(src, 0, f.j.item.Bytes), m); err != nil {
-					w.failed.set(fmt.Errorf("reading the spooled log %q: %w", f.j.item.Path, err))
-				}
-			})
-		})
-	}
+	whole := true
 	for i := range logs {
+		// Whole while the rest fits as measured; once it does not (a
+		// ratio misjudged), the logs still to store are cut.
+		if whole && need(logs[i:]) > float64(left) {
+			whole = false
+			w.scan(logs[i:])
+		}
 		f := &logs[i]
 		w.reopen(&f.held)
 		if w.lost() {
@@ -169,6 +159,8 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 		j := f.j
 		if !whole {
 			j = w.cutJob(logs[i:], left, rec)
+			// The kept line ranges weigh in manifest.json, written last.
+			left -= int64(len(j.item.KeptLines)) * keptLinesCost
 		}
 		items[f.idx] = j.item
 		before, _ := arc.compressed()
@@ -185,6 +177,32 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 		}
 	}
 	return rec
+}
+
+// need is what logs weigh whole, as their ratios say.
+func need(logs []fitted) float64 {
+	var n float64
+	for _, f := range logs {
+		n += float64(f.j.item.Bytes) * f.ratio
+	}
+	return n
+}
+
+// scan reads logs again to index the lines a cut keeps first.
+func (w *Writer) scan(logs []fitted) {
+	m := budget.NewMatcher(w.meta.Focus.Names)
+	eachLog(logs, func(f *fitted) {
+		w.opened(&f.held, func(src io.ReaderAt) {
+			ix, err := budget.Scan(io.NewSectionReader(src, 0, f.j.item.Bytes), m)
+			if err == nil && ix.Size != f.j.item.Bytes {
+				err = fmt.Errorf("read %d bytes of %d", ix.Size, f.j.item.Bytes)
+			}
+			if err != nil {
+				w.failed.set(fmt.Errorf("reading the spooled log %q: %w", f.j.item.Path, err))
+			}
+			f.ix = ix
+		})
+	})
 }
 
 // eachLog calls f for each log, as many at once as there are CPUs: the
@@ -221,7 +239,15 @@ func (w *Writer) cutJob(logs []fitted, left int64, rec *Budget) job {
 		marked = f.ix.MarkedBytes() // not a byte less by rounding
 	}
 	src := contentAt(f.j)
-	sel, err := budget.Select(src, f.ix, marked, int64(float64(g.Tail)/f.ratio))
+	tail := int64(float64(g.Tail) / f.ratio)
+	sel, err := budget.Select(src, f.ix, marked, tail)
+	// Each run of lines left out costs a marker line, and each span kept
+	// a line range in manifest.json: once their number is known, they are
+	// paid from the tail, then from the marked lines.
+	if cost := int64(float64(int64(len(sel.Spans)+1)*spanCost) / f.ratio); err == nil && !sel.Whole() && cost > 0 {
+		fromTail := min(cost, tail)
+		sel, err = budget.Select(src, f.ix, max(0, marked-(cost-fromTail)), tail-fromTail)
+	}
 	if err != nil {
 		w.failed.set(fmt.Errorf("reading the spooled log %q: %w", f.j.item.Path, err))
 		return f.j
@@ -264,32 +290,45 @@ func contentAt(j job) io.ReaderAt {
 	return j.spool
 }
 
-// sampleRatio is the compression ratio of the last sampleLen bytes of a
-// log of size bytes, as the archive compresses (at least 1%).
+// sampleRatio is the compression ratio of a log of size bytes, as the
+// archive compresses (at least 1%): the worst of three samples of
+// sampleLen bytes, at its start, middle and end (a log that ends in one
+// line repeated is not judged by its end).
 func sampleRatio(f io.ReaderAt, size int64) float64 {
 	n := min(size, sampleLen)
 	if n == 0 {
 		return 1
 	}
-	c := &counter{w: io.Discard}
-	zw, err := flate.NewWriter(c, gzipLevel)
-	if err != nil {
-		return 1
+	worst := 0.0
+	for _, off := range []int64{0, (size - n) / 2, size - n} {
+		c := &counter{w: io.Discard}
+		zw, err := flate.NewWriter(c, gzipLevel)
+		if err != nil {
+			return 1
+		}
+		if _, err := io.Copy(zw, io.NewSectionReader(f, off, n)); err != nil || zw.Close() != nil {
+			return 1
+		}
+		worst = max(worst, float64(c.n)/float64(n))
 	}
-	if _, err := io.Copy(zw, io.NewSectionReader(f, size-n, n)); err != nil {
-		return 1
-	}
-	if zw.Close() != nil {
-		return 1
-	}
-	return max(float64(c.n)/float64(n), 0.01)
+	return max(worst, 0.01)
 }
 
-// metaReserve is what manifest.json and summary.md will weigh, and the
-// tar headers of the held logs: the manifest of items as it stands,
-// compressed, twice over (the summary is about as big), and 256 bytes a
-// log.
-func metaReserve(items []ManifestItem, logs int) int64 {
+// The weight of what a cut adds, compressed: a marker line in the log
+// and a line range in manifest.json for each span kept (keptLinesCost of
+// spanCost).
+const (
+	spanCost      = 48
+	keptLinesCost = 16
+)
+
+// metaSlack is what summary.md may weigh beyond metaEstimate's guess.
+const metaSlack = 16 << 10
+
+// metaEstimate is what manifest.json and summary.md will weigh: the
+// manifest of items as it stands, compressed, twice over (the summary is
+// about as big).
+func metaEstimate(items []ManifestItem) int64 {
 	data, err := json.MarshalIndent(items, "", "  ")
 	if err != nil {
 		return int64(len(items)) * 512
@@ -305,5 +344,5 @@ func metaReserve(items []ManifestItem, logs int) int64 {
 	if err != nil {
 		return int64(len(data))
 	}
-	return 2*c.n + int64(logs)*256 + 16<<10
+	return 2 * c.n
 }

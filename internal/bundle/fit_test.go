@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -176,4 +177,110 @@ func TestMaxSizeDiscardAndInterrupt(t *testing.T) {
 	info, err := os.Stat(out)
 	require.NoError(t, err)
 	require.LessOrEqual(t, info.Size(), int64(64<<10))
+}
+
+// fitOne writes logs into a bundle of maxSize and returns it, checked.
+func fitOne(t *testing.T, maxSize int64, focus budget.Focus, logs map[string]string) (testBundle, int64) {
+	t.Helper()
+	w, out, tmp := create(t, Options{MaxSize: maxSize})
+	for p, l := range logs {
+		require.NoError(t, w.AddBytes(Item{Path: p, Type: "log", Cut: true}, []byte(l)))
+	}
+	require.NoError(t, w.Close(Meta{Complete: true, Focus: focus}))
+	requireClean(t, out, tmp)
+	info, err := os.Stat(out)
+	require.NoError(t, err)
+	b := readBundle(t, out)
+	checkItems(t, b)
+	return b, info.Size()
+}
+
+// TestMaxSizeLogEndingInRepeats: a log whose end compresses far better
+// than the rest is not judged by its end (found in review: 681,578 bytes
+// for a budget of 524,288).
+func TestMaxSizeLogEndingInRepeats(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	raw := make([]byte, 48)
+	for b.Len() < 1<<20 {
+		for i := range raw {
+			raw[i] = byte(r.UintN(256))
+		}
+		fmt.Fprintf(&b, "level=info msg=%s\n", base64.StdEncoding.EncodeToString(raw))
+	}
+	for b.Len() < 1<<20+100<<10 {
+		b.WriteString("level=info msg=\"waiting for the volume to be attached\"\n")
+	}
+	bu, size := fitOne(t, 512<<10, budget.Focus{}, map[string]string{"logs/a.log": b.String()})
+	require.LessOrEqual(t, size, int64(512<<10))
+	require.Equal(t, 1, bu.manifest.Budget.LogsCut)
+}
+
+// TestMaxSizeManySpans: thousands of kept spans weigh in manifest.json
+// (keptLines) and in marker lines, and the budget holds (found in
+// review: 176 KB over).
+func TestMaxSizeManySpans(t *testing.T) {
+	logs := map[string]string{}
+	for i := range 8 {
+		var b strings.Builder
+		for j := 0; b.Len() < 1<<20; j++ {
+			if j%9 == 8 {
+				fmt.Fprintf(&b, "level=warning n=%d\n", j)
+			} else {
+				fmt.Fprintf(&b, "level=info n=%d id=%08x\n", j, uint32(j*2654435761+i))
+			}
+		}
+		logs[fmt.Sprintf("logs/%d.log", i)] = b.String()
+	}
+	b, size := fitOne(t, 1<<20, budget.Focus{}, logs)
+	require.LessOrEqual(t, size, int64(1<<20))
+	require.Positive(t, b.manifest.Budget.LogsCut)
+}
+
+// TestMaxSizePanicAtTheEnd: a log whose newest marked span (a panic's
+// stack) does not fit its share keeps its older marked lines instead,
+// and what they leave goes to its tail (found in review: every log was
+// its marker alone).
+func TestMaxSizePanicAtTheEnd(t *testing.T) {
+	logs := map[string]string{}
+	for i := range 10 {
+		var b strings.Builder
+		for j := range 200 {
+			fmt.Fprintf(&b, "level=info msg=\"step %d of log %d\" id=%08x\n", j, i, uint32(j*7919+i))
+			if j == 50 {
+				fmt.Fprintf(&b, "level=error msg=\"old error of log %d\"\n", i)
+			}
+		}
+		b.WriteString("panic: runtime error: invalid memory address or nil pointer dereference\n")
+		for j := range 100 {
+			fmt.Fprintf(&b, "\tgithub.com/vmware-tanzu/velero/pkg/controller.(*backupReconciler).Reconcile(%d)\n", j)
+		}
+		logs[fmt.Sprintf("logs/%02d.log", i)] = b.String()
+	}
+	first := "logs/00.log"
+	b, size := fitOne(t, 28<<10, budget.Focus{First: []string{first}}, logs)
+	require.LessOrEqual(t, size, int64(28<<10))
+	for p := range logs {
+		got := b.files[p]
+		if !strings.Contains(got, "old error of log") && !strings.Contains(got, "panic: ") {
+			t.Fatalf("%s keeps none of its marked lines:\n%s", p, got)
+		}
+	}
+	for p := range logs {
+		require.GreaterOrEqual(t, len(b.files[first]), len(b.files[p]), "the First log keeps at least as much as %s", p)
+	}
+}
+
+// TestMaxSizeOverOnlyWhenItIs: a small budget that leaves the logs little
+// is not blamed on what is never cut (found in review: overBytes held the
+// reserve).
+func TestMaxSizeOverOnlyWhenItIs(t *testing.T) {
+	logs := map[string]string{}
+	for i := range 10 {
+		logs[fmt.Sprintf("logs/%d.log", i)] = fakeLog(uint64(i), 64<<10)
+	}
+	b, size := fitOne(t, 18<<10, budget.Focus{}, logs)
+	require.LessOrEqual(t, size, int64(18<<10))
+	require.Zero(t, b.manifest.Budget.OverBytes)
+	require.NotContains(t, b.files[SummaryFile], "over it alone")
 }
