@@ -34,7 +34,7 @@ type sink interface {
 // uses it.
 type archive struct {
 	file    sink
-	written *counter // the compressed bytes that reached file
+	written *Counter // the compressed bytes that reached file
 	buf     *bufio.Writer
 	gz      *gzip.Writer
 	tw      *tar.Writer
@@ -43,7 +43,7 @@ type archive struct {
 }
 
 func newArchive(file sink) *archive {
-	written := &counter{w: file}
+	written := &Counter{W: file}
 	buf := bufio.NewWriterSize(written, ioBufferLen)
 	gz, err := gzip.NewWriterLevel(buf, gzipLevel)
 	if err != nil {
@@ -170,18 +170,19 @@ func (a *archive) compressed() (int64, error) {
 	if err := a.gz.Flush(); err != nil {
 		return 0, fmt.Errorf("flushing gzip stream: %w", err)
 	}
-	return a.written.n + int64(a.buf.Buffered()), nil
+	return a.written.N + int64(a.buf.Buffered()), nil
 }
 
-// counter counts the bytes written through it.
-type counter struct {
-	w io.Writer
-	n int64
+// Counter passes what is written to W on, and counts in N the bytes W
+// took.
+type Counter struct {
+	W io.Writer
+	N int64
 }
 
-func (c *counter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func (c *Counter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
 	return n, err
 }
 

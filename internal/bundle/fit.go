@@ -301,7 +301,7 @@ func sampleRatio(f io.ReaderAt, size int64) float64 {
 	}
 	worst := 0.0
 	for _, off := range []int64{0, (size - n) / 2, size - n} {
-		c := &counter{w: io.Discard}
+		c := &Counter{W: io.Discard}
 		zw, err := flate.NewWriter(c, gzipLevel)
 		if err != nil {
 			return 1
@@ -309,7 +309,7 @@ func sampleRatio(f io.ReaderAt, size int64) float64 {
 		if _, err := io.Copy(zw, io.NewSectionReader(f, off, n)); err != nil || zw.Close() != nil {
 			return 1
 		}
-		worst = max(worst, float64(c.n)/float64(n))
+		worst = max(worst, float64(c.N)/float64(n))
 	}
 	return max(worst, 0.01)
 }
@@ -333,7 +333,7 @@ func metaEstimate(items []ManifestItem) int64 {
 	if err != nil {
 		return int64(len(items)) * 512
 	}
-	c := &counter{w: io.Discard}
+	c := &Counter{W: io.Discard}
 	zw, err := flate.NewWriter(c, gzipLevel)
 	if err == nil {
 		_, err = zw.Write(data)
@@ -344,5 +344,5 @@ func metaEstimate(items []ManifestItem) int64 {
 	if err != nil {
 		return int64(len(data))
 	}
-	return 2 * c.n
+	return 2 * c.N
 }

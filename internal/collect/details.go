@@ -125,17 +125,17 @@ func (r *run) download(ctx context.Context, d detailed, f download, caps *captur
 		caps.miss(f.target, "not downloaded: "+err.Error())
 		return e.Fail(err)
 	}
-	out := &countingWriter{w: e}
+	out := &bundle.Counter{W: e}
 	_, err = r.veleroClient(d.namespace).Download(ctx, f.target, d.name, hc, caps.writer(f.target, out))
 	switch {
-	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && phaseOf(d) == "Failed":
+	case errors.Is(err, veleroapi.ErrNotFound) && out.N == 0 && phaseOf(d) == "Failed":
 		// Not a failure of the collection: a backup or restore that
 		// failed may have stopped before Velero uploaded its files, or
 		// failed to upload them.
 		reason := fmt.Sprintf("%s is not in object storage: the %s failed, before Velero uploaded it or while it did (see its failure reason, and server-log.txt or the server's log)", f.target, d.kind)
 		caps.miss(f.target, reason)
 		return e.Skip(reason)
-	case errors.Is(err, veleroapi.ErrNotFound) && out.n == 0 && len(f.fallbacks) > 0:
+	case errors.Is(err, veleroapi.ErrNotFound) && out.N == 0 && len(f.fallbacks) > 0:
 		reason := fmt.Sprintf("%s is not in object storage (Velero before 1.13 wrote older files)", f.target)
 		caps.miss(f.target, reason)
 		if err := e.Skip(reason); err != nil {

@@ -188,7 +188,7 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 	defer cancel()
 	timer := idle.New(r.cfg.RequestTimeout, cancel)
 	defer timer.Stop()
-	out := &countingWriter{w: e}
+	out := &bundle.Counter{W: e}
 	stream, err := r.clients.Kube.CoreV1().Pods(req.namespace).GetLogs(req.pod, opts).Stream(streamCtx)
 	if err == nil {
 		_, err = io.Copy(out, timer.Reader(stream))
@@ -201,7 +201,7 @@ func (r *run) fetchLog(ctx context.Context, req logRequest) error {
 		err = describeAPIError(err, req.source())
 		return e.Fail(err)
 	}
-	if lim := lo.LimitBytes; lim > 0 && out.n >= lim {
+	if lim := lo.LimitBytes; lim > 0 && out.N >= lim {
 		e.SetTruncated(true)
 	}
 	return e.Commit()
