@@ -276,4 +276,3 @@ func (l *listWriter) close() error {
 	_, err := io.WriteString(l.w, "\n]}\n")
 	return err
 }
-
