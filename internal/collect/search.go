@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -54,7 +55,12 @@ func (r *run) search(ctx context.Context, s *plan.Search) ([]schedule.Job, error
 			jobs = append(jobs, expanding(classLists, func(ctx context.Context) ([]schedule.Job, error) {
 				return r.searchList(ctx, s, q)
 			}))
-			jobs[len(jobs)-1].Path = q.path
+			if !searchesLogs(s, q) {
+				// A list of pods whose logs are wanted is not dropped
+				// when another search took its path (two captures in one
+				// second): searchList lists it for the logs alone.
+				jobs[len(jobs)-1].Path = q.path
+			}
 		}
 	}
 	return jobs, nil
@@ -71,14 +77,25 @@ func (r *run) searchQuery(s *plan.Search, gvr schema.GroupVersionResource, ns, t
 // when s asks.
 func (r *run) searchList(ctx context.Context, s *plan.Search, q objectQuery) ([]schedule.Job, error) {
 	var reqs []logRequest
-	if s.Logs && q.gvr.Group == "" && q.gvr.Resource == "pods" {
+	if searchesLogs(s, q) {
 		lf := logFilter{previous: true, containers: s.Containers, limits: r.cfg.Logs, template: plan.SearchLogTemplate(s.Dir)}
 		q.visit = func(o *unstructured.Unstructured) { reqs = append(reqs, lf.requests(o)...) }
+		if !r.sched.Claim(q.path) {
+			// Another search wrote this list: its pods are read again
+			// for their logs, into nothing.
+			_ = r.pages(ctx, q, &listWriter{w: io.Discard})
+			return r.logJobs(reqs), nil
+		}
 	}
 	if err := r.list(ctx, q); err != nil {
 		return nil, err
 	}
 	return r.logJobs(reqs), nil
+}
+
+// searchesLogs reports whether q lists pods whose logs s wants.
+func searchesLogs(s *plan.Search, q objectQuery) bool {
+	return s.Logs && q.gvr.Group == "" && q.gvr.Resource == "pods"
 }
 
 // refuseSecrets records that a Search selected Secrets, which are never
