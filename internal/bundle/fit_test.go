@@ -284,3 +284,25 @@ func TestMaxSizeOverOnlyWhenItIs(t *testing.T) {
 	require.Zero(t, b.manifest.Budget.OverBytes)
 	require.NotContains(t, b.files[SummaryFile], "over it alone")
 }
+
+// TestMaxSizeShortLogsStayWhole: a log no longer than its marker line is
+// kept whole, even with nothing left for logs (a plugin's init container
+// says one line).
+func TestMaxSizeShortLogsStayWhole(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	noise := make([]byte, 40<<10)
+	for i := range noise {
+		noise[i] = byte(r.UintN(256))
+	}
+	w, out, _ := create(t, Options{MaxSize: 32 << 10})
+	require.NoError(t, w.AddBytes(Item{Path: "velero/backups/b1/b1-logs.gz", Type: "download"}, noise))
+	short := "level=info msg=\"plugin registered\"\n"
+	require.NoError(t, w.AddBytes(Item{Path: "logs/plugin.log", Type: "log", Cut: true}, []byte(short)))
+	require.NoError(t, w.AddBytes(Item{Path: "logs/long.log", Type: "log", Cut: true}, []byte(fakeLog(3, 64<<10))))
+	require.NoError(t, w.Close(Meta{Complete: true}))
+	b := readBundle(t, out)
+	checkItems(t, b)
+	require.Equal(t, short, b.files["logs/plugin.log"])
+	require.False(t, itemByPath(t, b.manifest, "logs/plugin.log").Truncated)
+	require.True(t, itemByPath(t, b.manifest, "logs/long.log").Truncated)
+}

@@ -76,8 +76,9 @@ type ManifestItem struct {
 	// before the cut; zero when it was not cut that way.
 	OriginalBytes int64 `json:"originalBytes,omitempty"`
 	// KeptLines are the line ranges, first and last, counted from 1, of
-	// the original log that a log cut to fit --max-size keeps; a marker
-	// line stands in the file for each run of lines left out.
+	// the original log that a log cut to fit --max-size keeps (none when
+	// only its marker is left); a marker line stands in the file for each
+	// run of lines left out.
 	KeptLines [][2]int64 `json:"keptLines,omitempty"`
 }
 
