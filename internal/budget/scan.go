@@ -52,9 +52,12 @@ type Index struct {
 }
 
 // MarkedBytes is the number of bytes of the marked spans.
-func (ix Index) MarkedBytes() int64 {
+func (ix Index) MarkedBytes() int64 { return spanBytes(ix.Marked) }
+
+// spanBytes is the number of bytes of spans.
+func spanBytes(spans []Span) int64 {
 	var n int64
-	for _, s := range ix.Marked {
+	for _, s := range spans {
 		n += s.End - s.Start
 	}
 	return n

@@ -22,13 +22,7 @@ func (s Selection) Whole() bool {
 }
 
 // Kept is the number of the log's bytes the selection keeps.
-func (s Selection) Kept() int64 {
-	var n int64
-	for _, sp := range s.Spans {
-		n += sp.End - sp.Start
-	}
-	return n
-}
+func (s Selection) Kept() int64 { return spanBytes(s.Spans) }
 
 // Select chooses what to keep of the log src that ix indexes: its marked
 // spans, the newest first, each that fits in what is left of marked bytes

@@ -25,10 +25,10 @@ import (
 // is about and every warning, error and panic line first, then tails).
 // The budget counts compressed bytes: what the archive weighs so far is
 // measured (the compressor flushed), each log's compression ratio is
-// measured on a sample of its end, and after each log the share of those
-// still to store is computed again from what is really left.
+// measured on samples of it, and after each log the share of those still
+// to store is computed again from what is really left.
 
-// sampleLen is how much of each log's end is compressed to measure its
+// sampleLen is the size of each sample of a log compressed to measure its
 // compression ratio.
 const sampleLen = 64 << 10
 
@@ -142,14 +142,16 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 		}
 		return cmp.Compare(a.j.item.Path, b.j.item.Path)
 	})
-	whole := true
+	whole, rest := true, need(logs)
+	weight := used
 	for i := range logs {
 		// Whole while the rest fits as measured; once it does not (a
 		// ratio misjudged), the logs still to store are cut.
-		if whole && need(logs[i:]) > float64(left) {
+		if whole && rest > float64(left) {
 			whole = false
 			w.scan(logs[i:])
 		}
+		rest -= float64(logs[i].j.item.Bytes) * logs[i].ratio
 		f := &logs[i]
 		w.reopen(&f.held)
 		if w.lost() {
@@ -163,13 +165,13 @@ func (w *Writer) fit(arc *archive, sz *summarizing, hs []held, items []ManifestI
 			left -= int64(len(j.item.KeptLines)) * keptLinesCost
 		}
 		items[f.idx] = j.item
-		before, _ := arc.compressed()
 		w.store(arc, j)
-		after, err := arc.compressed()
+		now, err := arc.compressed()
 		if err != nil {
 			w.failed.set(err)
 		}
-		left -= after - before
+		left -= now - weight
+		weight = now
 		if w.lost() {
 			j.release()
 		} else {
@@ -303,17 +305,29 @@ func sampleRatio(f io.ReaderAt, size int64) float64 {
 	}
 	worst := 0.0
 	for _, off := range []int64{0, (size - n) / 2, size - n} {
-		c := &Counter{W: io.Discard}
-		zw, err := flate.NewWriter(c, gzipLevel)
+		c, err := compressedSize(io.NewSectionReader(f, off, n))
 		if err != nil {
 			return 1
 		}
-		if _, err := io.Copy(zw, io.NewSectionReader(f, off, n)); err != nil || zw.Close() != nil {
-			return 1
-		}
-		worst = max(worst, float64(c.N)/float64(n))
+		worst = max(worst, float64(c)/float64(n))
 	}
 	return max(worst, 0.01)
+}
+
+// compressedSize is what r weighs compressed as the archive compresses.
+func compressedSize(r io.Reader) (int64, error) {
+	c := &Counter{W: io.Discard}
+	zw, err := flate.NewWriter(c, gzipLevel)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := io.Copy(zw, r); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	return c.N, nil
 }
 
 // The weight of what a cut adds, compressed: a marker line in the log
@@ -339,16 +353,9 @@ func metaEstimate(items []ManifestItem) int64 {
 	if err != nil {
 		return int64(len(items)) * 512
 	}
-	c := &Counter{W: io.Discard}
-	zw, err := flate.NewWriter(c, gzipLevel)
-	if err == nil {
-		_, err = zw.Write(data)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
+	c, err := compressedSize(bytes.NewReader(data))
 	if err != nil {
 		return int64(len(data))
 	}
-	return 2 * c.N
+	return 2 * c
 }
