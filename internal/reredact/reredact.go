@@ -109,7 +109,7 @@ func Rewrite(ctx context.Context, in, out string, opts Options) (Result, error) 
 	defer func() { _ = src.Close() }()
 	w, err := bundle.Create(out, opts.Bundle)
 	if err != nil {
-		return Result{}, fmt.Errorf("creating the bundle: %w", err)
+		return Result{}, fmt.Errorf("creating the bundle %s: %w", out, err)
 	}
 	defer func() { _ = w.Discard() }() // a no-op once Close has run
 	res := Result{Added: map[string]int{}}

@@ -131,7 +131,7 @@ func (o *Options) collect(ctx context.Context, t *target, p *plan.Plan, started 
 	w, err := bundle.Create(o.Output, bundle.Options{Force: o.Force, Scrub: scrubber(cfg.Redact), Observer: rep, Summarizer: analyzer, MaxSize: o.MaxSize})
 	if err != nil {
 		rep.Close()
-		return fmt.Errorf("creating the bundle: %w", err)
+		return fmt.Errorf("creating the bundle %s: %w", o.Output, err)
 	}
 	defer func() { _ = w.Discard() }() // a no-op once Close has run
 	fmt.Fprintf(o.ErrOut, "velero-debug: %s into %s\n", headline, o.Output)
