@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,9 +184,11 @@ func (w *Writer) cleanup(removePartial bool) error {
 }
 
 // folderGone returns, when the folder of the output path is gone, an error
-// that says so, wrapping err; else err.
+// that says so, wrapping err; else err. A file or folder of the bundle's
+// that vanished (ErrNotExist) says the same: the folder is being removed
+// (os.RemoveAll empties it before it removes it).
 func folderGone(path string, err error) error {
-	if dir := filepath.Dir(path); !exists(dir) {
+	if dir := filepath.Dir(path); !exists(dir) || errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("the output folder %q was removed while the bundle was written: nothing is left (%w)", dir, err)
 	}
 	return err
